@@ -1,0 +1,161 @@
+// The Monitor: what to check, where from and how often. Shared by edge/ and probe-agent/.
+import { z } from "zod";
+import { checkHttpUrl, isHost, parseHostPort } from "./target.ts";
+
+export const KINDS = ["http", "tcp", "icmp", "tls"] as const;
+export type Kind = (typeof KINDS)[number];
+export const RUNNERS = ["edge", "agent"] as const;
+export type Runner = (typeof RUNNERS)[number];
+
+/** Minimum interval per runner: cron ticks once a minute; agents schedule themselves. */
+export const MIN_INTERVAL_S: Record<Runner, number> = { edge: 60, agent: 10 };
+/** Kinds the Workers runtime can run; the rest need an agent. */
+export const EDGE_KINDS: readonly Kind[] = ["http"];
+
+export const Slug = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+export const MonitorId = Slug;
+export const Location = Slug;
+
+const StatusSpec = z
+  .union([
+    z.number().int().min(100).max(599),
+    z.string().regex(/^([1-5]\d\d|[1-5]xx)$/, 'must be a status code like "200" or a class like "2xx"'),
+  ])
+  .transform((v) => String(v));
+
+export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+export const HttpOptions = z.strictObject({
+  method: z.enum(HTTP_METHODS).default("GET"),
+  headers: z
+    .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name"), z.string().max(8192))
+    .default({}),
+  body: z.string().max(65536).nullable().default(null),
+  expected_status: z.array(StatusSpec).min(1).max(50).default(["2xx"]),
+  follow_redirects: z.boolean().default(true),
+  keyword: z.string().min(1).max(1024).nullable().default(null),
+  keyword_absent: z.string().min(1).max(1024).nullable().default(null),
+});
+export type HttpOptions = z.output<typeof HttpOptions>;
+
+export const TcpOptions = z.strictObject({
+  send: z.string().max(4096).nullable().default(null),
+  expect: z.string().min(1).max(4096).nullable().default(null),
+  expect_regex: z.boolean().default(false),
+});
+export type TcpOptions = z.output<typeof TcpOptions>;
+
+export const IcmpOptions = z.strictObject({
+  count: z.number().int().min(1).max(20).default(3),
+});
+export type IcmpOptions = z.output<typeof IcmpOptions>;
+
+export const TlsOptions = z.strictObject({
+  server_name: z.string().min(1).max(253).nullable().default(null),
+});
+export type TlsOptions = z.output<typeof TlsOptions>;
+
+/** Each kind's option block, listed once: key = kind = block name. */
+const OPTION_BLOCKS = { http: HttpOptions, tcp: TcpOptions, icmp: IcmpOptions, tls: TlsOptions } as const;
+
+const MonitorFields = z.strictObject({
+  id: MonitorId,
+  name: z.string().trim().min(1).max(200).optional(),
+  group: z.string().trim().min(1).max(100).nullable().default(null),
+  kind: z.enum(KINDS),
+  target: z.string().min(1).max(2048),
+  interval_s: z.number().int().min(10).max(86400).default(60),
+  timeout_ms: z.number().int().min(100).max(120000).optional(),
+  runner: z.enum(RUNNERS).optional(),
+  locations: z.array(Location).max(50).default([]),
+  enabled: z.boolean().default(true),
+  tags: z.record(Slug, z.string().max(256)).default({}),
+  failure_threshold: z.number().int().min(1).max(100).default(2),
+  success_threshold: z.number().int().min(1).max(100).default(1),
+  http: HttpOptions.optional(),
+  tcp: TcpOptions.optional(),
+  icmp: IcmpOptions.optional(),
+  tls: TlsOptions.optional(),
+});
+
+function targetProblem(kind: Kind, target: string): string | null {
+  switch (kind) {
+    case "http":
+      return checkHttpUrl(target);
+    case "tcp":
+    case "tls": {
+      const hp = parseHostPort(target);
+      return typeof hp === "string" ? hp : null;
+    }
+    case "icmp":
+      return isHost(target) ? null : "must be a host name or IP address";
+  }
+}
+
+/**
+ * A monitor as given to the API: strict, with defaults applied and cross-field rules checked.
+ * The output always has `name`, `runner`, `timeout_ms` and exactly the option block of its kind.
+ */
+export const Monitor = MonitorFields.superRefine((m, ctx) => {
+  const runner = m.runner ?? (EDGE_KINDS.includes(m.kind) ? "edge" : "agent");
+  const problem = targetProblem(m.kind, m.target);
+  if (problem) ctx.addIssue({ code: "custom", path: ["target"], message: `${m.kind} target ${problem}` });
+  if (runner === "edge" && !EDGE_KINDS.includes(m.kind))
+    ctx.addIssue({ code: "custom", path: ["runner"], message: `${m.kind} monitors cannot run on the edge; use "runner": "agent"` });
+  if (runner === "edge" && m.locations.length > 0)
+    ctx.addIssue({ code: "custom", path: ["locations"], message: 'locations name agent locations; edge monitors take none (use "runner": "agent")' });
+  if (m.interval_s < MIN_INTERVAL_S[runner])
+    ctx.addIssue({ code: "custom", path: ["interval_s"], message: `must be at least ${MIN_INTERVAL_S[runner]} for ${runner} monitors` });
+  if (m.timeout_ms !== undefined && m.timeout_ms >= m.interval_s * 1000)
+    ctx.addIssue({ code: "custom", path: ["timeout_ms"], message: `must be less than interval_s (${m.interval_s * 1000} ms)` });
+  for (const block of KINDS)
+    if (block !== m.kind && m[block] !== undefined)
+      ctx.addIssue({ code: "custom", path: [block], message: `only ${block} monitors take a "${block}" block; this one is ${m.kind}` });
+  if (new Set(m.locations).size !== m.locations.length)
+    ctx.addIssue({ code: "custom", path: ["locations"], message: "must not repeat a location" });
+}).transform((m) => {
+  const runner = m.runner ?? (EDGE_KINDS.includes(m.kind) ? "edge" : "agent");
+  const timeout_ms = m.timeout_ms ?? Math.min(10000, Math.floor((m.interval_s * 1000) / 2));
+  const { http, tcp, icmp, tls, ...rest } = m;
+  const blocks = { http, tcp, icmp, tls };
+  return {
+    ...rest,
+    name: m.name ?? m.id,
+    runner,
+    timeout_ms,
+    [m.kind]: blocks[m.kind] ?? OPTION_BLOCKS[m.kind].parse({}),
+  } as MonitorSpec;
+});
+
+type Common = Omit<z.output<typeof MonitorFields>, "name" | "runner" | "timeout_ms" | Kind> & {
+  name: string;
+  runner: Runner;
+  timeout_ms: number;
+};
+/** A validated monitor: common fields plus the option block of its kind. */
+export type MonitorSpec =
+  | (Common & { kind: "http"; http: HttpOptions })
+  | (Common & { kind: "tcp"; tcp: TcpOptions })
+  | (Common & { kind: "icmp"; icmp: IcmpOptions })
+  | (Common & { kind: "tls"; tls: TlsOptions });
+export type MonitorInput = z.input<typeof Monitor>;
+
+export const MONITOR_STATUSES = ["up", "down", "pending", "paused", "maintenance"] as const;
+export type MonitorStatus = (typeof MONITOR_STATUSES)[number];
+
+/**
+ * RFC 7396 JSON merge patch: objects merge key by key, `null` removes a key, anything else
+ * replaces. PATCH applies it to the stored monitor and validates the result as a whole.
+ */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}

@@ -1,0 +1,116 @@
+// Validates the Worker's bindings and vars once per isolate; a bad configuration is reported, not thrown.
+import { z } from "zod";
+import { toIssues, type Issue } from "../../contract/index.ts";
+import type { Env } from "./env.ts";
+import { LEVELS, createLogger } from "./log.ts";
+
+const emptyToUndefined = (v: unknown) => (v === "" ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const intVar = (def: number, min: number, max: number) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .union([z.number(), z.string().regex(/^\d+$/, "must be a whole number")])
+      .default(def)
+      .transform(Number)
+      .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`)),
+  );
+const boolVar = z.preprocess(
+  emptyToUndefined,
+  z.enum(["true", "false", "1", "0"], 'must be "true" or "false"').default("false").transform((v) => v === "true" || v === "1"),
+);
+
+const ConfigSchema = z
+  .object({
+    DB: z.custom<D1Database>(
+      (v) => typeof (v as { prepare?: unknown } | undefined)?.prepare === "function",
+      'D1 binding is missing: add [[d1_databases]] with binding = "DB" to wrangler.toml',
+    ),
+    ADMIN_TOKEN: z
+      .string('is not set: run "wrangler secret put ADMIN_TOKEN" (or put it in .dev.vars locally)')
+      .min(16, "must be at least 16 characters"),
+    PUBLIC_STATUS: boolVar,
+    LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LEVELS).default("info")),
+    INFLUX_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()),
+    INFLUX_DATABASE: z.preprocess(emptyToUndefined, z.string().min(1).default("uptime")),
+    INFLUX_RETENTION_POLICY: optionalString,
+    INFLUX_TOKEN: optionalString,
+    INFLUX_USERNAME: optionalString,
+    INFLUX_PASSWORD: optionalString,
+    EDGE_SUBREQUEST_BUDGET: intVar(50, 4, 10000),
+  })
+  .superRefine((e, ctx) => {
+    if (e.INFLUX_TOKEN && (e.INFLUX_USERNAME || e.INFLUX_PASSWORD))
+      ctx.addIssue({ code: "custom", path: ["INFLUX_TOKEN"], message: "set either INFLUX_TOKEN or INFLUX_USERNAME/INFLUX_PASSWORD, not both" });
+    if (Boolean(e.INFLUX_USERNAME) !== Boolean(e.INFLUX_PASSWORD))
+      ctx.addIssue({ code: "custom", path: [e.INFLUX_USERNAME ? "INFLUX_PASSWORD" : "INFLUX_USERNAME"], message: "INFLUX_USERNAME and INFLUX_PASSWORD go together" });
+    if (!e.INFLUX_URL)
+      for (const k of ["INFLUX_TOKEN", "INFLUX_USERNAME", "INFLUX_RETENTION_POLICY"] as const)
+        if (e[k]) ctx.addIssue({ code: "custom", path: [k], message: "is set but INFLUX_URL is not" });
+  });
+
+export type InfluxConfig = {
+  url: string;
+  database: string;
+  retentionPolicy: string | null;
+  auth: { token: string } | { username: string; password: string } | null;
+};
+
+export type Config = {
+  db: D1Database;
+  adminToken: string;
+  publicStatus: boolean;
+  logLevel: (typeof LEVELS)[number];
+  influx: InfluxConfig | null;
+  subrequestBudget: number;
+};
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; issues: Issue[] };
+
+export function parseConfig(env: Env): ConfigResult {
+  const r = ConfigSchema.safeParse(env);
+  if (!r.success) return { ok: false, issues: toIssues(r.error) };
+  const e = r.data;
+  return {
+    ok: true,
+    config: {
+      db: e.DB,
+      adminToken: e.ADMIN_TOKEN,
+      publicStatus: e.PUBLIC_STATUS,
+      logLevel: e.LOG_LEVEL,
+      influx: e.INFLUX_URL
+        ? {
+            url: e.INFLUX_URL.replace(/\/+$/, ""),
+            database: e.INFLUX_DATABASE,
+            retentionPolicy: e.INFLUX_RETENTION_POLICY ?? null,
+            auth: e.INFLUX_TOKEN
+              ? { token: e.INFLUX_TOKEN }
+              : e.INFLUX_USERNAME && e.INFLUX_PASSWORD
+                ? { username: e.INFLUX_USERNAME, password: e.INFLUX_PASSWORD }
+                : null,
+          }
+        : null,
+      subrequestBudget: e.EDGE_SUBREQUEST_BUDGET,
+    },
+  };
+}
+
+const cache = new WeakMap<object, ConfigResult>();
+let lastReported = "";
+
+/** The validated configuration, computed once per env object; problems are logged once. */
+export function loadConfig(env: Env): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env);
+    cache.set(env, result);
+    if (!result.ok) {
+      const key = JSON.stringify(result.issues);
+      if (key !== lastReported) {
+        lastReported = key;
+        createLogger("error").error("configuration invalid", { issues: result.issues });
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,128 @@
+// Monitors and their current state in D1. The spec is stored as validated JSON; columns index it.
+import { toRfc3339, type CheckError, type MonitorSpec, type MonitorStatus } from "../../../contract/index.ts";
+
+export type MonitorState = {
+  status: MonitorStatus;
+  since: number;
+  last_check_at: number | null;
+  last_error: CheckError | null;
+  last_latency_ms: number | null;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  next_due_at: number;
+};
+
+export type StoredMonitor = { spec: MonitorSpec; created_at: number; updated_at: number; state: MonitorState };
+
+type Row = {
+  spec: string;
+  created_at: number;
+  updated_at: number;
+  status: MonitorStatus | null;
+  since: number | null;
+  last_check_at: number | null;
+  last_error: string | null;
+  last_latency_ms: number | null;
+  consecutive_failures: number | null;
+  consecutive_successes: number | null;
+  next_due_at: number | null;
+};
+
+const SELECT = `SELECT m.spec, m.created_at, m.updated_at, s.status, s.since, s.last_check_at, s.last_error,
+  s.last_latency_ms, s.consecutive_failures, s.consecutive_successes, s.next_due_at
+  FROM monitors m LEFT JOIN monitor_state s ON s.monitor_id = m.id`;
+
+function fromRow(r: Row): StoredMonitor {
+  const spec = JSON.parse(r.spec) as MonitorSpec;
+  return {
+    spec,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    state: {
+      status: r.status ?? (spec.enabled ? "pending" : "paused"),
+      since: r.since ?? r.created_at,
+      last_check_at: r.last_check_at,
+      last_error: r.last_error ? (JSON.parse(r.last_error) as CheckError) : null,
+      last_latency_ms: r.last_latency_ms,
+      consecutive_failures: r.consecutive_failures ?? 0,
+      consecutive_successes: r.consecutive_successes ?? 0,
+      next_due_at: r.next_due_at ?? 0,
+    },
+  };
+}
+
+export async function listMonitors(db: D1Database): Promise<StoredMonitor[]> {
+  const r = await db.prepare(`${SELECT} ORDER BY m.id`).all<Row>();
+  return r.results.map(fromRow);
+}
+
+export async function getMonitor(db: D1Database, id: string): Promise<StoredMonitor | null> {
+  const r = await db.prepare(`${SELECT} WHERE m.id = ?`).bind(id).first<Row>();
+  return r ? fromRow(r) : null;
+}
+
+/** Inserts a monitor and its initial state; returns false if the id is taken. */
+export async function insertMonitor(db: D1Database, spec: MonitorSpec, now: number): Promise<boolean> {
+  const status: MonitorStatus = spec.enabled ? "pending" : "paused";
+  const results = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (id) DO NOTHING`,
+      )
+      .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now),
+    db
+      .prepare(
+        `INSERT INTO monitor_state (monitor_id, status, since, next_due_at)
+         SELECT ?1, ?2, ?3, ?3 WHERE changes() = 1`,
+      )
+      .bind(spec.id, status, now),
+  ]);
+  return (results[0]?.meta.changes ?? 0) > 0;
+}
+
+/** Replaces a monitor's spec; pausing or resuming resets its state to paused or pending. */
+export async function updateMonitor(db: D1Database, spec: MonitorSpec, wasEnabled: boolean, now: number): Promise<void> {
+  const stmts = [
+    db
+      .prepare("UPDATE monitors SET spec = ?2, kind = ?3, runner = ?4, enabled = ?5, interval_s = ?6, updated_at = ?7 WHERE id = ?1")
+      .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now),
+  ];
+  if (wasEnabled !== spec.enabled)
+    stmts.push(
+      db
+        .prepare(
+          `UPDATE monitor_state SET status = ?2, since = ?3, consecutive_failures = 0, consecutive_successes = 0,
+           next_due_at = ?3 WHERE monitor_id = ?1`,
+        )
+        .bind(spec.id, spec.enabled ? "pending" : "paused", now),
+    );
+  await db.batch(stmts);
+}
+
+export async function deleteMonitor(db: D1Database, id: string): Promise<boolean> {
+  const r = await db.batch([
+    db.prepare("DELETE FROM monitor_state WHERE monitor_id = ?").bind(id),
+    db.prepare("DELETE FROM monitors WHERE id = ?").bind(id),
+  ]);
+  return (r[1]?.meta.changes ?? 0) > 0;
+}
+
+/** The API's view of a monitor: its spec, timestamps in RFC 3339, and its state. */
+export function monitorView(m: StoredMonitor) {
+  const s = m.state;
+  return {
+    ...m.spec,
+    created_at: toRfc3339(m.created_at),
+    updated_at: toRfc3339(m.updated_at),
+    state: {
+      status: s.status,
+      since: toRfc3339(s.since),
+      last_check_at: toRfc3339(s.last_check_at),
+      last_error: s.last_error,
+      latency_ms: s.last_latency_ms,
+      consecutive_failures: s.consecutive_failures,
+      consecutive_successes: s.consecutive_successes,
+    },
+  };
+}
