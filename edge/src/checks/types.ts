@@ -1,0 +1,14 @@
+// What a check is: a function from a monitor to an outcome. The runner adds id, ts, location, agent.
+import type { CheckResult, Kind, MonitorSpec } from "../../../contract/index.ts";
+
+/** A check's own result: everything in a CheckResult except what the runner stamps on. */
+export type CheckOutcome = Omit<CheckResult, "id" | "monitor" | "ts" | "location" | "agent">;
+
+/** What a check may call. Passed in, never taken from globals, so tests can stand real local servers in front. */
+export interface CheckDeps {
+  fetch: typeof fetch;
+  /** Monotonic-enough clock in ms for latency (performance.now in production). */
+  now: () => number;
+}
+
+export type CheckFn<K extends Kind> = (monitor: Extract<MonitorSpec, { kind: K }>, deps: CheckDeps) => Promise<CheckOutcome>;

@@ -1,0 +1,46 @@
+// Test helpers for the edge project: call the Worker through its real entry point.
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+
+export const ADMIN = env.ADMIN_TOKEN;
+
+export type Call = { status: number; body: any; headers: Headers };
+
+export async function api(method: string, path: string, opts: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Call> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  const token = opts.token === undefined ? ADMIN : opts.token;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (opts.raw !== undefined) body = opts.raw;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers["content-type"] ??= "application/json";
+  const res = await (exports as any).default.fetch(new Request(`http://worker.test${path}`, { method, headers, body }));
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON: keep text */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+export async function tokenFor(role: "admin" | "editor" | "viewer", name = `${role}-${crypto.randomUUID().slice(0, 8)}`): Promise<string> {
+  const r = await api("POST", "/api/v1/tokens", { body: { name, role } });
+  if (r.status !== 201) throw new Error(`token creation failed: ${JSON.stringify(r.body)}`);
+  return r.body.token;
+}
+
+export async function agentToken(id = `agent-${crypto.randomUUID().slice(0, 8)}`, location = "dc1"): Promise<string> {
+  const r = await api("POST", "/api/v1/agents", { body: { id, location } });
+  if (r.status !== 201) throw new Error(`agent registration failed: ${JSON.stringify(r.body)}`);
+  return r.body.token;
+}
+
+export const httpMonitor = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  name: `Monitor ${id}`,
+  kind: "http",
+  target: "http://127.0.0.1:9/",
+  ...extra,
+});

@@ -1,0 +1,41 @@
+// Two projects: "edge" runs inside workerd with real D1; "node" runs the contract, the agent and cross-process tests.
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const root = import.meta.dirname;
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(root, "edge/migrations"));
+  return {
+    test: {
+      reporters: process.env.VITEST_JSON ? ["default", ["json", { outputFile: process.env.VITEST_JSON }]] : ["default"],
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: path.join(root, "wrangler.toml") },
+              miniflare: {
+                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-token-0123456789", LOG_LEVEL: "warn" },
+              },
+            }),
+          ],
+          test: {
+            name: "edge",
+            include: ["edge/src/**/*.test.ts", "edge/test/**/*.test.ts"],
+            setupFiles: ["edge/test/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "node",
+            environment: "node",
+            include: ["contract/**/*.test.ts", "probe-agent/**/*.test.ts", "test/**/*.test.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
+    },
+  };
+});
