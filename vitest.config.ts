@@ -17,6 +17,8 @@ export default defineConfig(async () => {
               wrangler: { configPath: path.join(root, "wrangler.toml") },
               miniflare: {
                 bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-token-0123456789", LOG_LEVEL: "warn" },
+                // A second, never-migrated database: the migrations test applies them to it from empty.
+                d1Databases: { EMPTY_DB: "empty-db" },
               },
             }),
           ],

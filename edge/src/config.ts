@@ -38,15 +38,6 @@ const ConfigSchema = z
     INFLUX_USERNAME: optionalString,
     INFLUX_PASSWORD: optionalString,
     EDGE_SUBREQUEST_BUDGET: intVar(50, 4, 10000),
-  })
-  .superRefine((e, ctx) => {
-    if (e.INFLUX_TOKEN && (e.INFLUX_USERNAME || e.INFLUX_PASSWORD))
-      ctx.addIssue({ code: "custom", path: ["INFLUX_TOKEN"], message: "set either INFLUX_TOKEN or INFLUX_USERNAME/INFLUX_PASSWORD, not both" });
-    if (Boolean(e.INFLUX_USERNAME) !== Boolean(e.INFLUX_PASSWORD))
-      ctx.addIssue({ code: "custom", path: [e.INFLUX_USERNAME ? "INFLUX_PASSWORD" : "INFLUX_USERNAME"], message: "INFLUX_USERNAME and INFLUX_PASSWORD go together" });
-    if (!e.INFLUX_URL)
-      for (const k of ["INFLUX_TOKEN", "INFLUX_USERNAME", "INFLUX_RETENTION_POLICY"] as const)
-        if (e[k]) ctx.addIssue({ code: "custom", path: [k], message: "is set but INFLUX_URL is not" });
   });
 
 export type InfluxConfig = {
@@ -67,9 +58,24 @@ export type Config = {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; issues: Issue[] };
 
+/** Rules across settings, checked on the raw values so they are reported alongside field problems. */
+function crossProblems(env: Env): Issue[] {
+  const set = (v: string | undefined) => v !== undefined && v !== "";
+  const out: Issue[] = [];
+  if (set(env.INFLUX_TOKEN) && (set(env.INFLUX_USERNAME) || set(env.INFLUX_PASSWORD)))
+    out.push({ path: "INFLUX_TOKEN", message: "set either INFLUX_TOKEN or INFLUX_USERNAME/INFLUX_PASSWORD, not both" });
+  if (set(env.INFLUX_USERNAME) !== set(env.INFLUX_PASSWORD))
+    out.push({ path: set(env.INFLUX_USERNAME) ? "INFLUX_PASSWORD" : "INFLUX_USERNAME", message: "INFLUX_USERNAME and INFLUX_PASSWORD go together" });
+  if (!set(env.INFLUX_URL))
+    for (const k of ["INFLUX_TOKEN", "INFLUX_USERNAME", "INFLUX_RETENTION_POLICY"] as const)
+      if (set(env[k])) out.push({ path: k, message: "is set but INFLUX_URL is not" });
+  return out;
+}
+
 export function parseConfig(env: Env): ConfigResult {
   const r = ConfigSchema.safeParse(env);
-  if (!r.success) return { ok: false, issues: toIssues(r.error) };
+  const issues = [...(r.success ? [] : toIssues(r.error)), ...crossProblems(env)];
+  if (!r.success || issues.length > 0) return { ok: false, issues };
   const e = r.data;
   return {
     ok: true,

@@ -5,6 +5,7 @@ declare global {
   namespace Cloudflare {
     interface Env {
       DB: D1Database;
+      EMPTY_DB: D1Database;
       ADMIN_TOKEN: string;
       TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     }
