@@ -35,7 +35,7 @@ beforeAll(async () => {
     cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes(".wrangler") });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   port = await freePort();
-  const env = { ...process.env, PORT: String(port), UPTIME_TICK_MS: "2000" };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), UPTIME_TICK_MS: "2000" };
   delete env.ADMIN_TOKEN;
   child = spawn(nodeBinary(), ["scripts/start.mjs"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d) => (output += d));
