@@ -9,7 +9,7 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(root, "edge/migrations"));
   return {
     test: {
-      reporters: process.env.VITEST_JSON ? ["default", ["json", { outputFile: process.env.VITEST_JSON }]] : ["default"],
+      reporters: (process.env.VITEST_JSON ? ["default", ["json", { outputFile: process.env.VITEST_JSON }]] : ["default"]) as any,
       projects: [
         {
           plugins: [
@@ -24,6 +24,7 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "edge",
+            globalSetup: ["test/global-setup-targets.ts", "test/global-setup.ts", "test/global-setup-scheduler.ts"],
             include: ["edge/src/**/*.test.ts", "edge/test/**/*.test.ts"],
             setupFiles: ["edge/test/apply-migrations.ts"],
           },

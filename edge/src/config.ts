@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { toIssues, type Issue } from "../../contract/index.ts";
 import type { Env } from "./env.ts";
+import type { CheckBatchMessage } from "./scheduler/tick.ts";
 import { LEVELS, createLogger } from "./log.ts";
 
 const emptyToUndefined = (v: unknown) => (v === "" ? undefined : v);
@@ -26,6 +27,10 @@ const ConfigSchema = z
       (v) => typeof (v as { prepare?: unknown } | undefined)?.prepare === "function",
       'D1 binding is missing: add [[d1_databases]] with binding = "DB" to wrangler.toml',
     ),
+    CHECKS_QUEUE: z.custom<Queue<CheckBatchMessage>>(
+      (v) => typeof (v as { sendBatch?: unknown } | undefined)?.sendBatch === "function",
+      'Queue binding is missing: add [[queues.producers]] with binding = "CHECKS_QUEUE" (and its consumer) to wrangler.toml',
+    ),
     ADMIN_TOKEN: z
       .string('is not set: run "wrangler secret put ADMIN_TOKEN" (or put it in .dev.vars locally)')
       .min(16, "must be at least 16 characters"),
@@ -38,6 +43,7 @@ const ConfigSchema = z
     INFLUX_USERNAME: optionalString,
     INFLUX_PASSWORD: optionalString,
     EDGE_SUBREQUEST_BUDGET: intVar(50, 4, 10000),
+    OUTBOX_MAX_POINTS: intVar(100_000, 100, 10_000_000),
   });
 
 export type InfluxConfig = {
@@ -54,6 +60,8 @@ export type Config = {
   logLevel: (typeof LEVELS)[number];
   influx: InfluxConfig | null;
   subrequestBudget: number;
+  outboxMaxPoints: number;
+  queue: Queue<CheckBatchMessage>;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; issues: Issue[] };
@@ -97,6 +105,8 @@ export function parseConfig(env: Env): ConfigResult {
           }
         : null,
       subrequestBudget: e.EDGE_SUBREQUEST_BUDGET,
+      outboxMaxPoints: e.OUTBOX_MAX_POINTS,
+      queue: e.CHECKS_QUEUE,
     },
   };
 }

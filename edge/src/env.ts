@@ -1,6 +1,9 @@
 // The Worker's bindings and vars as Cloudflare hands them over, before validation (see config.ts).
+import type { CheckBatchMessage } from "./scheduler/tick.ts";
+
 export interface Env {
   DB: D1Database;
+  CHECKS_QUEUE: Queue<CheckBatchMessage>;
   ADMIN_TOKEN?: string;
   PUBLIC_STATUS?: string;
   LOG_LEVEL?: string;
@@ -11,4 +14,5 @@ export interface Env {
   INFLUX_USERNAME?: string;
   INFLUX_PASSWORD?: string;
   EDGE_SUBREQUEST_BUDGET?: string;
+  OUTBOX_MAX_POINTS?: string;
 }

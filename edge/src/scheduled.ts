@@ -1,11 +1,31 @@
-// The Cron Trigger handler: one tick of the scheduler.
+// The Cron Trigger and queue handlers: validate configuration, then hand over to the scheduler.
 import { loadConfig } from "./config.ts";
 import type { Env } from "./env.ts";
 import { createLogger } from "./log.ts";
+import { runQueuedBatch, runTick, type CheckBatchMessage, type Runtime } from "./scheduler/tick.ts";
+
+function runtime(env: Env, fields: Record<string, unknown>): Runtime | null {
+  const result = loadConfig(env);
+  if (!result.ok) return null; // loadConfig has logged the problems once
+  const log = createLogger(result.config.logLevel, fields);
+  return { config: result.config, log, fetch: (input, init) => fetch(input, init), queue: result.config.queue };
+}
 
 export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
-  const result = loadConfig(env);
-  if (!result.ok) return; // already logged once by loadConfig
-  const log = createLogger(result.config.logLevel, { cron: controller.cron });
-  log.info("tick", { scheduled_time: new Date(controller.scheduledTime).toISOString() });
+  const rt = runtime(env, { cron: controller.cron });
+  if (!rt) return;
+  await runTick(rt, controller.scheduledTime);
+}
+
+export async function queue(batch: MessageBatch<CheckBatchMessage>, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const rt = runtime(env, { queue: batch.queue });
+  if (!rt) {
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  // max_batch_size is 1, so each invocation runs one planned batch within its own budget.
+  for (const msg of batch.messages) {
+    await runQueuedBatch(rt, msg.body);
+    msg.ack();
+  }
 }

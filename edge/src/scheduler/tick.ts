@@ -1,0 +1,93 @@
+// One cron tick: claim due edge monitors, plan batches within the subrequest budget, run the first
+// batch here and fan the rest out through CHECKS_QUEUE; the queue consumer runs those.
+import type { Config } from "../config.ts";
+import { claimDue, loadForRun, type Claimed } from "../db/schedule.ts";
+import type { Logger } from "../log.ts";
+import { createPointStore } from "../points/index.ts";
+import { PointWriter } from "../points/outbox.ts";
+import { recordResults } from "../results.ts";
+import { checkCost, planBatches } from "./plan.ts";
+import { runBatch } from "./run.ts";
+
+export type CheckBatchMessage = { ids: string[]; scheduled_time: number };
+
+export type Runtime = {
+  config: Config;
+  log: Logger;
+  fetch: typeof fetch;
+  queue: Queue<CheckBatchMessage>;
+  now?: () => number;
+  clock?: () => number;
+};
+
+export function pointWriter(rt: Runtime): PointWriter {
+  const clock = rt.clock ?? Date.now;
+  return new PointWriter(createPointStore(rt.config, rt.fetch), rt.config.db, rt.log, {
+    maxPoints: rt.config.outboxMaxPoints,
+    flushBatch: 5000,
+    now: clock,
+  });
+}
+
+export type BatchReport = { checks: number; subrequests: number; max_in_flight: number; stored: number; queued: number; transitions: number };
+
+async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]): Promise<BatchReport> {
+  const clock = rt.clock ?? Date.now;
+  const budget = rt.config.subrequestBudget - writer.reserve;
+  const { ran, stats } = await runBatch(
+    claimed.map((c) => c.spec),
+    { fetch: rt.fetch, now: rt.now ?? (() => performance.now()), clock },
+    { budget },
+  );
+  const specs = new Map(claimed.map((c) => [c.spec.id, c.spec]));
+  const hops = new Map(ran.map((r) => [r.result.monitor, r.hops]));
+  const rec = await recordResults(rt.config.db, writer, rt.log, ran.map((r) => r.result), specs, hops);
+  return {
+    checks: ran.length,
+    subrequests: stats.subrequests + rec.subrequests,
+    max_in_flight: stats.maxInFlight,
+    stored: rec.stored,
+    queued: rec.queued,
+    transitions: rec.transitions.length,
+  };
+}
+
+export type TickReport = BatchReport & { due: number; batches: number; enqueued_batches: number; outbox_delivered: number };
+
+export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickReport> {
+  const started = Date.now();
+  const writer = pointWriter(rt);
+  const flushed = await writer.flush();
+  const claimed = await claimDue(rt.config.db, scheduledTime);
+  const batches = planBatches(
+    claimed.map((c) => ({ id: c.spec.id, cost: checkCost(c.last_hops) })),
+    rt.config.subrequestBudget,
+    writer.reserve,
+  );
+  const byId = new Map(claimed.map((c) => [c.spec.id, c]));
+  const rest = batches.slice(1);
+  // Queue sends go in chunks of 100 messages (the sendBatch limit).
+  for (let i = 0; i < rest.length; i += 100)
+    await rt.queue.sendBatch(rest.slice(i, i + 100).map((b) => ({ body: { ids: b.map((x) => x.id), scheduled_time: scheduledTime } })));
+  const first = batches[0] ? await runAndRecord(rt, writer, batches[0].map((x) => byId.get(x.id)!)) : { checks: 0, subrequests: 0, max_in_flight: 0, stored: 0, queued: 0, transitions: 0 };
+  const report: TickReport = {
+    ...first,
+    subrequests: first.subrequests + flushed.subrequests,
+    due: claimed.length,
+    batches: batches.length,
+    enqueued_batches: rest.length,
+    outbox_delivered: flushed.delivered,
+  };
+  rt.log.info("tick done", { ...report, scheduled_time: new Date(scheduledTime).toISOString(), duration_ms: Date.now() - started });
+  return report;
+}
+
+/** The queue consumer's work for one message: the monitors still enabled on the edge, checked now. */
+export async function runQueuedBatch(rt: Runtime, msg: CheckBatchMessage): Promise<BatchReport> {
+  const started = Date.now();
+  const writer = pointWriter(rt);
+  const claimed = await loadForRun(rt.config.db, msg.ids);
+  const report = await runAndRecord(rt, writer, claimed);
+  rt.log.info("check batch done", { ...report, scheduled_time: new Date(msg.scheduled_time).toISOString(), duration_ms: Date.now() - started });
+  return report;
+}

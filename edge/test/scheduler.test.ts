@@ -1,0 +1,136 @@
+// The cron scheduler in the real runtime: due monitors checked once per interval, at most 6 in
+// flight, batches within the subrequest budget fanned out through the real CHECKS_QUEUE.
+import { env } from "cloudflare:test";
+import { beforeEach, describe, expect, inject, it } from "vitest";
+import { parseConfig } from "../src/config.ts";
+import type { Env } from "../src/env.ts";
+import { createLogger } from "../src/log.ts";
+import { runTick, type Runtime } from "../src/scheduler/tick.ts";
+import { api } from "./helpers.ts";
+
+const target = inject("countingUrl");
+const MINUTE = 60_000;
+
+async function control(path: string) {
+  await fetch(`${target}/control/${path}`, { method: "POST" });
+}
+async function stats(): Promise<{ hits: Record<string, number>; max_in_flight: number; total: number }> {
+  return (await fetch(`${target}/control/stats`)).json();
+}
+
+function runtime(vars: Partial<Env> = {}): Runtime {
+  const r = parseConfig({ ...(env as unknown as Env), ...vars });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return { config: r.config, log: createLogger("warn"), fetch: (i, init) => fetch(i, init), queue: r.config.queue };
+}
+
+async function createMonitors(prefix: string, n: number, extra: Record<string, unknown> = {}, ms = 0) {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `${prefix}-${String(i).padStart(3, "0")}`;
+    const r = await api("POST", "/api/v1/monitors", { body: { id, kind: "http", target: `${target}/hit/${id}?ms=${ms}`, timeout_ms: 5000, ...extra } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    ids.push(id);
+  }
+  return ids;
+}
+
+async function checkedCount(ids: string[]) {
+  const r = await env.DB.prepare("SELECT COUNT(*) AS n FROM monitor_state WHERE last_check_at IS NOT NULL AND monitor_id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(ids))
+    .first<{ n: number }>();
+  return r!.n;
+}
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeEach(async () => {
+  // Each test starts from no monitors, so a tick claims exactly what the test created.
+  await env.DB.batch([env.DB.prepare("DELETE FROM monitor_state"), env.DB.prepare("DELETE FROM monitors")]);
+  await control("reset");
+});
+
+describe("cron tick", () => {
+  it("checks every due monitor once, with at most 6 requests in flight", async () => {
+    const ids = await createMonitors("a", 20, {}, 100);
+    const now = Date.now();
+    const report = await runTick(runtime({ EDGE_SUBREQUEST_BUDGET: "50" }), now);
+    expect(report).toMatchObject({ due: 20, batches: 1, enqueued_batches: 0, checks: 20, stored: 20 });
+    expect(report.max_in_flight).toBeLessThanOrEqual(6);
+    expect(report.max_in_flight).toBe(6);
+    const s = await stats();
+    expect(s.max_in_flight).toBeLessThanOrEqual(6);
+    expect(Object.keys(s.hits).sort()).toEqual(ids);
+    for (const id of ids) expect(s.hits[id]).toBe(1);
+    const m = await api("GET", `/api/v1/monitors/${ids[0]}`);
+    expect(m.body.state).toMatchObject({ status: "up", last_error: null });
+    expect(m.body.state.latency_ms).toBeGreaterThanOrEqual(100);
+  });
+
+  it("splits what does not fit the budget into batches and runs them through the queue", async () => {
+    const ids = await createMonitors("q", 25);
+    const report = await runTick(runtime({ EDGE_SUBREQUEST_BUDGET: "10" }), Date.now());
+    // Embedded store: no subrequests reserved for writes, so 10 checks a batch.
+    expect(report).toMatchObject({ due: 25, batches: 3, enqueued_batches: 2, checks: 10 });
+    expect(report.subrequests).toBeLessThanOrEqual(10);
+    await until("the queued batches to run", async () => (await checkedCount(ids)) === 25);
+    const s = await stats();
+    for (const id of ids) expect(s.hits[id], id).toBe(1);
+    expect(s.total).toBe(25);
+  });
+
+  it("runs a monitor once per interval: a repeated tick does nothing, a late tick is not skipped", async () => {
+    const [id] = await createMonitors("i", 1);
+    const rt = runtime();
+    const t0 = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE; // a minute boundary after creation
+    expect((await runTick(rt, t0)).checks).toBe(1);
+    expect((await runTick(rt, t0)).checks).toBe(0); // the same tick delivered twice
+    expect((await runTick(rt, t0 + 30_000)).checks).toBe(0); // overlapping, same minute
+    expect((await runTick(rt, t0 + MINUTE + 40_000)).checks).toBe(1); // next minute's tick, 40 s late
+    expect((await runTick(rt, t0 + 2 * MINUTE)).checks).toBe(1); // and the one after still runs
+    expect((await stats()).hits[id!]).toBe(3);
+  });
+
+  it("honours interval_s: a 5-minute monitor runs on every fifth tick", async () => {
+    const [id] = await createMonitors("five", 1, { interval_s: 300 });
+    const rt = runtime();
+    const t0 = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
+    const ran: number[] = [];
+    for (let i = 0; i < 11; i++) ran.push((await runTick(rt, t0 + i * MINUTE)).checks);
+    expect(ran).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    expect((await stats()).hits[id!]).toBe(3);
+  });
+
+  it("skips paused monitors and agent monitors", async () => {
+    const [paused] = await createMonitors("p", 1, { enabled: false });
+    await api("POST", "/api/v1/monitors", { body: { id: "agent-tcp", kind: "tcp", target: "127.0.0.1:1", interval_s: 60 } });
+    const report = await runTick(runtime(), Date.now() + MINUTE);
+    expect(report.due).toBe(0);
+    expect((await stats()).hits[paused!]).toBeUndefined();
+  });
+
+  it("drives the state machine: pending → down after two failures → up again", async () => {
+    const [id] = await createMonitors("s", 1);
+    await control(`status/${id}/503`);
+    const rt = runtime();
+    const t0 = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
+    await runTick(rt, t0);
+    let m = await api("GET", `/api/v1/monitors/${id}`);
+    expect(m.body.state).toMatchObject({ status: "pending", consecutive_failures: 1, last_error: { kind: "status" } });
+    await runTick(rt, t0 + MINUTE);
+    m = await api("GET", `/api/v1/monitors/${id}`);
+    expect(m.body.state).toMatchObject({ status: "down", consecutive_failures: 2 });
+    expect(m.body.state.last_error.message).toMatch(/503/);
+    await control(`status/${id}/200`);
+    await runTick(rt, t0 + 2 * MINUTE);
+    m = await api("GET", `/api/v1/monitors/${id}`);
+    expect(m.body.state).toMatchObject({ status: "up", consecutive_failures: 0, consecutive_successes: 1, last_error: null });
+  });
+});

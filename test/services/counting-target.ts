@@ -1,0 +1,67 @@
+// A local HTTP target that counts: hits per path, requests in flight (and the most at once), and
+// answers with a status the test can change. Used by the scheduler tests and the tick benchmark.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type CountingTarget = { url: string; close(): Promise<void> };
+
+/**
+ * Routes:
+ * - `GET /hit/:name?ms=N` waits N ms (default 0), then answers the status set for :name (default 200).
+ * - `POST /control/status/:name/:code` sets :name's status; `POST /control/reset` clears everything.
+ * - `GET /control/stats` answers `{hits: {name: n}, max_in_flight, in_flight, total}`.
+ */
+export async function startCountingTarget(): Promise<CountingTarget> {
+  let hits = new Map<string, number>();
+  let statuses = new Map<string, number>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let total = 0;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://target.invalid");
+    const parts = url.pathname.split("/").filter(Boolean);
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (parts[0] === "control") {
+      if (parts[1] === "stats") return json(200, { hits: Object.fromEntries(hits), max_in_flight: maxInFlight, in_flight: inFlight, total });
+      if (parts[1] === "reset") {
+        hits = new Map();
+        statuses = new Map();
+        maxInFlight = inFlight;
+        total = 0;
+        return json(200, { ok: true });
+      }
+      if (parts[1] === "status" && parts[2] && parts[3]) {
+        statuses.set(parts[2], Number(parts[3]));
+        return json(200, { ok: true });
+      }
+      return json(404, { error: "unknown control route" });
+    }
+    if (parts[0] !== "hit" || !parts[1]) return json(404, { error: "unknown route" });
+    const name = parts[1];
+    hits.set(name, (hits.get(name) ?? 0) + 1);
+    total += 1;
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    const ms = Number(url.searchParams.get("ms") ?? 0);
+    setTimeout(() => {
+      inFlight -= 1;
+      const status = statuses.get(name) ?? 200;
+      res.writeHead(status, { "content-type": "text/plain" });
+      res.end(`${name} ${status}\n`);
+    }, ms);
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
