@@ -7,7 +7,9 @@ import { ApiError, errorResponse } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { agents } from "./routes/agents.ts";
 import { healthz, readyz } from "./routes/health.ts";
+import { history } from "./routes/history.ts";
 import { monitors } from "./routes/monitors.ts";
+import { status } from "./routes/status.ts";
 import { tokens } from "./routes/tokens.ts";
 
 export function createApp() {
@@ -39,6 +41,8 @@ export function createApp() {
 
   app.route("/", readyz);
   app.route("/api/v1/monitors", monitors);
+  app.route("/api/v1/monitors", history);
+  app.route("/api/v1/status", status);
   app.route("/api/v1/tokens", tokens);
   app.route("/api/v1/agents", agents);
 

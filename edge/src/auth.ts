@@ -49,3 +49,15 @@ export function requireRole(need: Role): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/** Middleware factory: public when PUBLIC_STATUS is on, else like requireRole("viewer"). */
+export function viewerOrPublic(): MiddlewareHandler<AppEnv> {
+  const viewer = requireRole("viewer");
+  return async function viewerOrPublicMiddleware(c, next) {
+    if (c.get("config").publicStatus) {
+      c.set("principal", { tokenId: null, name: "public", role: "viewer" });
+      return next();
+    }
+    return viewer(c, next);
+  };
+}

@@ -27,9 +27,10 @@ describe("configuration report", () => {
       expect(res.status, `${method} ${path}`).toBe(503);
       const body = (await res.json()) as any;
       expect(body.error.code).toBe("config_invalid");
-      expect(body.error.message).toMatch(/configuration is invalid \(8 problems\)/);
+      expect(body.error.message).toMatch(/configuration is invalid \(9 problems\)/);
       expect(body.error.issues.map((i: any) => i.path).sort()).toEqual([
         "ADMIN_TOKEN",
+        "CHECKS_QUEUE",
         "DB",
         "EDGE_SUBREQUEST_BUDGET",
         "INFLUX_PASSWORD",
@@ -54,6 +55,7 @@ describe("configuration report", () => {
     const byPath = Object.fromEntries(r.issues.map((i) => [i.path, i.message]));
     expect(byPath.ADMIN_TOKEN).toMatch(/wrangler secret put ADMIN_TOKEN/);
     expect(byPath.DB).toMatch(/d1_databases/);
+    expect(byPath.CHECKS_QUEUE).toMatch(/queues.producers/);
   });
 
   it("accepts the real bindings and applies defaults", () => {
@@ -66,7 +68,7 @@ describe("configuration report", () => {
   });
 
   it("parses InfluxDB settings with either auth style", () => {
-    const base = { DB: env.DB, ADMIN_TOKEN: "0123456789abcdef" };
+    const base = { DB: env.DB, CHECKS_QUEUE: env.CHECKS_QUEUE, ADMIN_TOKEN: "0123456789abcdef" };
     const t = parseConfig({ ...base, INFLUX_URL: "http://influx:8086/", INFLUX_TOKEN: "tok" } as Env);
     expect(t.ok && t.config.influx).toEqual({ url: "http://influx:8086", database: "uptime", retentionPolicy: null, auth: { token: "tok" } });
     const u = parseConfig({ ...base, INFLUX_URL: "http://influx:8086", INFLUX_USERNAME: "u", INFLUX_PASSWORD: "p", INFLUX_RETENTION_POLICY: "r400d" } as Env);
@@ -93,7 +95,7 @@ describe("configuration problems are logged once", () => {
     const { vi } = await import("vitest");
     const spy = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      const env = { DB: undefined, ADMIN_TOKEN: "only-once-but-short" } as unknown as Env;
+      const env = { DB: undefined, CHECKS_QUEUE: (await import("cloudflare:test")).env.CHECKS_QUEUE, ADMIN_TOKEN: "only-once-but-long-enough" } as unknown as Env;
       const app = createApp();
       for (let i = 0; i < 5; i++) expect((await app.request("/api/v1/monitors", {}, env, ctx)).status).toBe(503);
       const reports = spy.mock.calls.filter((c) => String(c[0]).includes('"configuration invalid"'));

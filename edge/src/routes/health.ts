@@ -1,22 +1,42 @@
-// /healthz (the isolate answers) and /readyz (configuration valid, D1 reachable).
+// /healthz (the isolate answers) and /readyz (configuration valid, D1 and the point store reachable, outbox depth).
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
+import { getCounters } from "../db/counters.ts";
+import { createPointStore } from "../points/index.ts";
+import { OUTBOX_COUNTERS } from "../points/outbox.ts";
 
 export const healthz = new Hono<AppEnv>();
 healthz.get("/healthz", (c) => c.json({ status: "ok" }));
 
+type Probe = { ok: boolean; latency_ms: number; error?: string };
+
+async function probe(fn: () => Promise<unknown>): Promise<Probe> {
+  const started = Date.now();
+  try {
+    await fn();
+    return { ok: true, latency_ms: Date.now() - started };
+  } catch (e) {
+    return { ok: false, latency_ms: Date.now() - started, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 export const readyz = new Hono<AppEnv>();
 readyz.get("/readyz", async (c) => {
-  const db = c.get("config").db;
-  const started = Date.now();
-  let d1: { ok: boolean; latency_ms: number; error?: string };
-  try {
-    await db.prepare("SELECT 1").first();
-    d1 = { ok: true, latency_ms: Date.now() - started };
-  } catch (e) {
-    c.get("log").error("readiness: D1 unreachable", { error: e });
-    d1 = { ok: false, latency_ms: Date.now() - started, error: (e as Error).message };
+  const config = c.get("config");
+  const store = createPointStore(config, fetch);
+  const [d1, points] = await Promise.all([
+    probe(() => config.db.prepare("SELECT 1").first()),
+    probe(() => store.ping()),
+  ]);
+  let outbox: { depth: number | null; max: number; dropped: number | null } = { depth: null, max: config.outboxMaxPoints, dropped: null };
+  if (d1.ok) {
+    const [depth, counters] = await Promise.all([
+      config.db.prepare("SELECT COUNT(*) AS n FROM point_outbox").first<{ n: number }>(),
+      getCounters(config.db, [OUTBOX_COUNTERS.dropped]),
+    ]);
+    outbox = { depth: depth?.n ?? 0, max: config.outboxMaxPoints, dropped: counters[OUTBOX_COUNTERS.dropped]! };
   }
-  const ready = d1.ok;
-  return c.json({ status: ready ? "ready" : "unavailable", checks: { d1 } }, ready ? 200 : 503);
+  const ready = d1.ok && points.ok;
+  if (!ready) c.get("log").warn("not ready", { d1, point_store: points });
+  return c.json({ status: ready ? "ready" : "unavailable", checks: { d1, point_store: { store: store.name, ...points } }, outbox }, ready ? 200 : 503);
 });

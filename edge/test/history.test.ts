@@ -1,0 +1,145 @@
+// Read endpoints: recent checks, uptime over a window, and the status summary built from rollups.
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.ts";
+import { parseConfig } from "../src/config.ts";
+import type { Env } from "../src/env.ts";
+import { createLogger } from "../src/log.ts";
+import type { StoredResult } from "../src/points/store.ts";
+import { recordResults } from "../src/results.ts";
+import { DAY, HOUR, floorTo } from "../src/rollups.ts";
+import { pointWriter } from "../src/scheduler/tick.ts";
+import { api } from "./helpers.ts";
+
+const now = Date.now();
+const ID = "hist-web";
+const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+
+// [offset before now, ok, latency]
+const SEED: Array<[number, boolean, number | null]> = [
+  [1 * HOUR, true, 10], // A
+  [2 * HOUR, false, null], // B
+  [30 * HOUR, true, 30], // C
+  [3 * DAY, true, null], // D: up, but no latency measured
+  [10 * DAY, false, 5], // E: failed with a latency
+  [40 * DAY, true, 70], // F
+  [100 * DAY, false, null], // G: beyond 90 days
+];
+
+const results: StoredResult[] = SEED.map(([ago, ok, latency], i) => ({
+  id: `hist-${i}`,
+  monitor: ID,
+  ts: now - ago,
+  ok,
+  latency_ms: latency,
+  location: "edge",
+  agent: null,
+  error: ok ? null : { kind: "status", message: "got 503 Service Unavailable, expected 2xx" },
+  http: { status: ok ? 200 : 503, content_length: 10 },
+  kind: "http",
+  target: "https://hist.example.test/",
+}));
+
+beforeAll(async () => {
+  expect((await api("POST", "/api/v1/monitors", { body: { id: ID, name: "History", group: "Web", kind: "http", target: "https://hist.example.test/" } })).status).toBe(201);
+  const r = parseConfig(env as unknown as Env);
+  if (!r.ok) throw new Error("bad test config");
+  const rt = { config: r.config, log: createLogger("warn"), fetch, queue: r.config.queue };
+  const spec = (await api("GET", `/api/v1/monitors/${ID}`)).body;
+  await recordResults(r.config.db, pointWriter(rt), rt.log, results, new Map([[ID, spec]]));
+});
+
+describe("GET /api/v1/monitors/:id/checks", () => {
+  it("returns results newest first within the window, limited", async () => {
+    const r = await api("GET", `/api/v1/monitors/${ID}/checks?from=${now - 200 * DAY}&to=${now + 1}&limit=3`);
+    expect(r.status).toBe(200);
+    expect(r.body.checks.map((c: any) => c.id)).toEqual(["hist-0", "hist-1", "hist-2"]);
+    expect(r.body.checks[1]).toEqual({
+      id: "hist-1",
+      monitor: ID,
+      ts: new Date(now - 2 * HOUR).toISOString(),
+      ok: false,
+      latency_ms: null,
+      location: "edge",
+      agent: null,
+      error: { kind: "status", message: "got 503 Service Unavailable, expected 2xx" },
+      http: { status: 503, content_length: 10 },
+    });
+  });
+  it("defaults to the last 24 hours and accepts RFC 3339", async () => {
+    expect((await api("GET", `/api/v1/monitors/${ID}/checks`)).body.checks.map((c: any) => c.id)).toEqual(["hist-0", "hist-1"]);
+    const from = new Date(now - 31 * HOUR).toISOString();
+    expect((await api("GET", `/api/v1/monitors/${ID}/checks?from=${from}`)).body.checks).toHaveLength(3);
+  });
+  it("names bad parameters", async () => {
+    const cases: Array<[string, string]> = [
+      ["from=yesterday", "from"],
+      ["limit=0", "limit"],
+      ["limit=abc", "limit"],
+      ["colour=red", "colour"],
+      [`from=${now}&to=${now - 1}`, "from"],
+    ];
+    for (const [qs, path] of cases) {
+      const r = await api("GET", `/api/v1/monitors/${ID}/checks?${qs}`);
+      expect(r.status, qs).toBe(400);
+      expect(r.body.error.issues.map((i: any) => i.path), qs).toContain(path);
+    }
+    expect((await api("GET", "/api/v1/monitors/nope/checks")).status).toBe(404);
+  });
+});
+
+describe("GET /api/v1/monitors/:id/uptime", () => {
+  it("computes uptime as the share of up results, latency over successful checks", async () => {
+    const from = now - 5 * DAY;
+    const r = await api("GET", `/api/v1/monitors/${ID}/uptime?from=${from}&to=${now + 1}&bucket=1d`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ monitor: ID, checks: 4, up: 3, uptime: 0.75, avg_latency_ms: 20, no_data: false, bucket: "1d" });
+    const starts = r.body.buckets.map((b: any) => Date.parse(b.start));
+    expect(starts[0]).toBe(floorTo(from, DAY));
+    expect(r.body.buckets.reduce((s: number, b: any) => s + b.checks, 0)).toBe(4);
+    for (const b of r.body.buckets) if (b.checks === 0) expect(b).toMatchObject({ uptime: null, avg_latency_ms: null });
+  });
+  it("says so when a window has no data instead of inventing 100%", async () => {
+    const r = await api("GET", `/api/v1/monitors/${ID}/uptime?from=${now - 90 * DAY}&to=${now - 50 * DAY}`);
+    expect(r.body).toMatchObject({ checks: 0, up: 0, uptime: null, avg_latency_ms: null, no_data: true, buckets: [] });
+  });
+  it("refuses unknown buckets and windows with too many buckets", async () => {
+    expect((await api("GET", `/api/v1/monitors/${ID}/uptime?bucket=2h`)).status).toBe(400);
+    const r = await api("GET", `/api/v1/monitors/${ID}/uptime?from=0&bucket=1h`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.issues[0].path).toBe("bucket");
+  });
+});
+
+describe("GET /api/v1/status", () => {
+  it("gives 24h/7d/30d/90d uptime and 90 daily buckets from rollups", async () => {
+    const r = await api("GET", "/api/v1/status");
+    expect(r.status).toBe(200);
+    const m = r.body.monitors.find((x: any) => x.id === ID);
+    expect(m).toMatchObject({ id: ID, name: "History", group: "Web", kind: "http", status: "up", latency_ms: 10 });
+    expect(m.uptime["24h"]).toBe(0.5);
+    expect(m.uptime["7d"]).toBe(0.75);
+    expect(m.uptime["30d"]).toBe(0.6);
+    expect(m.uptime["90d"]).toBeCloseTo(4 / 6, 12);
+    expect(m.days).toHaveLength(90);
+    expect(m.days[89].date).toBe(new Date(floorTo(now, DAY)).toISOString().slice(0, 10));
+    const total = m.days.reduce((s: number, d: any) => s + d.checks, 0);
+    expect(total).toBe(6);
+    const fDay = new Date(floorTo(now - 40 * DAY, DAY)).toISOString().slice(0, 10);
+    expect(m.days.find((d: any) => d.date === fDay)).toEqual({ date: fDay, checks: 1, up: 1, uptime: 1, avg_latency_ms: 70 });
+    const empty = m.days.filter((d: any) => d.checks === 0);
+    expect(empty.length).toBeGreaterThan(80);
+    for (const d of empty) expect(d).toMatchObject({ uptime: null, avg_latency_ms: null });
+  });
+  it("agrees with the point store over the same windows", async () => {
+    const status = (await api("GET", "/api/v1/status")).body.monitors.find((x: any) => x.id === ID);
+    const from = floorTo(now, DAY) - 29 * DAY;
+    const fromStore = await api("GET", `/api/v1/monitors/${ID}/uptime?from=${from}&to=${now + 1}`);
+    expect(fromStore.body.uptime).toBe(status.uptime["30d"]);
+  });
+  it("is public only with PUBLIC_STATUS=true", async () => {
+    expect((await api("GET", "/api/v1/status", { token: null })).status).toBe(401);
+    const res = await createApp().request("/api/v1/status", {}, { ...(env as unknown as Env), PUBLIC_STATUS: "true" }, ctx);
+    expect(res.status).toBe(200);
+  });
+});
