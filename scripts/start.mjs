@@ -26,6 +26,22 @@ function adminToken() {
   return { token, source: "generated", file };
 }
 
+/** Demo monitors that work with no internet: the Worker's own /healthz. Existing ones are left alone. */
+async function seedDemo(base, token) {
+  const demos = [
+    { id: "worker-healthz", name: "This Worker's /healthz", group: "Demo", kind: "http", target: `${base}/healthz`, http: { keyword: "ok" } },
+  ];
+  for (const monitor of demos) {
+    const res = await fetch(`${base}/api/v1/monitors`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(monitor),
+    });
+    if (res.status === 201) say(`seeded demo monitor "${monitor.id}" (${monitor.target})`);
+    else if (res.status !== 409) say(`could not seed demo monitor "${monitor.id}": ${res.status} ${await res.text()}`);
+  }
+}
+
 async function main() {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
   const admin = adminToken();
@@ -37,6 +53,8 @@ async function main() {
   const vars = Object.fromEntries(WORKER_SETTINGS.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
   say(`starting the Worker on http://127.0.0.1:${port} (${process.env.INFLUX_URL ? `InfluxDB at ${process.env.INFLUX_URL}` : "embedded point store in D1"})`);
   const worker = await startWorker({ cwd, port, persistTo, vars, onLine: (l) => process.stdout.write(`${l}\n`) });
+
+  if (process.env.UPTIME_SEED !== "false") await seedDemo(`http://127.0.0.1:${port}`, admin.token);
 
   const stopScheduler = startScheduler(() => worker.tick(), {
     everyMs: tickMs,

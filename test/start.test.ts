@@ -77,8 +77,19 @@ describe("npm start on a fresh checkout", () => {
     expect((await fetch(`${base}/api/v1/monitors`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
   });
 
-  it("fires the Worker's cron handler on its schedule", async () => {
-    await waitFor(/"msg":"tick"[^\n]*\n[\s\S]*"msg":"tick"/, 30_000);
+  it("fires the Worker's cron handler on its schedule, which checks the seeded demo monitor", async () => {
+    const [, token] = await waitFor(/\[start\] admin token: (\S+)/);
+    expect(output).toContain('seeded demo monitor "worker-healthz"');
+    await waitFor(/"msg":"tick done"[^\n]*\n[\s\S]*"msg":"tick done"/, 30_000);
+    const deadline = Date.now() + 20_000;
+    let state: { status: string; last_check_at: string | null } = { status: "pending", last_check_at: null };
+    while (Date.now() < deadline && state.status !== "up") {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/monitors/worker-healthz`, { headers: { authorization: `Bearer ${token}` } });
+      state = ((await res.json()) as { state: typeof state }).state;
+      if (state.status !== "up") await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(state.status).toBe("up");
+    expect(state.last_check_at).not.toBeNull();
   });
 
   it("stops cleanly on SIGTERM", async () => {
