@@ -43,7 +43,8 @@ const ConfigSchema = z
     INFLUX_USERNAME: optionalString,
     INFLUX_PASSWORD: optionalString,
     EDGE_SUBREQUEST_BUDGET: intVar(50, 4, 10000),
-    OUTBOX_MAX_POINTS: intVar(100_000, 100, 10_000_000),
+    OUTBOX_MAX_POINTS: intVar(100_000, 5, 10_000_000),
+    OUTBOX_BACKOFF_MAX_S: intVar(600, 1, 86_400),
   });
 
 export type InfluxConfig = {
@@ -61,6 +62,7 @@ export type Config = {
   influx: InfluxConfig | null;
   subrequestBudget: number;
   outboxMaxPoints: number;
+  outboxBackoffMaxMs: number;
   queue: Queue<CheckBatchMessage>;
 };
 
@@ -106,6 +108,7 @@ export function parseConfig(env: Env): ConfigResult {
         : null,
       subrequestBudget: e.EDGE_SUBREQUEST_BUDGET,
       outboxMaxPoints: e.OUTBOX_MAX_POINTS,
+      outboxBackoffMaxMs: e.OUTBOX_BACKOFF_MAX_S * 1000,
       queue: e.CHECKS_QUEUE,
     },
   };

@@ -15,4 +15,5 @@ export interface Env {
   INFLUX_PASSWORD?: string;
   EDGE_SUBREQUEST_BUDGET?: string;
   OUTBOX_MAX_POINTS?: string;
+  OUTBOX_BACKOFF_MAX_S?: string;
 }

@@ -17,6 +17,8 @@ export const WORKER_SETTINGS = [
   "INFLUX_USERNAME",
   "INFLUX_PASSWORD",
   "EDGE_SUBREQUEST_BUDGET",
+  "OUTBOX_MAX_POINTS",
+  "OUTBOX_BACKOFF_MAX_S",
 ];
 
 export async function applyMigrations({ cwd = ROOT, persistTo } = {}) {
@@ -66,8 +68,9 @@ export async function startWorker({ cwd = ROOT, port, persistTo, vars = {}, onLi
     port,
     child,
     /** Fires the Worker's scheduled handler as the Cron Trigger would. */
-    async tick(cron = "* * * * *") {
-      const res = await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`);
+    async tick(scheduledTime, cron = "* * * * *") {
+      const time = scheduledTime === undefined ? "" : `&time=${scheduledTime}`;
+      const res = await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}${time}`);
       if (!res.ok) throw new Error(`scheduled handler answered ${res.status}: ${await res.text()}`);
     },
     stop() {

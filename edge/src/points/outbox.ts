@@ -11,11 +11,11 @@ export const OUTBOX_COUNTERS = {
   delivered: "outbox_delivered",
 } as const;
 
-export type OutboxOptions = { maxPoints: number; flushBatch: number; now: () => number; random?: () => number };
+export type OutboxOptions = { maxPoints: number; flushBatch: number; backoffMaxMs: number; now: () => number; random?: () => number };
 
-/** Backoff after `failures` consecutive failed attempts: 15 s doubling up to 10 min, with jitter (50-100 %). */
-export function backoffMs(failures: number, random: () => number = Math.random): number {
-  const base = Math.min(15_000 * 2 ** Math.max(0, failures - 1), 600_000);
+/** Backoff after `failures` consecutive failed attempts: 15 s doubling up to `maxMs`, with jitter (50-100 %). */
+export function backoffMs(failures: number, maxMs: number, random: () => number = Math.random): number {
+  const base = Math.min(15_000 * 2 ** Math.max(0, failures - 1), maxMs);
   return Math.round(base * (0.5 + random() / 2));
 }
 
@@ -73,7 +73,7 @@ export class PointWriter {
   private async recordFailure(e: unknown) {
     const now = this.opts.now();
     const { failures } = await this.backoffState();
-    const wait = backoffMs(failures + 1, this.opts.random);
+    const wait = backoffMs(failures + 1, this.opts.backoffMaxMs, this.opts.random);
     await this.db.batch([
       setCounter(this.db, OUTBOX_COUNTERS.failures, failures + 1, now),
       setCounter(this.db, OUTBOX_COUNTERS.nextAttempt, now + wait, now),

@@ -24,6 +24,7 @@ export function pointWriter(rt: Runtime): PointWriter {
   const clock = rt.clock ?? Date.now;
   return new PointWriter(createPointStore(rt.config, rt.fetch), rt.config.db, rt.log, {
     maxPoints: rt.config.outboxMaxPoints,
+    backoffMaxMs: rt.config.outboxBackoffMaxMs,
     flushBatch: 5000,
     now: clock,
   });
