@@ -18,6 +18,11 @@ describe("toLine", () => {
     );
   });
 
+  it("http: the method tag, as Telegraf writes it, when the result carries one", () => {
+    const r: StoredResult = { ...base, kind: "http", target: "http://h/", method: "POST", http: { status: 201, content_length: 0 } };
+    expect(toLine(r)).toMatch(/^http_response,location=edge,method=POST,monitor=homepage,result=success,server=http:\/\/h\/,status_code=201 /);
+  });
+
   it("http failure from an agent: no status, error strings escaped, no latency", () => {
     const r: StoredResult = {
       ...base,

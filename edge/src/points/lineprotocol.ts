@@ -122,6 +122,7 @@ export function toPoint(r: StoredResult): Point {
       const result = r.error ? HTTP_RESULT[r.error.kind] : "success";
       const status = detail.http?.status ?? null;
       tags.server = r.target;
+      tags.method = r.method ?? null;
       tags.status_code = status === null ? null : String(status);
       tags.result = result;
       fields.response_time = seconds;

@@ -1,8 +1,11 @@
 // The PointStore interface: where every check result lands as a point (InfluxDB or embedded D1).
 import type { CheckResult, Kind } from "../../../contract/index.ts";
 
-/** A result plus what the store needs to place it: the monitor's kind (measurement) and target (tags). */
-export type StoredResult = CheckResult & { kind: Kind; target: string };
+/**
+ * A result plus what the store needs to place it: the monitor's kind (measurement), target and,
+ * for http, method (Telegraf's tags).
+ */
+export type StoredResult = CheckResult & { kind: Kind; target: string; method?: string };
 
 /** Recent checks of one monitor: `from <= ts < to`, newest first, at most `limit`. */
 export interface CheckQuery {

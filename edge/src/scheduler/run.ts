@@ -53,7 +53,7 @@ export async function runBatch(
       const ts = deps.clock();
       const outcome = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
       ran[i] = {
-        result: { ...outcome, id: newResultId(ts), monitor: spec.id, ts, location: "edge", agent: null, kind: spec.kind, target: spec.target },
+        result: { ...outcome, id: newResultId(ts), monitor: spec.id, ts, location: "edge", agent: null, kind: spec.kind, target: spec.target, ...(spec.kind === "http" ? { method: spec.http.method } : {}) },
         hops: Math.max(0, calls - 1),
       };
     }
