@@ -1,0 +1,31 @@
+// `npm run bench`: every benchmark, each reporting what it measured; results also go to .artifacts/bench.json.
+// Select some with arguments: `npm run bench -- tick accuracy status`. BENCH_DAYS shortens the status history.
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { benchAccuracy, benchTick } from "./edge-tick.ts";
+import { benchStatus } from "./status.ts";
+
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  tick: () => benchTick(1000, 50),
+  accuracy: () => benchAccuracy(60, 100),
+  status: () => benchStatus({ monitors: 100, days: Number(process.env.BENCH_DAYS ?? 30), requests: 200 }),
+};
+
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);
+const unknown = wanted.filter((w) => !(w in BENCHES));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(", ")}; choose from ${Object.keys(BENCHES).join(", ")}`);
+  process.exit(2);
+}
+
+const report: Record<string, unknown> = { at: new Date().toISOString(), node: process.version };
+for (const name of wanted) {
+  process.stdout.write(`== ${name}\n`);
+  const started = performance.now();
+  report[name] = await BENCHES[name]!();
+  process.stdout.write(`${JSON.stringify(report[name], null, 2)}\n(${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+}
+const dir = path.resolve(import.meta.dirname, "../.artifacts");
+mkdirSync(dir, { recursive: true });
+writeFileSync(path.join(dir, "bench.json"), JSON.stringify(report, null, 2));
+process.stdout.write(`written to ${path.join(dir, "bench.json")}\n`);
