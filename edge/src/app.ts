@@ -9,6 +9,7 @@ import { agents } from "./routes/agents.ts";
 import { healthz, readyz } from "./routes/health.ts";
 import { history } from "./routes/history.ts";
 import { monitors } from "./routes/monitors.ts";
+import { results } from "./routes/results.ts";
 import { status } from "./routes/status.ts";
 import { tokens } from "./routes/tokens.ts";
 
@@ -45,6 +46,7 @@ export function createApp() {
   app.route("/api/v1/status", status);
   app.route("/api/v1/tokens", tokens);
   app.route("/api/v1/agents", agents);
+  app.route("/api/v1/results", results);
 
   app.notFound((c) => errorResponse(new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -45,6 +45,7 @@ const ConfigSchema = z
     EDGE_SUBREQUEST_BUDGET: intVar(50, 4, 10000),
     OUTBOX_MAX_POINTS: intVar(100_000, 5, 10_000_000),
     OUTBOX_BACKOFF_MAX_S: intVar(600, 1, 86_400),
+    AGENT_LIVENESS_S: intVar(40, 2, 3600),
   });
 
 export type InfluxConfig = {
@@ -63,6 +64,7 @@ export type Config = {
   subrequestBudget: number;
   outboxMaxPoints: number;
   outboxBackoffMaxMs: number;
+  agentLivenessMs: number;
   queue: Queue<CheckBatchMessage>;
 };
 
@@ -109,6 +111,7 @@ export function parseConfig(env: Env): ConfigResult {
       subrequestBudget: e.EDGE_SUBREQUEST_BUDGET,
       outboxMaxPoints: e.OUTBOX_MAX_POINTS,
       outboxBackoffMaxMs: e.OUTBOX_BACKOFF_MAX_S * 1000,
+      agentLivenessMs: e.AGENT_LIVENESS_S * 1000,
       queue: e.CHECKS_QUEUE,
     },
   };

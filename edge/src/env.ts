@@ -16,4 +16,5 @@ export interface Env {
   EDGE_SUBREQUEST_BUDGET?: string;
   OUTBOX_MAX_POINTS?: string;
   OUTBOX_BACKOFF_MAX_S?: string;
+  AGENT_LIVENESS_S?: string;
 }

@@ -17,6 +17,8 @@ export async function recordResults(
   results: StoredResult[],
   specs: Map<string, MonitorSpec>,
   hops: Map<string, number> = new Map(),
+  /** Statements to commit in the same D1 transaction as the rollups and state (e.g. ingest dedupe). */
+  extra: D1PreparedStatement[] = [],
 ): Promise<Recorded> {
   const written = await writer.write(results);
   const byMonitor = new Map<string, StoredResult[]>();
@@ -26,7 +28,7 @@ export async function recordResults(
     else byMonitor.set(r.monitor, [r]);
   }
   const states = await loadStates(db, [...byMonitor.keys()]);
-  const stmts: D1PreparedStatement[] = upsertRollups(db, rollupDeltas(results));
+  const stmts: D1PreparedStatement[] = [...extra, ...upsertRollups(db, rollupDeltas(results))];
   const transitions: Recorded["transitions"] = [];
   for (const [monitor, list] of byMonitor) {
     const prev = states.get(monitor);

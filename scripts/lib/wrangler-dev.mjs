@@ -19,6 +19,7 @@ export const WORKER_SETTINGS = [
   "EDGE_SUBREQUEST_BUDGET",
   "OUTBOX_MAX_POINTS",
   "OUTBOX_BACKOFF_MAX_S",
+  "AGENT_LIVENESS_S",
 ];
 
 export async function applyMigrations({ cwd = ROOT, persistTo } = {}) {

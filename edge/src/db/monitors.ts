@@ -126,3 +126,29 @@ export function monitorView(m: StoredMonitor) {
     },
   };
 }
+
+/** Enabled agent monitors a location must run: those listing it, or listing no location at all. */
+export async function monitorsForLocation(db: D1Database, location: string): Promise<Array<{ spec: MonitorSpec; updated_at: number }>> {
+  const r = await db
+    .prepare(
+      `SELECT spec, updated_at FROM monitors WHERE runner = 'agent' AND enabled = 1
+       AND (json_array_length(json_extract(spec, '$.locations')) = 0
+            OR EXISTS (SELECT 1 FROM json_each(json_extract(spec, '$.locations')) WHERE value = ?1))
+       ORDER BY id`,
+    )
+    .bind(location)
+    .all<{ spec: string; updated_at: number }>();
+  return r.results.map((x) => ({ spec: JSON.parse(x.spec) as MonitorSpec, updated_at: x.updated_at }));
+}
+
+/** Specs of the given monitors, by id (missing ones are absent). */
+export async function specsByIds(db: D1Database, ids: string[]): Promise<Map<string, MonitorSpec>> {
+  const out = new Map<string, MonitorSpec>();
+  if (ids.length === 0) return out;
+  const r = await db.prepare("SELECT spec FROM monitors WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(ids)).all<{ spec: string }>();
+  for (const row of r.results) {
+    const spec = JSON.parse(row.spec) as MonitorSpec;
+    out.set(spec.id, spec);
+  }
+  return out;
+}

@@ -5,8 +5,12 @@ import { Location, Slug, toRfc3339 } from "../../../contract/index.ts";
 import { requireRole } from "../auth.ts";
 import { limitBody, readBody } from "../body.ts";
 import type { AppEnv } from "../context.ts";
-import { newToken, randomId, sha256Hex } from "../crypto.ts";
-import { insertAgent, listAgents } from "../db/agents.ts";
+import { newToken, randomId } from "../crypto.ts";
+import { insertAgent, listAgents, liveAgents, touchAgent } from "../db/agents.ts";
+import { monitorsForLocation } from "../db/monitors.ts";
+import { sha256Hex } from "../crypto.ts";
+import { split } from "../agents/split.ts";
+import { callingAgent } from "./results.ts";
 import { insertToken } from "../db/tokens.ts";
 import { ApiError } from "../errors.ts";
 
@@ -43,4 +47,25 @@ agents.get("/", requireRole("admin"), async (c) => {
       backlog: a.backlog,
     })),
   });
+});
+
+/**
+ * The monitors the calling agent must run: its location's agent monitors, split among the
+ * location's live replicas (seen within AGENT_LIVENESS_S) by rendezvous hashing. ETag'd.
+ */
+agents.get("/me/assignments", requireRole("agent"), async (c) => {
+  const agent = await callingAgent(c);
+  const config = c.get("config");
+  const now = Date.now();
+  await touchAgent(config.db, agent.id, now).run();
+  const live = new Set(await liveAgents(config.db, agent.location, now - config.agentLivenessMs));
+  live.add(agent.id);
+  const all = await monitorsForLocation(config.db, agent.location);
+  const mine = new Set(split(all.map((m) => m.spec.id), [...live]).get(agent.id));
+  const assigned = all.filter((m) => mine.has(m.spec.id));
+  const etag = `"${(await sha256Hex(JSON.stringify([agent.id, agent.location, assigned.map((m) => [m.spec.id, m.updated_at])]))).slice(0, 32)}"`;
+  const headers = { etag, "cache-control": "no-store" };
+  if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+  c.get("log").debug("assignments", { agent: agent.id, location: agent.location, monitors: assigned.length, replicas: live.size });
+  return c.json({ agent: agent.id, location: agent.location, replicas: [...live].sort(), monitors: assigned.map((m) => m.spec) }, 200, headers);
 });

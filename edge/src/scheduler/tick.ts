@@ -20,7 +20,7 @@ export type Runtime = {
   clock?: () => number;
 };
 
-export function pointWriter(rt: Runtime): PointWriter {
+export function pointWriter(rt: Pick<Runtime, "config" | "log" | "fetch" | "clock">): PointWriter {
   const clock = rt.clock ?? Date.now;
   return new PointWriter(createPointStore(rt.config, rt.fetch), rt.config.db, rt.log, {
     maxPoints: rt.config.outboxMaxPoints,
