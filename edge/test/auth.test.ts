@@ -27,7 +27,7 @@ async function seeded() {
   return id;
 }
 
-type Route = { name: string; need: keyof typeof RANK; ok: number; call: (token: string | null) => Promise<{ status: number }> };
+type Route = { name: string; need: keyof typeof RANK | "agent"; ok: number; call: (token: string | null) => Promise<{ status: number }> };
 const routes: Route[] = [
   { name: "GET /api/v1/monitors", need: "viewer", ok: 200, call: (t) => api("GET", "/api/v1/monitors", { token: t }) },
   { name: "POST /api/v1/monitors", need: "editor", ok: 201, call: (t) => api("POST", "/api/v1/monitors", { token: t, body: httpMonitor(uniq()) }) },
@@ -47,12 +47,18 @@ const routes: Route[] = [
   },
   { name: "POST /api/v1/agents", need: "admin", ok: 201, call: (t) => api("POST", "/api/v1/agents", { token: t, body: { id: uniq(), location: "dc9" } }) },
   { name: "GET /api/v1/agents", need: "admin", ok: 200, call: (t) => api("GET", "/api/v1/agents", { token: t }) },
+  { name: "GET /api/v1/monitors/:id/checks", need: "viewer", ok: 200, call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/checks`, { token: t }) },
+  { name: "GET /api/v1/monitors/:id/uptime", need: "viewer", ok: 200, call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/uptime`, { token: t }) },
+  { name: "GET /api/v1/status", need: "viewer", ok: 200, call: (t) => api("GET", "/api/v1/status", { token: t }) },
+  { name: "GET /api/v1/agents/me/assignments", need: "agent", ok: 200, call: (t) => api("GET", "/api/v1/agents/me/assignments", { token: t }) },
+  { name: "POST /api/v1/results", need: "agent", ok: 202, call: (t) => api("POST", "/api/v1/results", { token: t, body: { results: [] } }) },
 ];
 
 describe.each(routes)("$name", (route) => {
   it.each(ROLES)("as %s", async (role) => {
     const res = await route.call(tokens[role]);
-    const allowed = role in RANK && RANK[role as keyof typeof RANK] >= RANK[route.need];
+    const allowed =
+      route.need === "agent" ? role === "agent" : role in RANK && RANK[role as keyof typeof RANK] >= RANK[route.need];
     const expected = allowed ? route.ok : role === "none" || role === "bad" ? 401 : 403;
     expect(res.status, JSON.stringify(res)).toBe(expected);
     if (expected === 401 || expected === 403) {
