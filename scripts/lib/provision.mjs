@@ -2,7 +2,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
 
 /** Each test service: the command that shows it is installed, and the Debian package that brings it. */
-export const TEST_PACKAGES = [{ command: "influxd", pkg: "influxdb" }];
+export const TEST_PACKAGES = [
+  { command: "influxd", pkg: "influxdb" },
+  { command: "chromium", pkg: "chromium" },
+];
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 
