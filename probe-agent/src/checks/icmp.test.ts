@@ -1,0 +1,238 @@
+// The ICMP check with real echo requests: loopback, namespace hosts that drop or reject, batching, and a real unprivileged run.
+import { execFile } from "node:child_process";
+import { chmod, copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
+import { createNetns, createSilentHost, netnsUnavailable, type Netns, type SilentHost } from "../../../test/services/netns.ts";
+import { defaultDeps, type AgentCheckDeps } from "./deps.ts";
+import {
+  checkIcmp,
+  createFpingPinger,
+  createPingPinger,
+  createSystemPinger,
+  parseFpingOutput,
+  parsePingOutput,
+  pingerFailure,
+  pingTiming,
+  type Pinger,
+} from "./icmp.ts";
+
+type IcmpMonitor = Extract<MonitorSpec, { kind: "icmp" }>;
+const run = promisify(execFile);
+
+function monitor(target: string, count = 3, timeout_ms = 2000): IcmpMonitor {
+  return Monitor.parse({ id: "p", kind: "icmp", target, timeout_ms, icmp: { count } }) as IcmpMonitor;
+}
+const withPinger = (pinger: Pinger): AgentCheckDeps => ({ ...defaultDeps(), pinger });
+
+const which = async (cmd: string) => run("sh", ["-c", `command -v ${cmd}`]).then((r) => r.stdout.trim(), () => null);
+const fpingPath = await which("fping");
+const pingPath = await which("ping");
+if (!fpingPath || !pingPath) console.warn("skipping the icmp tests: install Debian's fping and iputils-ping packages (npm test provisions them)");
+const noNetns = await netnsUnavailable();
+if (noNetns) console.warn(`skipping the namespace tests of the icmp check: ${noNetns}`);
+
+describe("parsing", () => {
+  it("reads fping -C summaries and ICMP errors (fping 5.1's real output)", () => {
+    const out = parseFpingOutput(
+      [
+        "ICMP Host Unreachable from 198.18.81.2 for ICMP Echo sent to 198.18.81.2",
+        "ICMP Host Unreachable from 198.18.81.2 for ICMP Echo sent to 198.18.81.2",
+        "",
+        "198.18.81.2 : - -",
+        "127.0.0.1   : 0.031 0.018",
+        "::1         : 0.190 -",
+        "fping: something else",
+      ].join("\n"),
+    );
+    expect(Object.fromEntries(out.rtts)).toEqual({ "198.18.81.2": [null, null], "127.0.0.1": [0.031, 0.018], "::1": [0.19, null] });
+    expect(Object.fromEntries(out.icmpErrors)).toEqual({ "198.18.81.2": "ICMP Host Unreachable from 198.18.81.2" });
+    expect(out.other).toEqual(["fping: something else"]);
+  });
+
+  it("reads iputils ping's replies and errors", () => {
+    const ok = parsePingOutput(
+      "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.\n64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.024 ms\n64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.031 ms\n\n--- 127.0.0.1 ping statistics ---\n3 packets transmitted, 2 received, 33.3333% packet loss, time 2003ms\n",
+    );
+    expect(ok).toEqual({ sent: 3, rtts: [0.024, 0.031], icmpError: null });
+    const unreachable = parsePingOutput(
+      "PING 198.18.81.2 (198.18.81.2) 56(84) bytes of data.\nFrom 198.18.81.2 icmp_seq=1 Destination Host Unreachable\n\n--- 198.18.81.2 ping statistics ---\n2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 203ms\n",
+    );
+    expect(unreachable).toEqual({ sent: 2, rtts: [], icmpError: "Destination Host Unreachable from 198.18.81.2" });
+  });
+
+  it("classifies the real texts of a missing privilege as permission, with the fix", () => {
+    for (const [program, text, code] of [
+      ["ping", "ping: socktype: SOCK_RAW\nping: socket: Operation not permitted\nping: => missing cap_net_raw+p capability or setuid?", 2],
+      ["fping", "fping: can't create socket (must run as root?)", 4],
+      ["fping", "", 4], // fping 5.1 under -q says nothing at all
+      ["ping", "ping: socket: Permission denied", 2],
+    ] as const) {
+      const e = pingerFailure(program, text, code);
+      expect(e.kind, text).toBe("permission");
+      expect(e.message).toContain("CAP_NET_RAW");
+      expect(e.message).toContain("--cap-add NET_RAW");
+      expect(e.message).toContain('sysctl -w net.ipv4.ping_group_range="0 2147483647"');
+    }
+    // exec of a binary whose file capability the bounding set lacks fails with EPERM
+    expect(pingerFailure("fping", "spawn fping EPERM", null, "EPERM").kind).toBe("permission");
+    expect(pingerFailure("fping", "spawn fping ENOENT", null, "ENOENT")).toEqual({
+      kind: "other",
+      message: "fping is not installed (Debian/Ubuntu package: fping)",
+    });
+    expect(pingerFailure("fping", "fping: invalid option", 3).kind).toBe("other");
+  });
+
+  it("fits count echo requests, a period apart, into timeout_ms", () => {
+    expect(pingTiming(3, 10_000, 20)).toEqual({ periodMs: 1000, spreadMs: 10_000 - 70 - 3000 });
+    const short = pingTiming(3, 600, 20);
+    expect(short.periodMs).toBe(132);
+    expect(3 * short.periodMs + short.spreadMs).toBeLessThanOrEqual(600 - 20);
+    expect(pingTiming(20, 100, 20).periodMs).toBe(10); // fping's minimum
+  });
+});
+
+describe.skipIf(!fpingPath || !pingPath)("icmp check on loopback", () => {
+  const deps = defaultDeps();
+
+  it("gets every reply from 127.0.0.1 with sane RTTs", async () => {
+    const r = await checkIcmp(monitor("127.0.0.1", 3, 1000), deps);
+    expect(r).toMatchObject({ ok: true, error: null, icmp: { sent: 3, received: 3, loss: 0 } });
+    const { rtt_min_ms: min, rtt_avg_ms: avg, rtt_max_ms: max } = r.icmp!;
+    expect(min).toBeGreaterThan(0);
+    expect(min!).toBeLessThanOrEqual(avg!);
+    expect(avg!).toBeLessThanOrEqual(max!);
+    expect(max!).toBeLessThan(50);
+    expect(r.latency_ms).toBe(avg);
+  });
+
+  it("resolves a host name first (localhost)", async () => {
+    const r = await checkIcmp(monitor("localhost", 1, 1000), deps);
+    expect(r).toMatchObject({ ok: true, icmp: { sent: 1, received: 1 } });
+  });
+
+  it("reports an unknown host as dns", async () => {
+    const r = await checkIcmp(monitor("no-such-host.invalid", 1, 1000), deps);
+    expect(r.ok).toBe(false);
+    expect(r.error?.kind).toBe("dns");
+    expect(r.error?.message).toContain("no-such-host.invalid: the host name");
+    expect(r.icmp).toBeUndefined();
+  });
+
+  it("batches checks due together into one fping process, each with its own result", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "ium-fping-"));
+    const log = path.join(dir, "runs");
+    try {
+      // A wrapper that counts runs and then execs the real fping.
+      const pinger = createFpingPinger({ command: ["sh", "-c", `echo run >> ${log}; exec fping "$@"`, "fping"] });
+      const d = withPinger(pinger);
+      const targets = Array.from({ length: 40 }, (_, i) => `127.0.${Math.floor(i / 10)}.${(i % 10) + 1}`);
+      const results = await Promise.all([...targets, "127.0.0.1", "127.0.0.1"].map((t) => checkIcmp(monitor(t, 2, 1500), d)));
+      for (const r of results) expect(r).toMatchObject({ ok: true, icmp: { sent: 2, received: 2, loss: 0 } });
+      expect((await readFile(log, "utf8")).trim().split("\n")).toHaveLength(1);
+      // A different count is a different fping run.
+      await Promise.all([checkIcmp(monitor("127.0.0.1", 1, 1500), d), checkIcmp(monitor("127.0.0.1", 2, 1500), d)]);
+      expect((await readFile(log, "utf8")).trim().split("\n")).toHaveLength(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reports a missing fping as other, naming the package", async () => {
+    const r = await checkIcmp(monitor("127.0.0.1", 1, 1000), withPinger(createFpingPinger({ command: ["/nonexistent/fping"] })));
+    expect(r.error).toEqual({ kind: "other", message: "fping is not installed (Debian/Ubuntu package: fping)" });
+  });
+
+  it("works with the iputils ping fallback too", async () => {
+    const r = await checkIcmp(monitor("127.0.0.1", 2, 1500), withPinger(createPingPinger()));
+    expect(r).toMatchObject({ ok: true, icmp: { sent: 2, received: 2, loss: 0 } });
+  });
+});
+
+describe.skipIf(!fpingPath || !pingPath || noNetns !== null)("icmp check against namespace hosts", () => {
+  let dropping: SilentHost;
+  let rejecting: SilentHost;
+  beforeAll(async () => {
+    [dropping, rejecting] = await Promise.all([createSilentHost("drop"), createSilentHost("host-unreachable")]);
+  });
+  afterAll(async () => {
+    await Promise.all([dropping?.destroy(), rejecting?.destroy()]);
+  });
+
+  it("reports 100% loss from a host that drops echo requests as timeout, within timeout_ms", async () => {
+    const deps = defaultDeps();
+    const t0 = performance.now();
+    const [silent, loop] = await Promise.all([checkIcmp(monitor(dropping.address, 3, 800), deps), checkIcmp(monitor("127.0.0.1", 3, 800), deps)]);
+    const elapsed = performance.now() - t0;
+    expect(silent).toMatchObject({
+      ok: false,
+      latency_ms: null,
+      icmp: { sent: 3, received: 0, loss: 1, rtt_min_ms: null, rtt_avg_ms: null, rtt_max_ms: null },
+      error: { kind: "timeout", message: `${dropping.address}: no echo reply to any of 3 requests within the timeout (100% loss, timeout_ms 800)` },
+    });
+    // In the same fping run, the loopback target still gets its replies.
+    expect(loop).toMatchObject({ ok: true, icmp: { received: 3 } });
+    expect(elapsed).toBeLessThan(800 + 300);
+  });
+
+  it("reports an ICMP host unreachable answer as unreachable", async () => {
+    const r = await checkIcmp(monitor(rejecting.address, 2, 800), defaultDeps());
+    expect(r.error?.kind).toBe("unreachable");
+    expect(r.error?.message).toBe(`${rejecting.address}: no echo reply to 2 requests; ICMP Host Unreachable from ${rejecting.address}`);
+    expect(r.icmp).toMatchObject({ sent: 2, received: 0, loss: 1 });
+  });
+
+  it("is unreachable with the ping fallback too", async () => {
+    const r = await checkIcmp(monitor(rejecting.address, 2, 1500), withPinger(createPingPinger()));
+    expect(r.error?.kind).toBe("unreachable");
+    expect(r.error?.message).toContain("Destination Host Unreachable");
+  });
+});
+
+/**
+ * A real unprivileged run: inside a fresh namespace (its ping_group_range is its own, the machine's is
+ * untouched) as user nobody, with copies of fping and ping that lack their file capability (cp drops it).
+ */
+describe.skipIf(!fpingPath || !pingPath || noNetns !== null || process.getuid?.() !== 0)("icmp without privilege", () => {
+  let ns: Netns;
+  let dir: string;
+  let asNobody: (binary: string) => string[];
+  const setRange = (range: string) => ns.exec(["sh", "-c", `echo '${range}' > /proc/sys/net/ipv4/ping_group_range`]);
+  beforeAll(async () => {
+    ns = await createNetns();
+    dir = await mkdtemp(path.join(tmpdir(), "ium-nopriv-"));
+    await chmod(dir, 0o755);
+    for (const [src, name] of [[fpingPath!, "fping"], [pingPath!, "ping"]] as const) await copyFile(src, path.join(dir, name));
+    asNobody = (binary) => ns.command(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", path.join(dir, binary)]);
+  });
+  afterAll(async () => {
+    await ns?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reports permission, saying how to fix it, when neither CAP_NET_RAW nor ping_group_range allows ICMP", async () => {
+    await setRange("1 0");
+    const pinger = createSystemPinger({ command: asNobody("fping"), pingCommand: asNobody("ping") });
+    const r = await checkIcmp(monitor("127.0.0.1", 2, 1500), withPinger(pinger));
+    expect(r.ok).toBe(false);
+    expect(r.error?.kind).toBe("permission");
+    expect(r.error?.message).toMatch(/^ICMP echo is not permitted for the agent: fping could not open an ICMP socket/);
+    expect(r.error?.message).toContain("--cap-add NET_RAW");
+    expect(r.error?.message).toContain("net.ipv4.ping_group_range");
+    // The same without fping's fallback choice: plain iputils ping says so too.
+    const p = await checkIcmp(monitor("127.0.0.1", 1, 1500), withPinger(createPingPinger({ command: asNobody("ping") })));
+    expect(p.error?.kind).toBe("permission");
+    expect(p.error?.message).toContain("Operation not permitted");
+  });
+
+  it("works once ping_group_range covers the agent's group, as the message says", async () => {
+    await setRange("0 2147483647");
+    const pinger = createSystemPinger({ command: asNobody("fping"), pingCommand: asNobody("ping") });
+    const r = await checkIcmp(monitor("127.0.0.1", 2, 1500), withPinger(pinger));
+    expect(r).toMatchObject({ ok: true, icmp: { sent: 2, received: 2, loss: 0 } });
+    console.info(`unprivileged pinger chosen: ${pinger.describe()}`);
+  });
+});

@@ -1,0 +1,39 @@
+// The agent's check registry: kind → check function, and the one entry point the scheduler calls.
+import type { Kind, MonitorSpec } from "../../../contract/index.ts";
+import type { AgentCheckDeps } from "./deps.ts";
+import { checkHttp } from "./http.ts";
+import { checkIcmp } from "./icmp.ts";
+import { checkTcp } from "./tcp.ts";
+import { checkTls } from "./tls.ts";
+import type { CheckFn, CheckOutcome } from "./types.ts";
+
+export type { AgentCheckDeps } from "./deps.ts";
+export { defaultDeps } from "./deps.ts";
+export type { CheckOutcome } from "./types.ts";
+
+/** One entry per kind; a missing or mistyped entry fails to compile. */
+export const AGENT_CHECKS: { readonly [K in Kind]: CheckFn<K, AgentCheckDeps> } = {
+  http: checkHttp,
+  tcp: checkTcp,
+  icmp: checkIcmp,
+  tls: checkTls,
+};
+
+/**
+ * Runs a monitor's check. Checks return failures as values; an exception here is a bug, so it
+ * becomes an `other` outcome instead of taking the scheduler down with it.
+ */
+export async function runCheck(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<CheckOutcome> {
+  const check = AGENT_CHECKS[monitor.kind] as CheckFn<Kind, AgentCheckDeps> | undefined;
+  try {
+    if (!check) throw new Error(`no check for kind ${JSON.stringify(monitor.kind)}`);
+    return await check(monitor, deps);
+  } catch (e) {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return {
+      ok: false,
+      latency_ms: null,
+      error: { kind: "other", message: `the ${monitor.kind} check of ${monitor.target} failed unexpectedly: ${message}`.slice(0, 2000) },
+    };
+  }
+}

@@ -1,0 +1,206 @@
+// The agent's TCP check: connect to host:port, optionally send bytes and expect an answer; also how socket errors are worded.
+import { isIP } from "node:net";
+import type { CheckError, ErrorKind } from "../../../contract/index.ts";
+import { parseHostPort } from "../../../contract/target.ts";
+import type { AgentCheckDeps } from "./deps.ts";
+import type { CheckFn, CheckOutcome } from "./types.ts";
+
+/** Bytes read at most while waiting for `tcp.expect`; a match must come within them. */
+export const MAX_EXPECT_BYTES = 64 * 1024;
+/** How much of what was received a mismatch message shows. */
+const PREVIEW_CHARS = 200;
+const MAX_MESSAGE = 2000;
+
+export const clip = (s: string, max = MAX_MESSAGE) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+/** Node's error codes (syscall, getaddrinfo, TLS, undici) and what they mean for the operator. */
+const KIND_BY_CODE: Record<string, ErrorKind> = {
+  ECONNREFUSED: "refused",
+  ETIMEDOUT: "timeout",
+  UND_ERR_CONNECT_TIMEOUT: "timeout",
+  EHOSTUNREACH: "unreachable",
+  ENETUNREACH: "unreachable",
+  EHOSTDOWN: "unreachable",
+  ENETDOWN: "unreachable",
+  EADDRNOTAVAIL: "unreachable",
+  ENOTFOUND: "dns",
+  EAI_AGAIN: "dns",
+  EAI_FAIL: "dns",
+  EAI_NONAME: "dns",
+  EAI_NODATA: "dns",
+  ENODATA: "dns",
+  ESERVFAIL: "dns",
+  ECONNRESET: "connection",
+  ECONNABORTED: "connection",
+  EPIPE: "connection",
+  UND_ERR_SOCKET: "connection",
+  UND_ERR_CLOSED: "connection",
+  ERR_STREAM_PREMATURE_CLOSE: "connection",
+};
+
+/** OpenSSL's verification codes as Node reports them (socket.authorizationError, error.code). */
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE|CERT_UNTRUSTED|CERT_REJECTED)/;
+
+/** The code of a Node error; for happy-eyeballs' AggregateError (every address failed), the first attempt's. */
+export function errorCode(e: unknown): string | undefined {
+  if (typeof e !== "object" || e === null) return undefined;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  const inner = (e as { errors?: unknown[]; cause?: unknown }).errors?.[0] ?? (e as { cause?: unknown }).cause;
+  return inner !== undefined && inner !== e ? errorCode(inner) : undefined;
+}
+
+export function rawMessage(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length) return e.errors.map((x) => rawMessage(x)).join("; ");
+  // OpenSSL errors carry a readable reason; their message is a dump ("40AD…:error:0A00010B:SSL routines:…").
+  const reason = (e as { reason?: unknown } | null)?.reason;
+  if (typeof reason === "string" && reason) return reason;
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+/** The error kind a thrown socket/TLS/DNS error stands for. */
+export function socketErrorKind(e: unknown): ErrorKind {
+  const code = errorCode(e);
+  if (code === undefined) return "connection";
+  return KIND_BY_CODE[code] ?? (TLS_CODE.test(code) ? "tls" : "connection");
+}
+
+/** Words a connection-level failure for the operator; `where` is "host:port" or "GET http://…". */
+export function describeSocketError(e: unknown, where: string): CheckError {
+  const kind = socketErrorKind(e);
+  const raw = rawMessage(e);
+  const code = errorCode(e);
+  const message = (() => {
+    switch (kind) {
+      case "refused":
+        return `${where}: connection refused: nothing listens on that port, or a firewall rejects connections (${raw})`;
+      case "unreachable":
+        return `${where}: the host is unreachable: no route to it, or a router or firewall answered "unreachable" (${raw})`;
+      case "dns":
+        return code === "EAI_AGAIN"
+          ? `${where}: the host name could not be resolved: the DNS resolver did not answer in time or failed temporarily (${raw})`
+          : `${where}: the host name does not resolve (${raw})`;
+      case "timeout":
+        return `${where}: the connection timed out (${raw})`;
+      case "tls":
+        return `${where}: TLS failed${code && !raw.includes(code) ? ` (${code})` : ""}: ${raw}`;
+      default:
+        return `${where}: the connection failed${code && !raw.includes(code) ? ` (${code})` : ""}: ${raw}`;
+    }
+  })();
+  return { kind, message: clip(message) };
+}
+
+type Matcher = { describe: string; test: (received: Buffer) => boolean };
+
+/** Compiled expect rules by pattern, so a regex compiles once, not at every check. */
+const matchers = new Map<string, Matcher | string>();
+
+/** The matcher for `tcp.expect`, or a message saying why the pattern is invalid. */
+function matcherFor(expect: string, regex: boolean): Matcher | string {
+  const key = `${regex ? "r" : "s"}:${expect}`;
+  let m = matchers.get(key);
+  if (m !== undefined) return m;
+  if (regex) {
+    try {
+      const re = new RegExp(expect);
+      m = { describe: `/${expect}/ (tcp.expect, a regular expression)`, test: (b) => re.test(b.toString("utf8")) };
+    } catch (e) {
+      m = `tcp.expect ${JSON.stringify(expect)} is not a valid regular expression: ${(e as Error).message}`;
+    }
+  } else {
+    const needle = Buffer.from(expect, "utf8");
+    m = { describe: JSON.stringify(expect), test: (b) => b.includes(needle) };
+  }
+  if (matchers.size >= 1000) matchers.clear(); // monitors come and go; a bounded cache is enough
+  matchers.set(key, m);
+  return m;
+}
+
+function preview(received: Buffer): string {
+  const text = received.toString("utf8");
+  return text.length > PREVIEW_CHARS ? `${JSON.stringify(text.slice(0, PREVIEW_CHARS))}…` : JSON.stringify(text);
+}
+
+export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) => {
+  const hp = parseHostPort(monitor.target);
+  if (typeof hp === "string") return { ok: false, latency_ms: null, error: { kind: "other", message: `tcp target ${monitor.target} ${hp}` } };
+  const { host, port } = hp;
+  const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const opts = monitor.tcp;
+  const timeoutMs = monitor.timeout_ms;
+  const matcher = opts.expect === null ? null : matcherFor(opts.expect, opts.expect_regex);
+  if (typeof matcher === "string") return { ok: false, latency_ms: null, error: { kind: "other", message: clip(matcher) }, tcp: { port } };
+
+  return new Promise<CheckOutcome>((resolve) => {
+    let phase: "resolve" | "connect" | "send" | "expect" = isIP(host) ? "connect" : "resolve";
+    let latency: number | null = null;
+    let received = Buffer.alloc(0);
+    let done = false;
+
+    const finish = (error: CheckError | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ok: error === null, latency_ms: latency, error: error && { kind: error.kind, message: clip(error.message) }, tcp: { port } });
+    };
+    const mismatch = (why: string): CheckError => ({
+      kind: "keyword",
+      message: `${where}: expected ${(matcher as Matcher).describe} but received ${received.length} bytes ${why}: ${preview(received)}`,
+    });
+
+    const start = deps.now();
+    const socket = deps.connect({ host, port });
+    const timer = setTimeout(() => {
+      if (phase === "resolve")
+        return finish({ kind: "dns", message: `${where}: the host name did not resolve within ${timeoutMs} ms (timeout_ms)` });
+      if (phase === "connect")
+        return finish({
+          kind: "timeout",
+          message: `${where}: no answer to the connection attempt within ${timeoutMs} ms (timeout_ms): the host is down or a firewall drops the packets`,
+        });
+      if (phase === "send")
+        return finish({ kind: "timeout", message: `${where}: connected, but could not send tcp.send within ${timeoutMs} ms (timeout_ms)` });
+      if (received.length > 0) return finish(mismatch(`and then nothing more within ${timeoutMs} ms (timeout_ms)`));
+      return finish({
+        kind: "timeout",
+        message: `${where}: connected in ${latency?.toFixed(1)} ms but received nothing within ${timeoutMs} ms (timeout_ms); expected ${(matcher as Matcher).describe}`,
+      });
+    }, timeoutMs);
+
+    socket.once("lookup", (err) => {
+      if (!err) phase = "connect";
+    });
+    socket.once("connect", () => {
+      latency = Math.max(0, deps.now() - start);
+      if (matcher) {
+        phase = "expect";
+        if (opts.send !== null) socket.write(opts.send);
+      } else if (opts.send !== null) {
+        phase = "send";
+        socket.end(opts.send, () => finish(null));
+      } else finish(null);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      if (phase !== "expect" || !matcher) return;
+      const room = MAX_EXPECT_BYTES - received.length;
+      received = Buffer.concat([received, chunk.byteLength > room ? chunk.subarray(0, room) : chunk]);
+      if (matcher.test(received)) finish(null);
+      else if (received.length >= MAX_EXPECT_BYTES) finish(mismatch(`(the first ${MAX_EXPECT_BYTES} bytes, the most read)`));
+    });
+    socket.on("end", () => {
+      if (phase === "expect") finish(mismatch("before the server closed the connection"));
+    });
+    socket.on("error", (e) => {
+      if (phase === "expect" && received.length > 0) return finish(mismatch(`before the connection failed (${rawMessage(e)})`));
+      finish(describeSocketError(e, where));
+    });
+    // Errors and ends are handled above; this catches a close that came with neither.
+    socket.on("close", () => {
+      if (phase === "expect") finish(mismatch("before the connection closed"));
+      else finish({ kind: "connection", message: `${where}: the connection closed unexpectedly (while ${phase === "send" ? "sending tcp.send" : "connecting"})` });
+    });
+  });
+};
