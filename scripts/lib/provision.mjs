@@ -5,6 +5,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 export const TEST_PACKAGES = [
   { command: "influxd", pkg: "influxdb" },
   { command: "chromium", pkg: "chromium" },
+  { command: "fping", pkg: "fping" },
+  { command: "ping", pkg: "iputils-ping" },
+  { command: "ip", pkg: "iproute2" },
+  { command: "iptables", pkg: "iptables" },
 ];
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
