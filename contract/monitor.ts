@@ -71,6 +71,8 @@ const MonitorFields = z.strictObject({
   runner: z.enum(RUNNERS).optional(),
   locations: z.array(Location).max(50).default([]),
   enabled: z.boolean().default(true),
+  /** Show `target` on the public status page; off by default, as targets often name private hosts. */
+  public_target: z.boolean().default(false),
   tags: z.record(Slug, z.string().max(256)).default({}),
   failure_threshold: z.number().int().min(1).max(100).default(2),
   success_threshold: z.number().int().min(1).max(100).default(1),
