@@ -2,11 +2,15 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+// @ts-expect-error plain ESM helper without types
+import { buildUi } from "./scripts/build-ui.mjs";
 
 const root = import.meta.dirname;
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(root, "edge/migrations"));
+  // The edge project serves ui/dist through the ASSETS binding; wrangler builds it only for dev and deploy.
+  await buildUi();
   return {
     test: {
       reporters: (process.env.VITEST_JSON ? ["default", ["json", { outputFile: process.env.VITEST_JSON }]] : ["default"]) as any,
@@ -33,7 +37,7 @@ export default defineConfig(async () => {
           test: {
             name: "node",
             environment: "node",
-            include: ["contract/**/*.test.ts", "probe-agent/**/*.test.ts", "test/**/*.test.ts"],
+            include: ["contract/**/*.test.ts", "probe-agent/**/*.test.ts", "ui/**/*.test.ts", "test/**/*.test.ts"],
             testTimeout: 60_000,
             hookTimeout: 120_000,
           },

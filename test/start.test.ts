@@ -31,8 +31,8 @@ function waitFor(pattern: RegExp, timeoutMs = 90_000): Promise<RegExpExecArray> 
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "ium-start-"));
-  for (const entry of ["package.json", "wrangler.toml", "tsconfig.base.json", "edge", "contract", "scripts"])
-    cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes(".wrangler") });
+  for (const entry of ["package.json", "wrangler.toml", "tsconfig.base.json", "edge", "contract", "scripts", "ui"])
+    cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes(".wrangler") && !src.includes("ui/dist") });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), UPTIME_TICK_MS: "2000" };

@@ -5,18 +5,24 @@ import type { AppEnv } from "./context.ts";
 import { loadConfig } from "./config.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { createLogger } from "./log.ts";
+import { securityHeaders } from "./headers.ts";
 import { agents } from "./routes/agents.ts";
+import { badges } from "./routes/badges.ts";
 import { healthz, readyz } from "./routes/health.ts";
 import { history } from "./routes/history.ts";
 import { monitors } from "./routes/monitors.ts";
 import { results } from "./routes/results.ts";
 import { status } from "./routes/status.ts";
 import { tokens } from "./routes/tokens.ts";
+import { ui } from "./routes/ui.ts";
 
 export function createApp() {
   const app = new Hono<AppEnv>();
 
+  app.use("*", securityHeaders());
   app.route("/", healthz);
+  // The UI's shell and assets carry no data, so they load even with a bad configuration and show what the API says.
+  app.route("/", ui);
 
   // Everything below needs a valid configuration: a bad one answers 503 with every problem.
   app.use("*", async function configGate(c, next) {
@@ -47,6 +53,7 @@ export function createApp() {
   app.route("/api/v1/tokens", tokens);
   app.route("/api/v1/agents", agents);
   app.route("/api/v1/results", results);
+  app.route("/badge", badges);
 
   app.notFound((c) => errorResponse(new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -4,6 +4,8 @@ import type { CheckBatchMessage } from "./scheduler/tick.ts";
 export interface Env {
   DB: D1Database;
   CHECKS_QUEUE: Queue<CheckBatchMessage>;
+  /** The status UI's static files (ui/dist, [assets] in wrangler.toml); absent when deployed without them. */
+  ASSETS?: Fetcher;
   ADMIN_TOKEN?: string;
   PUBLIC_STATUS?: string;
   LOG_LEVEL?: string;
