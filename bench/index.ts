@@ -4,11 +4,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchAccuracy, benchTick } from "./edge-tick.ts";
 import { benchStatus } from "./status.ts";
+import { benchUi } from "./ui.ts";
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   tick: () => benchTick(1000, 50),
   accuracy: () => benchAccuracy(60, 100),
   status: () => benchStatus({ monitors: 100, days: Number(process.env.BENCH_DAYS ?? 30), requests: 200 }),
+  ui: () => benchUi({ runs: 20 }),
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);
