@@ -117,16 +117,25 @@ export function pingerFailure(program: string, detail: string, exitCode: number 
 export interface FpingOptions {
   /** The fping command, possibly behind a wrapper (`["ip", "netns", "exec", ns, "fping"]`); default `["fping"]`. */
   command?: readonly string[];
-  /** How long the first check of a batch waits for others to join it; default 20 ms. */
+  /**
+   * How long the first check of a batch waits for others to join it; default 1000 ms, and never more
+   * than a quarter of the check's timeout_ms. One fping process costs about 3 ms of CPU however few
+   * targets it has, so the window must hold several checks even when the scheduler spreads them out
+   * (1,000 monitors every 60 s are 17 checks a second). The delay does not enter the measured RTTs.
+   */
   windowMs?: number;
   /** fping's -i: ms between any two echo requests it sends (paces replies so none overflow the socket buffer); default 1. */
   intervalMs?: number;
 }
 
 type Waiter = (r: PingResult) => void;
+
+/** 9,987 ms → 9,750 ms; 480 ms → 480 ms. */
+export const quantize = (timeoutMs: number) => (timeoutMs >= 1000 ? Math.floor(timeoutMs / 250) * 250 : Math.floor(timeoutMs / 10) * 10);
 interface Batch {
   count: number;
   timeoutMs: number;
+  windowMs: number;
   targets: Map<string, Waiter[]>;
   maxTargets: number;
   timer: NodeJS.Timeout;
@@ -140,7 +149,9 @@ interface Batch {
  */
 export function createFpingPinger(options: FpingOptions = {}): Pinger {
   const command = options.command ?? ["fping"];
-  const windowMs = options.windowMs ?? 20;
+  const windowMs = options.windowMs ?? 1000;
+  /** The window of a batch: short checks cannot wait long. */
+  const windowFor = (timeoutMs: number) => Math.min(windowMs, Math.floor(timeoutMs / 4));
   const intervalMs = options.intervalMs ?? 1;
   const open = new Map<string, Batch>();
 
@@ -153,7 +164,7 @@ export function createFpingPinger(options: FpingOptions = {}): Pinger {
   };
 
   function runFping(batch: Batch) {
-    const { periodMs } = pingTiming(batch.count, batch.timeoutMs, windowMs);
+    const { periodMs } = pingTiming(batch.count, batch.timeoutMs, batch.windowMs);
     const args = ["-C", String(batch.count), "-p", String(periodMs), "-t", String(periodMs), "-i", String(intervalMs), ...batch.targets.keys()];
     const settle = (result: (address: string) => PingResult) => {
       for (const [address, waiters] of batch.targets) {
@@ -178,7 +189,7 @@ export function createFpingPinger(options: FpingOptions = {}): Pinger {
     const deadline = setTimeout(() => {
       child.kill("SIGINT");
       setTimeout(() => child.kill("SIGKILL"), 500).unref();
-    }, Math.max(1, batch.timeoutMs - windowMs - EXIT_SLACK_MS / 2));
+    }, Math.max(1, batch.timeoutMs - batch.windowMs - EXIT_SLACK_MS / 2));
     let spawnError: NodeJS.ErrnoException | null = null;
     child.on("error", (e: NodeJS.ErrnoException) => {
       spawnError = e;
@@ -200,19 +211,23 @@ export function createFpingPinger(options: FpingOptions = {}): Pinger {
   }
 
   return {
-    describe: () => `fping (${command.join(" ")}), one process per batch of checks due within ${windowMs} ms`,
-    ping(request) {
+    describe: () => `fping (${command.join(" ")}), one process per batch of checks due within ${windowMs} ms of each other`,
+    ping(req) {
+      // Budgets are rounded down so that checks whose name lookups took a few ms still share a batch.
+      const request = { ...req, timeoutMs: quantize(req.timeoutMs) };
       return new Promise<PingResult>((resolve) => {
         const key = `${request.count}/${request.timeoutMs}`;
         let batch = open.get(key);
         if (!batch) {
-          const { spreadMs } = pingTiming(request.count, request.timeoutMs, windowMs);
+          const window = windowFor(request.timeoutMs);
+          const { spreadMs } = pingTiming(request.count, request.timeoutMs, window);
           batch = {
             count: request.count,
             timeoutMs: request.timeoutMs,
+            windowMs: window,
             targets: new Map(),
             maxTargets: Math.max(1, Math.floor(spreadMs / (request.count * Math.max(intervalMs, 0.1)))),
-            timer: setTimeout(() => flush(key), windowMs),
+            timer: setTimeout(() => flush(key), window),
           };
           open.set(key, batch);
         }
@@ -289,14 +304,16 @@ export interface SystemPingerOptions extends FpingOptions {
 export function createSystemPinger(options: SystemPingerOptions = {}): Pinger {
   const fping = createFpingPinger(options);
   const ping = createPingPinger({ command: options.pingCommand ?? ["ping"] });
+  // The self-test waits for no batch: it delays only the first check, by a few milliseconds.
+  const fpingNow = createFpingPinger({ ...options, windowMs: 0 });
   let chosen: Pinger | null = null;
   let why = "";
   let choosing: Promise<Pinger> | null = null;
-  const selfTest = { address: "127.0.0.1", count: 1, timeoutMs: 2000 };
+  const selfTest = { address: "127.0.0.1", count: 1, timeoutMs: 1000 };
   const answers = (r: PingResult) => r.ok && r.rtts.some((x) => x !== null);
   const choose = () =>
     (choosing ??= (async () => {
-      const f = await fping.ping(selfTest);
+      const f = await fpingNow.ping(selfTest);
       if (answers(f)) return (chosen = fping);
       const p = await ping.ping(selfTest);
       if (answers(p)) {
@@ -314,6 +331,8 @@ export function createSystemPinger(options: SystemPingerOptions = {}): Pinger {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
+/** How long past timeout_ms the check waits for a pinger that overran (it is killed at timeout_ms). */
+const PINGER_GRACE_MS = 2000;
 
 /**
  * Sends `icmp.count` echo requests. The check is up when at least one reply came back (loss is
@@ -340,7 +359,18 @@ export const checkIcmp: CheckFn<"icmp", AgentCheckDeps> = async (monitor, deps) 
   }
   const name = address === host ? host : `${host} (${address})`;
   const remaining = Math.max(100, Math.floor(monitor.timeout_ms - (deps.now() - start)));
-  const result = await deps.pinger.ping({ address, count, timeoutMs: remaining });
+  // The pinger bounds its own runs; this bounds a pinger that does not.
+  let guard: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    deps.pinger.ping({ address, count, timeoutMs: remaining }),
+    new Promise<PingResult>((resolve) => {
+      guard = setTimeout(
+        () => resolve({ ok: false, error: { kind: "other", message: `${name}: the pinger gave no result within ${remaining + PINGER_GRACE_MS} ms (${deps.pinger.describe()})` } }),
+        remaining + PINGER_GRACE_MS,
+      );
+    }),
+  ]);
+  clearTimeout(guard);
   if (!result.ok) return { ok: false, latency_ms: null, error: result.error };
 
   const replies = result.rtts.filter((x): x is number => x !== null);
