@@ -78,10 +78,12 @@ export function renderChart(model: ChartModel, opts: { id: string; title: string
     grid.append(svg("line", { x1: plot.left, x2: plot.right, y1: t.y, y2: t.y }));
     grid.append(svg("text", { x: plot.left - 6, y: t.y + 4, class: "ytick" }, tickValue(t.value)));
   }
-  for (const t of model.xTicks) {
+  model.xTicks.forEach((t, i) => {
     grid.append(svg("line", { x1: t.x, x2: t.x, y1: plot.bottom, y2: plot.bottom + 4 }));
-    grid.append(svg("text", { x: t.x, y: plot.bottom + 18, class: "xtick" }, opts.label(t.start)));
-  }
+    // The outer labels hang inwards so that they are not cut at the chart's edges.
+    const anchor = i === 0 ? "start" : i === model.xTicks.length - 1 ? "end" : "middle";
+    grid.append(svg("text", { x: t.x, y: plot.bottom + 18, class: "xtick", "text-anchor": anchor }, opts.label(t.start)));
+  });
   grid.append(svg("text", { x: 14, y: (plot.top + plot.bottom) / 2, class: "unit", transform: `rotate(-90 14 ${(plot.top + plot.bottom) / 2})` }, "latency (ms)"));
   grid.append(svg("line", { class: "axis", x1: plot.left, x2: plot.left, y1: plot.top, y2: plot.bottom }));
   grid.append(svg("line", { class: "axis", x1: plot.left, x2: plot.right, y1: plot.bottom, y2: plot.bottom }));

@@ -37,26 +37,28 @@ function clock(t: number): string {
   return new Date(t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
-/** The notice line and footer: fresh, stale, or failing, always in words. */
+/**
+ * The notice line and footer: fresh, stale, or failing, always in words. The notice is a live
+ * region, so it changes only when what it says changes (no ticking ages in it).
+ */
 function showState() {
   const now = Date.now();
-  notice.replaceChildren();
-  notice.className = "notice";
-  if (lastOk && (lastError || now - lastOk.at > STALE_MS)) {
-    notice.className = "notice notice-warn";
-    notice.append(
-      h("span", { class: "icon", "aria-hidden": "true" }, "⚠"),
-      h(
-        "span",
-        { "data-stale": "true" },
-        `Stale data: ${lastError ? describeError(lastError) : "no fresh data for a while."} Showing what the API said at ${clock(lastOk.at)} (${ago(new Date(lastOk.at).toISOString(), now)}); retrying every ${REFRESH_MS / 1000} s.`,
-      ),
-    );
-  } else if (!lastOk && lastError && !(lastError instanceof HttpError && (lastError.status === 401 || lastError.status === 403))) {
-    notice.className = "notice notice-error";
-    notice.append(h("span", { class: "icon", "aria-hidden": "true" }, "✕"), h("span", {}, `${describeError(lastError)} Retrying every ${REFRESH_MS / 1000} s.`));
+  let next: { cls: string; icon: string; text: string; stale: boolean } | null = null;
+  if (lastOk && (lastError || now - lastOk.at > STALE_MS))
+    next = {
+      cls: "notice notice-warn",
+      icon: "⚠",
+      text: `Stale data: ${lastError ? describeError(lastError) : "no fresh data for a while."} Showing what the API said at ${clock(lastOk.at)}; retrying every ${REFRESH_MS / 1000} s.`,
+      stale: true,
+    };
+  else if (!lastOk && lastError && !(lastError instanceof HttpError && (lastError.status === 401 || lastError.status === 403)))
+    next = { cls: "notice notice-error", icon: "✕", text: `${describeError(lastError)} Retrying every ${REFRESH_MS / 1000} s.`, stale: false };
+  if ((next?.text ?? "") !== (notice.dataset.text ?? "")) {
+    notice.className = next?.cls ?? "notice";
+    notice.dataset.text = next?.text ?? "";
+    notice.replaceChildren(...(next ? [h("span", { class: "icon", "aria-hidden": "true" }, next.icon), h("span", { "data-stale": next.stale ? "true" : null }, next.text)] : []));
   }
-  updated.textContent = lastOk ? `Updated ${clock(lastOk.at)} · refreshes every ${REFRESH_MS / 1000} s` : "";
+  updated.textContent = lastOk ? `Updated ${clock(lastOk.at)} (${ago(new Date(lastOk.at).toISOString(), now)}) · refreshes every ${REFRESH_MS / 1000} s` : "";
 }
 
 function showSessionNav() {
