@@ -241,7 +241,10 @@ describe("status page (public)", () => {
         }
     expect(files).toHaveLength(8);
     // The README's picture; refreshed on demand so that a test run leaves the work tree clean.
-    if (process.env.UPDATE_DOCS_SCREENSHOT === "1") copyFileSync(path.join(SHOTS, "status-desktop-light.png"), path.join(ROOT, "docs/status-page.png"));
+    if (process.env.UPDATE_DOCS_SCREENSHOT === "1") {
+      mkdirSync(path.join(ROOT, "docs"), { recursive: true });
+      copyFileSync(path.join(SHOTS, "status-desktop-light.png"), path.join(ROOT, "docs/status-page.png"));
+    }
   }, 120_000);
 });
 
