@@ -1,0 +1,97 @@
+// Configuration: defaults, durations, and every problem listed by path.
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseDuration, parseListen } from "./config.ts";
+
+const base = { EDGE_URL: "https://uptime.example.net/", AGENT_TOKEN: "ium_abc" };
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const r = loadConfig(base);
+    expect(r).toEqual({
+      ok: true,
+      config: {
+        edgeUrl: "https://uptime.example.net",
+        token: "ium_abc",
+        listen: { host: "0.0.0.0", port: 9464 },
+        dataDir: "./data",
+        outboxMaxResults: 100_000,
+        outboxMaxAgeMs: 7 * 86_400_000,
+        concurrency: 64,
+        assignmentsRefreshMs: 30_000,
+        pushBatch: 500,
+        shutdownTimeoutMs: 8000,
+        logLevel: "info",
+      },
+    });
+  });
+
+  it("reads every setting; empty means unset", () => {
+    const r = loadConfig({
+      ...base,
+      AGENT_LISTEN: "[::1]:0",
+      AGENT_DATA_DIR: "/var/lib/agent",
+      OUTBOX_MAX_RESULTS: "50",
+      OUTBOX_MAX_AGE: "1h30m",
+      CONCURRENCY: "8",
+      ASSIGNMENTS_REFRESH_S: "5",
+      PUSH_BATCH: "1000",
+      SHUTDOWN_TIMEOUT: "20s",
+      LOG_LEVEL: "",
+    });
+    expect(r.ok && r.config).toMatchObject({
+      listen: { host: "::1", port: 0 },
+      dataDir: "/var/lib/agent",
+      outboxMaxResults: 50,
+      outboxMaxAgeMs: 5_400_000,
+      concurrency: 8,
+      assignmentsRefreshMs: 5000,
+      pushBatch: 1000,
+      shutdownTimeoutMs: 20_000,
+      logLevel: "info",
+    });
+  });
+
+  it("lists every problem with its path", () => {
+    const r = loadConfig({
+      EDGE_URL: "ftp://edge",
+      PUSH_BATCH: "1001",
+      CONCURRENCY: "lots",
+      OUTBOX_MAX_AGE: "7 days",
+      AGENT_LISTEN: "9464",
+      LOG_LEVEL: "loud",
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues).toEqual([
+      { path: "EDGE_URL", message: "must use http:// or https://" },
+      { path: "AGENT_TOKEN", message: "is required: the token POST /api/v1/agents returned for this agent" },
+      { path: "AGENT_LISTEN", message: "must be host:port, e.g. 0.0.0.0:9464 (IPv6 as [::]:9464)" },
+      { path: "OUTBOX_MAX_AGE", message: 'must be a duration such as "30s", "15m", "7d" or "1h30m"' },
+      { path: "CONCURRENCY", message: "must be a whole number" },
+      { path: "PUSH_BATCH", message: "must be at most 1000" },
+      { path: "LOG_LEVEL", message: "must be one of trace, debug, info, warn, error, fatal, silent" },
+    ]);
+  });
+
+  it("requires EDGE_URL", () => {
+    const r = loadConfig({ AGENT_TOKEN: "x" });
+    expect(!r.ok && r.issues).toEqual([{ path: "EDGE_URL", message: "is required: the edge's base URL, e.g. https://uptime.example.net" }]);
+  });
+});
+
+describe("parsers", () => {
+  it("durations", () => {
+    expect(parseDuration("30s")).toBe(30_000);
+    expect(parseDuration("15m")).toBe(900_000);
+    expect(parseDuration("7d")).toBe(604_800_000);
+    expect(parseDuration("250ms")).toBe(250);
+    expect(parseDuration("1.5h")).toBe(5_400_000);
+    expect(parseDuration("30")).toBeNull();
+    expect(parseDuration("s")).toBeNull();
+  });
+  it("listen addresses", () => {
+    expect(parseListen("127.0.0.1:0")).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(parseListen("[::]:9464")).toEqual({ host: "::", port: 9464 });
+    expect(parseListen("host:70000")).toBe("port must be between 0 and 65535");
+  });
+});

@@ -1,0 +1,45 @@
+// Result ids: ULIDs (48-bit ms time + 80 random bits, Crockford base32), so they are unique and sort by time.
+import { randomBytes } from "node:crypto";
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/**
+ * Returns a function making ULIDs. Within one millisecond the random part is incremented
+ * rather than redrawn, so ids from one agent sort in the order they were made.
+ */
+export function ulidFactory(random: (n: number) => Uint8Array = randomBytes): (ms: number) => string {
+  let lastMs = -1;
+  let last = new Uint8Array(10);
+  return (ms: number) => {
+    if (ms <= lastMs) {
+      for (let i = 9; i >= 0; i--) {
+        last[i] = (last[i]! + 1) & 0xff;
+        if (last[i] !== 0) break;
+      }
+      ms = lastMs;
+    } else {
+      last = Uint8Array.from(random(10));
+      lastMs = ms;
+    }
+    let time = "";
+    let t = ms;
+    for (let i = 0; i < 10; i++) {
+      time = ALPHABET[t % 32]! + time;
+      t = Math.floor(t / 32);
+    }
+    // 80 bits = 16 base32 digits, taken 5 bits at a time from the big-endian bytes.
+    let rand = "";
+    let acc = 0;
+    let bits = 0;
+    for (const byte of last) {
+      acc = (acc << 8) | byte;
+      bits += 8;
+      while (bits >= 5) {
+        bits -= 5;
+        rand += ALPHABET[(acc >> bits) & 31];
+      }
+      acc &= (1 << bits) - 1;
+    }
+    return time + rand;
+  };
+}

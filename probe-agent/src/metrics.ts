@@ -1,0 +1,110 @@
+// The agent's Prometheus metrics, on a registry of its own (so several agents can share a process in tests).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export const DROP_REASONS = ["full", "expired", "rejected", "write_failed"] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export type AgentMetrics = ReturnType<typeof createMetrics>;
+
+/** Values read at scrape time rather than pushed. */
+export type MetricSources = {
+  outboxDepth: () => number;
+  outboxOldestTs: () => number | null;
+  lastPushAt: () => number | null;
+  lastRefreshAt: () => number | null;
+};
+
+export function createMetrics(sources: MetricSources, prefix = "uptime_agent_") {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const metrics = {
+    registry,
+    checks: new Counter({
+      name: `${prefix}checks_total`,
+      help: 'Checks run, by kind and result ("ok" or the error kind)',
+      labelNames: ["kind", "result"] as const,
+      registers,
+    }),
+    checkDuration: new Histogram({
+      name: `${prefix}check_duration_seconds`,
+      help: "Wall time of one check, by kind",
+      labelNames: ["kind"] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    checksSkipped: new Counter({
+      name: `${prefix}checks_skipped_total`,
+      help: "Runs skipped because the monitor's previous check had not finished",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    outboxDropped: new Counter({
+      name: `${prefix}outbox_dropped_total`,
+      help: "Results dropped without delivery: full (count bound), expired (age bound), rejected (refused by the edge), write_failed",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    pushFailures: new Counter({
+      name: `${prefix}push_failures_total`,
+      help: "Pushes to the edge that failed and will be retried, by reason (HTTP status, network or timeout)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    pushedResults: new Counter({
+      name: `${prefix}pushed_results_total`,
+      help: "Results the edge acknowledged, by outcome (accepted or duplicate)",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
+    assignments: new Gauge({
+      name: `${prefix}assignments`,
+      help: "Monitors currently assigned to this agent, by kind",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    assignmentFailures: new Counter({
+      name: `${prefix}assignment_refresh_failures_total`,
+      help: "Assignment refreshes that failed (the last good assignments were kept)",
+      registers,
+    }),
+  };
+
+  new Gauge({
+    name: `${prefix}outbox_depth`,
+    help: "Results waiting in the outbox for the edge",
+    registers: [registry],
+    collect() {
+      this.set(sources.outboxDepth());
+    },
+  });
+  new Gauge({
+    name: `${prefix}outbox_oldest_age_seconds`,
+    help: "Age of the oldest result in the outbox (0 when empty)",
+    registers: [registry],
+    collect() {
+      const ts = sources.outboxOldestTs();
+      this.set(ts === null ? 0 : Math.max(0, (Date.now() - ts) / 1000));
+    },
+  });
+  new Gauge({
+    name: `${prefix}last_push_success_timestamp_seconds`,
+    help: "When the edge last acknowledged a push (0: never)",
+    registers: [registry],
+    collect() {
+      this.set((sources.lastPushAt() ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: `${prefix}last_assignments_refresh_timestamp_seconds`,
+    help: "When the edge last answered an assignments refresh (0: never)",
+    registers: [registry],
+    collect() {
+      this.set((sources.lastRefreshAt() ?? 0) / 1000);
+    },
+  });
+
+  // Zero series so that dashboards see every reason before the first drop.
+  for (const reason of DROP_REASONS) metrics.outboxDropped.inc({ reason }, 0);
+  return metrics;
+}
