@@ -1,0 +1,101 @@
+// A real probe agent as a child process (node probe-agent/src/main.ts), for cross-process tests:
+// start, SIGKILL, restart on the same data directory, read its /healthz and /metrics.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const NODE = path.join(ROOT, "node_modules/.bin/node");
+
+export type AgentProcessOptions = { edgeUrl: string; token: string; dataDir: string; env?: Record<string, string> };
+
+export type AgentProcess = {
+  readonly url: string;
+  readonly logs: Array<Record<string, any>>;
+  readonly running: boolean;
+  health(): Promise<{ status: number; body: any }>;
+  metrics(): Promise<string>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+  restart(): Promise<void>;
+};
+
+export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentProcess> {
+  const logs: Array<Record<string, any>> = [];
+  let child: ChildProcess | null = null;
+  let url = "";
+
+  const launch = () =>
+    new Promise<void>((resolve, reject) => {
+      const proc = spawn(NODE, [path.join(ROOT, "probe-agent/src/main.ts")], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          ...process.env,
+          EDGE_URL: o.edgeUrl,
+          AGENT_TOKEN: o.token,
+          AGENT_DATA_DIR: o.dataDir,
+          AGENT_LISTEN: "127.0.0.1:0",
+          LOG_LEVEL: "info",
+          ...o.env,
+        },
+      });
+      child = proc;
+      let buf = "";
+      let stderr = "";
+      const timer = setTimeout(() => reject(new Error(`agent did not start within 30 s:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`)), 30_000);
+      proc.stdout!.on("data", (d) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          try {
+            const rec = JSON.parse(line);
+            logs.push(rec);
+            if (rec.msg === "agent started") {
+              url = rec.listen;
+              clearTimeout(timer);
+              resolve();
+            }
+          } catch {
+            /* not JSON */
+          }
+        }
+      });
+      proc.stderr!.on("data", (d) => (stderr += d));
+      proc.on("exit", (code) => {
+        clearTimeout(timer);
+        if (!url) reject(new Error(`agent exited ${code} before starting:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`));
+      });
+    });
+
+  await launch();
+  return {
+    get url() {
+      return url;
+    },
+    logs,
+    get running() {
+      return child !== null && child.exitCode === null && child.signalCode === null;
+    },
+    async health() {
+      const res = await fetch(`${url}/healthz`);
+      return { status: res.status, body: await res.json() };
+    },
+    async metrics() {
+      return (await fetch(`${url}/metrics`)).text();
+    },
+    kill(signal: NodeJS.Signals = "SIGTERM") {
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc?.exitCode ?? null);
+      return new Promise((resolve) => {
+        proc.once("exit", (code) => resolve(code));
+        proc.kill(signal);
+      });
+    },
+    async restart() {
+      url = "";
+      await launch();
+    },
+  };
+}
