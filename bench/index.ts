@@ -1,16 +1,26 @@
 // `npm run bench`: every benchmark, each reporting what it measured; results also go to .artifacts/bench.json.
-// Select some with arguments: `npm run bench -- tick accuracy status`. BENCH_DAYS shortens the status history.
+// Select some with arguments: `npm run bench -- tick accuracy status ui agent`. BENCH_DAYS shortens the status history.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchAccuracy, benchTick } from "./edge-tick.ts";
 import { benchStatus } from "./status.ts";
 import { benchUi } from "./ui.ts";
+import { execFileSync } from "node:child_process";
+
+/** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
+function benchAgentChecks(): unknown {
+  const root = path.resolve(import.meta.dirname, "..");
+  const out = execFileSync(process.execPath, [path.join(root, "probe-agent/bench/checks.ts"), "--json"], { cwd: root, encoding: "utf8", maxBuffer: 1 << 24 });
+  const last = out.trim().split("\n").pop()!;
+  return JSON.parse(last);
+}
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   tick: () => benchTick(1000, 50),
   accuracy: () => benchAccuracy(60, 100),
   status: () => benchStatus({ monitors: 100, days: Number(process.env.BENCH_DAYS ?? 30), requests: 200 }),
   ui: () => benchUi({ runs: 20 }),
+  agent: async () => benchAgentChecks(),
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);

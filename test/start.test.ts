@@ -31,7 +31,7 @@ function waitFor(pattern: RegExp, timeoutMs = 90_000): Promise<RegExpExecArray> 
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "ium-start-"));
-  for (const entry of ["package.json", "wrangler.toml", "tsconfig.base.json", "edge", "contract", "scripts", "ui"])
+  for (const entry of ["package.json", "wrangler.toml", "tsconfig.base.json", "edge", "contract", "scripts", "probe-agent", "ui"])
     cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes(".wrangler") && !src.includes("ui/dist") });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   port = await freePort();
@@ -90,6 +90,26 @@ describe("npm start on a fresh checkout", () => {
     }
     expect(state.status).toBe("up");
     expect(state.last_check_at).not.toBeNull();
+  });
+
+  it("starts a local agent, registered automatically, whose ICMP and TCP demo monitors come up", async () => {
+    const [, token] = await waitFor(/\[start\] admin token: (\S+)/);
+    await waitFor(/started the local probe agent "local"/);
+    const auth = { authorization: `Bearer ${token}` };
+    const agents = (await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`, { headers: auth })).json()) as { agents: Array<{ id: string; location: string }> };
+    expect(agents.agents.map((a) => `${a.id}@${a.location}`)).toEqual(["local@local"]);
+    const deadline = Date.now() + 45_000;
+    const status: Record<string, string> = {};
+    while (Date.now() < deadline) {
+      for (const id of ["loopback-icmp", "worker-tcp"]) {
+        const m = (await (await fetch(`http://127.0.0.1:${port}/api/v1/monitors/${id}`, { headers: auth })).json()) as { state: { status: string } };
+        status[id] = m.state.status;
+      }
+      if (status["loopback-icmp"] === "up" && status["worker-tcp"] === "up") break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(status).toEqual({ "loopback-icmp": "up", "worker-tcp": "up" });
+    expect(output).toMatch(/\[agent\] \{.*"msg":"agent started"/);
   });
 
   it("stops cleanly on SIGTERM", async () => {
