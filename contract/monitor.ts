@@ -76,6 +76,17 @@ const MonitorFields = z.strictObject({
   tags: z.record(Slug, z.string().max(256)).default({}),
   failure_threshold: z.number().int().min(1).max(100).default(2),
   success_threshold: z.number().int().min(1).max(100).default(1),
+  /** Re-run a failed check once at once and keep the second answer, so a single dropped packet is not a failure. */
+  confirm_failures: z.boolean().default(true),
+  /** Locations that must see it down before the monitor is down; null = a majority of its locations. */
+  quorum: z.number().int().min(1).max(50).nullable().default(null),
+  /** Degraded when successful checks are slower than this for `degraded_after` checks in a row; null = off. */
+  latency_threshold_ms: z.number().int().min(1).max(120000).nullable().default(null),
+  degraded_after: z.number().int().min(1).max(100).default(3),
+  /** Warn when a tls check's certificate has fewer days left; null = the Worker's CERT_WARNING_DAYS. */
+  certificate_warning_days: z.number().int().min(0).max(3650).nullable().default(null),
+  /** Remind every this many seconds while down; null = the Worker's REMIND_EVERY_S (0 = off). */
+  remind_every_s: z.number().int().min(0).max(30 * 86400).nullable().default(null),
   http: HttpOptions.optional(),
   tcp: TcpOptions.optional(),
   icmp: IcmpOptions.optional(),
@@ -115,6 +126,10 @@ export const Monitor = MonitorFields.superRefine((m, ctx) => {
   for (const block of KINDS)
     if (block !== m.kind && m[block] !== undefined)
       ctx.addIssue({ code: "custom", path: [block], message: `only ${block} monitors take a "${block}" block; this one is ${m.kind}` });
+  if (m.quorum !== null && m.locations.length > 0 && m.quorum > m.locations.length)
+    ctx.addIssue({ code: "custom", path: ["quorum"], message: `cannot exceed the number of locations (${m.locations.length})` });
+  if (m.remind_every_s !== null && m.remind_every_s !== 0 && m.remind_every_s < 300)
+    ctx.addIssue({ code: "custom", path: ["remind_every_s"], message: "must be 0 (off) or at least 300" });
   if (new Set(m.locations).size !== m.locations.length)
     ctx.addIssue({ code: "custom", path: ["locations"], message: "must not repeat a location" });
 }).transform((m) => {

@@ -1,9 +1,8 @@
 // The state machine, result by result.
 import { describe, expect, it } from "vitest";
-import type { MonitorState } from "./db/monitors.ts";
-import { applyResult, applyResults, type Observation } from "./state.ts";
+import { applyResult, applyResults, type Observation, type SeriesState } from "./state.ts";
 
-const fresh = (status: MonitorState["status"] = "pending"): MonitorState => ({
+const fresh = (status: SeriesState["status"] = "pending"): SeriesState => ({
   status,
   since: 0,
   last_check_at: null,
@@ -11,7 +10,6 @@ const fresh = (status: MonitorState["status"] = "pending"): MonitorState => ({
   last_latency_ms: null,
   consecutive_failures: 0,
   consecutive_successes: 0,
-  next_due_at: 0,
 });
 const ok = (ts: number, latency_ms = 10): Observation => ({ ok: true, ts, latency_ms, error: null });
 const fail = (ts: number): Observation => ({ ok: false, ts, latency_ms: null, error: { kind: "timeout", message: "timed out after 10000 ms" } });

@@ -1,6 +1,16 @@
 // The monitor state machine: pure. Results in, next state and the transition (if any) out.
 import type { CheckError, MonitorStatus } from "../../contract/index.ts";
-import type { MonitorState } from "./db/monitors.ts";
+
+/** What the threshold state machine keeps for one series of results (a monitor, or one location of it). */
+export type SeriesState = {
+  status: MonitorStatus;
+  since: number;
+  last_check_at: number | null;
+  last_error: CheckError | null;
+  last_latency_ms: number | null;
+  consecutive_failures: number;
+  consecutive_successes: number;
+};
 
 export type Observation = { ok: boolean; ts: number; latency_ms: number | null; error: CheckError | null };
 export type Thresholds = { failure_threshold: number; success_threshold: number };
@@ -12,7 +22,7 @@ export type Transition = { from: MonitorStatus; to: MonitorStatus; at: number };
  * consecutive successes. Paused monitors ignore results. Results older than the last one seen
  * are ignored for state, so a late agent batch cannot flip the state backwards.
  */
-export function applyResult(prev: MonitorState, obs: Observation, t: Thresholds): { state: MonitorState; transition: Transition | null } {
+export function applyResult<S extends SeriesState>(prev: S, obs: Observation, t: Thresholds): { state: S; transition: Transition | null } {
   if (prev.status === "paused" || (prev.last_check_at !== null && obs.ts < prev.last_check_at)) return { state: prev, transition: null };
   const failures = obs.ok ? 0 : prev.consecutive_failures + 1;
   const successes = obs.ok ? prev.consecutive_successes + 1 : 0;
@@ -22,7 +32,7 @@ export function applyResult(prev: MonitorState, obs: Observation, t: Thresholds)
     // A success that does not yet reach the threshold keeps a down monitor down, and a pending one pending.
   } else if (failures >= t.failure_threshold) status = "down";
   else if (prev.status === "up") status = "pending";
-  const state: MonitorState = {
+  const state: S = {
     ...prev,
     status,
     since: status === prev.status ? prev.since : obs.ts,
@@ -36,7 +46,7 @@ export function applyResult(prev: MonitorState, obs: Observation, t: Thresholds)
 }
 
 /** Applies results in time order; returns the final state and every transition on the way. */
-export function applyResults(prev: MonitorState, observations: Observation[], t: Thresholds) {
+export function applyResults<S extends SeriesState>(prev: S, observations: Observation[], t: Thresholds) {
   let state = prev;
   const transitions: Transition[] = [];
   for (const obs of [...observations].sort((a, b) => a.ts - b.ts)) {

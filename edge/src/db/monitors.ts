@@ -1,16 +1,16 @@
 // Monitors and their current state in D1. The spec is stored as validated JSON; columns index it.
 import { toRfc3339, type CheckError, type MonitorSpec, type MonitorStatus } from "../../../contract/index.ts";
+import type { SeriesState } from "../state.ts";
 
-export type MonitorState = {
-  status: MonitorStatus;
-  since: number;
-  last_check_at: number | null;
-  last_error: CheckError | null;
-  last_latency_ms: number | null;
-  consecutive_failures: number;
-  consecutive_successes: number;
-  next_due_at: number;
+/** What alert rules remember between results (migration 0005). */
+export type AlertMemory = {
+  degraded: boolean;
+  slow_streak: number;
+  incident_id: string | null;
+  cert_warned_for: number | null;
 };
+
+export type MonitorState = SeriesState & AlertMemory & { next_due_at: number };
 
 export type StoredMonitor = { spec: MonitorSpec; created_at: number; updated_at: number; state: MonitorState };
 
@@ -26,10 +26,15 @@ type Row = {
   consecutive_failures: number | null;
   consecutive_successes: number | null;
   next_due_at: number | null;
+  degraded: number | null;
+  slow_streak: number | null;
+  incident_id: string | null;
+  cert_warned_for: number | null;
 };
 
 const SELECT = `SELECT m.spec, m.created_at, m.updated_at, s.status, s.since, s.last_check_at, s.last_error,
-  s.last_latency_ms, s.consecutive_failures, s.consecutive_successes, s.next_due_at
+  s.last_latency_ms, s.consecutive_failures, s.consecutive_successes, s.next_due_at,
+  s.degraded, s.slow_streak, s.incident_id, s.cert_warned_for
   FROM monitors m LEFT JOIN monitor_state s ON s.monitor_id = m.id`;
 
 function fromRow(r: Row): StoredMonitor {
@@ -47,6 +52,10 @@ function fromRow(r: Row): StoredMonitor {
       consecutive_failures: r.consecutive_failures ?? 0,
       consecutive_successes: r.consecutive_successes ?? 0,
       next_due_at: r.next_due_at ?? 0,
+      degraded: r.degraded === 1,
+      slow_streak: r.slow_streak ?? 0,
+      incident_id: r.incident_id,
+      cert_warned_for: r.cert_warned_for,
     },
   };
 }
@@ -123,6 +132,8 @@ export function monitorView(m: StoredMonitor) {
       latency_ms: s.last_latency_ms,
       consecutive_failures: s.consecutive_failures,
       consecutive_successes: s.consecutive_successes,
+      degraded: s.degraded,
+      incident_id: s.incident_id,
     },
   };
 }

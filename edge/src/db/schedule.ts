@@ -42,14 +42,15 @@ export async function loadStates(db: D1Database, ids: string[]): Promise<Map<str
   if (ids.length === 0) return out;
   const rows = await db
     .prepare(
-      `SELECT monitor_id, status, since, last_check_at, last_error, last_latency_ms, consecutive_failures, consecutive_successes, next_due_at
+      `SELECT monitor_id, status, since, last_check_at, last_error, last_latency_ms, consecutive_failures, consecutive_successes, next_due_at,
+         degraded, slow_streak, incident_id, cert_warned_for
        FROM monitor_state WHERE monitor_id IN (SELECT value FROM json_each(?1))`,
     )
     .bind(JSON.stringify(ids))
-    .all<Omit<MonitorState, "last_error"> & { monitor_id: string; last_error: string | null }>();
+    .all<Omit<MonitorState, "last_error" | "degraded"> & { monitor_id: string; last_error: string | null; degraded: number }>();
   for (const r of rows.results) {
     const { monitor_id, ...s } = r;
-    out.set(monitor_id, { ...s, last_error: s.last_error ? JSON.parse(s.last_error) : null });
+    out.set(monitor_id, { ...s, degraded: s.degraded === 1, last_error: s.last_error ? JSON.parse(s.last_error) : null });
   }
   return out;
 }
@@ -59,8 +60,23 @@ export function saveState(db: D1Database, id: string, s: MonitorState, lastHops:
   return db
     .prepare(
       `UPDATE monitor_state SET status = ?2, since = ?3, last_check_at = ?4, last_error = ?5, last_latency_ms = ?6,
-         consecutive_failures = ?7, consecutive_successes = ?8, last_hops = COALESCE(?9, last_hops)
+         consecutive_failures = ?7, consecutive_successes = ?8, last_hops = COALESCE(?9, last_hops),
+         degraded = ?10, slow_streak = ?11, incident_id = ?12, cert_warned_for = ?13
        WHERE monitor_id = ?1`,
     )
-    .bind(id, s.status, s.since, s.last_check_at, s.last_error ? JSON.stringify(s.last_error) : null, s.last_latency_ms, s.consecutive_failures, s.consecutive_successes, lastHops);
+    .bind(
+      id,
+      s.status,
+      s.since,
+      s.last_check_at,
+      s.last_error ? JSON.stringify(s.last_error) : null,
+      s.last_latency_ms,
+      s.consecutive_failures,
+      s.consecutive_successes,
+      lastHops,
+      s.degraded ? 1 : 0,
+      s.slow_streak,
+      s.incident_id,
+      s.cert_warned_for,
+    );
 }
