@@ -46,6 +46,8 @@ const ConfigSchema = z
     OUTBOX_MAX_POINTS: intVar(100_000, 5, 10_000_000),
     OUTBOX_BACKOFF_MAX_S: intVar(600, 1, 86_400),
     AGENT_LIVENESS_S: intVar(40, 2, 3600),
+    CERT_WARNING_DAYS: intVar(14, 0, 3650),
+    REMIND_EVERY_S: intVar(0, 0, 30 * 86400),
   });
 
 export type InfluxConfig = {
@@ -65,6 +67,8 @@ export type Config = {
   outboxMaxPoints: number;
   outboxBackoffMaxMs: number;
   agentLivenessMs: number;
+  certWarningDays: number;
+  remindEveryMs: number;
   queue: Queue<CheckBatchMessage>;
 };
 
@@ -112,6 +116,8 @@ export function parseConfig(env: Env): ConfigResult {
       outboxMaxPoints: e.OUTBOX_MAX_POINTS,
       outboxBackoffMaxMs: e.OUTBOX_BACKOFF_MAX_S * 1000,
       agentLivenessMs: e.AGENT_LIVENESS_S * 1000,
+      certWarningDays: e.CERT_WARNING_DAYS,
+      remindEveryMs: e.REMIND_EVERY_S * 1000,
       queue: e.CHECKS_QUEUE,
     },
   };

@@ -19,4 +19,6 @@ export interface Env {
   OUTBOX_MAX_POINTS?: string;
   OUTBOX_BACKOFF_MAX_S?: string;
   AGENT_LIVENESS_S?: string;
+  CERT_WARNING_DAYS?: string;
+  REMIND_EVERY_S?: string;
 }

@@ -46,7 +46,7 @@ beforeAll(async () => {
   if (!r.ok) throw new Error("bad test config");
   const rt = { config: r.config, log: createLogger("warn"), fetch, queue: r.config.queue };
   const spec = (await api("GET", `/api/v1/monitors/${ID}`)).body;
-  await recordResults(r.config.db, pointWriter(rt), rt.log, results, new Map([[ID, spec]]));
+  await recordResults(r.config.db, pointWriter(rt), rt.log, results, new Map([[ID, spec]]), { certWarningDays: 14 });
 });
 
 describe("GET /api/v1/monitors/:id/checks", () => {

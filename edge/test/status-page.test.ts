@@ -78,10 +78,10 @@ beforeAll(async () => {
   for (let h = 12; h < 15; h++)
     results.push(result(PRIVATE, h, h * HOUR + 60_000, false, null, `connect to ${SECRET.host} (${SECRET.ip}:8443) failed: body did not contain "${SECRET.keyword}"`));
   results.push(result(PUBLIC_TARGET, 0, 120_000, false, null, "connect to www.example.test failed"));
-  results.push(result(PUBLIC_TARGET, 1, 60_000, false, null, "connect to www.example.test failed"));
+  results.push(result(PUBLIC_TARGET, 2, 60_000, false, null, "connect to www.example.test failed")); // same location (edge) as the first: two failures in a row
   // Oldest first, as checks arrive: the last state is what the newest result says.
   results.sort((a, b) => a.ts - b.ts);
-  await recordResults(r.config.db, pointWriter(rt), rt.log, results, specs);
+  await recordResults(r.config.db, pointWriter(rt), rt.log, results, specs, { certWarningDays: 14 });
 });
 
 describe("the app shell and its assets", () => {

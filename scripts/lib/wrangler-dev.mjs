@@ -20,6 +20,8 @@ export const WORKER_SETTINGS = [
   "OUTBOX_MAX_POINTS",
   "OUTBOX_BACKOFF_MAX_S",
   "AGENT_LIVENESS_S",
+  "CERT_WARNING_DAYS",
+  "REMIND_EVERY_S",
 ];
 
 export async function applyMigrations({ cwd = ROOT, persistTo } = {}) {

@@ -81,7 +81,10 @@ results.post("/", requireRole("agent"), limitBody(MAX_BATCH_BYTES), async (c) =>
         .bind(JSON.stringify(fresh.map((r) => [r.id, r.monitor])), now),
     );
   try {
-    await recordResults(db, pointWriter({ config: c.get("config"), log, fetch: (i, init) => fetch(i, init) }), log, fresh, specs, new Map(), extra);
+    await recordResults(db, pointWriter({ config: c.get("config"), log, fetch: (i, init) => fetch(i, init) }), log, fresh, specs, {
+      extra,
+      certWarningDays: c.get("config").certWarningDays,
+    });
   } catch (e) {
     // The same batch arriving twice at once: the other request stored it; this one must not double count.
     if (/UNIQUE constraint failed: ingested_results/.test(String(e)))

@@ -1,5 +1,6 @@
 // One cron tick: claim due edge monitors, plan batches within the subrequest budget, run the first
 // batch here and fan the rest out through CHECKS_QUEUE; the queue consumer runs those.
+import type { AlertEvent } from "../alerts/events.ts";
 import type { Config } from "../config.ts";
 import { claimDue, loadForRun, type Claimed } from "../db/schedule.ts";
 import type { Logger } from "../log.ts";
@@ -18,6 +19,8 @@ export type Runtime = {
   queue: Queue<CheckBatchMessage>;
   now?: () => number;
   clock?: () => number;
+  /** Hands alert events to delivery (see alerts/). */
+  notify?: (events: AlertEvent[]) => Promise<void>;
 };
 
 export function pointWriter(rt: Pick<Runtime, "config" | "log" | "fetch" | "clock">): PointWriter {
@@ -30,7 +33,7 @@ export function pointWriter(rt: Pick<Runtime, "config" | "log" | "fetch" | "cloc
   });
 }
 
-export type BatchReport = { checks: number; subrequests: number; max_in_flight: number; stored: number; queued: number; transitions: number };
+export type BatchReport = { checks: number; subrequests: number; max_in_flight: number; stored: number; queued: number; events: number };
 
 async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]): Promise<BatchReport> {
   const clock = rt.clock ?? Date.now;
@@ -42,14 +45,18 @@ async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]
   );
   const specs = new Map(claimed.map((c) => [c.spec.id, c.spec]));
   const hops = new Map(ran.map((r) => [r.result.monitor, r.hops]));
-  const rec = await recordResults(rt.config.db, writer, rt.log, ran.map((r) => r.result), specs, hops);
+  const rec = await recordResults(rt.config.db, writer, rt.log, ran.map((r) => r.result), specs, {
+    hops,
+    notify: rt.notify,
+    certWarningDays: rt.config.certWarningDays,
+  });
   return {
     checks: ran.length,
     subrequests: stats.subrequests + rec.subrequests,
     max_in_flight: stats.maxInFlight,
     stored: rec.stored,
     queued: rec.queued,
-    transitions: rec.transitions.length,
+    events: rec.events.length,
   };
 }
 
@@ -70,7 +77,7 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
   // Queue sends go in chunks of 100 messages (the sendBatch limit).
   for (let i = 0; i < rest.length; i += 100)
     await rt.queue.sendBatch(rest.slice(i, i + 100).map((b) => ({ body: { ids: b.map((x) => x.id), scheduled_time: scheduledTime } })));
-  const first = batches[0] ? await runAndRecord(rt, writer, batches[0].map((x) => byId.get(x.id)!)) : { checks: 0, subrequests: 0, max_in_flight: 0, stored: 0, queued: 0, transitions: 0 };
+  const first = batches[0] ? await runAndRecord(rt, writer, batches[0].map((x) => byId.get(x.id)!)) : { checks: 0, subrequests: 0, max_in_flight: 0, stored: 0, queued: 0, events: 0 };
   const report: TickReport = {
     ...first,
     subrequests: first.subrequests + flushed.subrequests,

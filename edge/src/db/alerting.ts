@@ -1,0 +1,90 @@
+// D1 for alerting: per-location states, incidents and maintenance windows.
+import type { CheckError } from "../../../contract/index.ts";
+import { MaintenanceWindow } from "../alerts/maintenance.ts";
+import type { IncidentChange } from "../alerts/rules.ts";
+import type { SeriesState } from "../state.ts";
+
+type LocRow = Omit<SeriesState, "last_error"> & { monitor_id: string; location: string; last_error: string | null };
+
+export async function loadLocationStates(db: D1Database, ids: string[]): Promise<Map<string, Map<string, SeriesState>>> {
+  const out = new Map<string, Map<string, SeriesState>>();
+  if (ids.length === 0) return out;
+  const r = await db.prepare("SELECT * FROM location_state WHERE monitor_id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(ids)).all<LocRow>();
+  for (const row of r.results) {
+    const { monitor_id, location, last_error, ...s } = row;
+    const m = out.get(monitor_id) ?? out.set(monitor_id, new Map()).get(monitor_id)!;
+    m.set(location, { ...s, last_error: last_error ? (JSON.parse(last_error) as CheckError) : null });
+  }
+  return out;
+}
+
+export function saveLocationState(db: D1Database, monitor: string, location: string, s: SeriesState): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO location_state (monitor_id, location, status, since, last_check_at, last_error, last_latency_ms, consecutive_failures, consecutive_successes)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+       ON CONFLICT (monitor_id, location) DO UPDATE SET status = ?3, since = ?4, last_check_at = ?5, last_error = ?6, last_latency_ms = ?7,
+         consecutive_failures = ?8, consecutive_successes = ?9`,
+    )
+    .bind(monitor, location, s.status, s.since, s.last_check_at, s.last_error ? JSON.stringify(s.last_error) : null, s.last_latency_ms, s.consecutive_failures, s.consecutive_successes);
+}
+
+export function incidentStatement(db: D1Database, monitor: string, change: IncidentChange): D1PreparedStatement {
+  switch (change.op) {
+    case "open":
+      // Deterministic ids: the same incident opened twice (overlapping evaluation) is stored once.
+      return db
+        .prepare("INSERT INTO incidents (id, monitor, opened_at, cause, first_error, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING")
+        .bind(change.id, monitor, change.at, change.cause, change.error ? JSON.stringify(change.error) : null);
+    case "error":
+      return db.prepare("UPDATE incidents SET last_error = ?2 WHERE id = ?1").bind(change.id, change.error ? JSON.stringify(change.error) : null);
+    case "resolve":
+      return db.prepare("UPDATE incidents SET resolved_at = ?2 WHERE id = ?1 AND resolved_at IS NULL").bind(change.id, change.at);
+  }
+}
+
+export type IncidentRow = {
+  id: string;
+  monitor: string;
+  opened_at: number;
+  resolved_at: number | null;
+  cause: string;
+  first_error: CheckError | null;
+  last_error: CheckError | null;
+  reminders_sent: number;
+  last_reminder_at: number | null;
+};
+
+type RawIncident = Omit<IncidentRow, "first_error" | "last_error"> & { first_error: string | null; last_error: string | null };
+const fromRaw = (r: RawIncident): IncidentRow => ({
+  ...r,
+  first_error: r.first_error ? JSON.parse(r.first_error) : null,
+  last_error: r.last_error ? JSON.parse(r.last_error) : null,
+});
+
+export async function listIncidents(db: D1Database, q: { monitor?: string; status?: "open" | "resolved"; limit: number }): Promise<IncidentRow[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.monitor) {
+    args.push(q.monitor);
+    where.push(`monitor = ?${args.length}`);
+  }
+  if (q.status === "open") where.push("resolved_at IS NULL");
+  if (q.status === "resolved") where.push("resolved_at IS NOT NULL");
+  args.push(q.limit);
+  const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY opened_at DESC LIMIT ?${args.length}`;
+  return (await db.prepare(sql).bind(...args).all<RawIncident>()).results.map(fromRaw);
+}
+
+export async function getIncidents(db: D1Database, ids: string[]): Promise<Map<string, IncidentRow>> {
+  const out = new Map<string, IncidentRow>();
+  if (!ids.length) return out;
+  const r = await db.prepare("SELECT * FROM incidents WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(ids)).all<RawIncident>();
+  for (const row of r.results) out.set(row.id, fromRaw(row));
+  return out;
+}
+
+export async function loadMaintenance(db: D1Database): Promise<MaintenanceWindow[]> {
+  const r = await db.prepare("SELECT spec FROM maintenance_windows ORDER BY id").all<{ spec: string }>();
+  return r.results.map((x) => JSON.parse(x.spec) as MaintenanceWindow);
+}
