@@ -77,8 +77,8 @@ describe("cron tick", () => {
   it("splits what does not fit the budget into batches and runs them through the queue", async () => {
     const ids = await createMonitors("q", 25);
     const report = await runTick(runtime({ EDGE_SUBREQUEST_BUDGET: "10" }), Date.now());
-    // Embedded store: no subrequests reserved for writes, so 10 checks a batch.
-    expect(report).toMatchObject({ due: 25, batches: 3, enqueued_batches: 2, checks: 10 });
+    // Embedded store: no subrequests reserved for writes; 1 of 10 kept for confirming failures: 9 a batch.
+    expect(report).toMatchObject({ due: 25, batches: 3, enqueued_batches: 2, checks: 9 });
     expect(report.subrequests).toBeLessThanOrEqual(10);
     await until("the queued batches to run", async () => (await checkedCount(ids)) === 25);
     const s = await stats();
@@ -114,6 +114,19 @@ describe("cron tick", () => {
     const report = await runTick(runtime(), Date.now() + MINUTE);
     expect(report.due).toBe(0);
     expect((await stats()).hits[paused!]).toBeUndefined();
+  });
+
+  it("confirms a failure with one immediate retry, unless the monitor opts out", async () => {
+    const [flaky] = await createMonitors("flaky", 1);
+    await api("PATCH", `/api/v1/monitors/${flaky}`, { body: { target: `${target}/hit/${flaky}?fail=1` } });
+    const [strict] = await createMonitors("strict", 1, { confirm_failures: false });
+    await api("PATCH", `/api/v1/monitors/${strict}`, { body: { target: `${target}/hit/${strict}?fail=1` } });
+    await runTick(runtime(), Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE);
+    const s = await stats();
+    expect(s.hits[flaky!]).toBe(2);
+    expect(s.hits[strict!]).toBe(1);
+    expect((await api("GET", `/api/v1/monitors/${flaky}`)).body.state).toMatchObject({ status: "up", consecutive_failures: 0 });
+    expect((await api("GET", `/api/v1/monitors/${strict}`)).body.state).toMatchObject({ consecutive_failures: 1, last_error: { kind: "status" } });
   });
 
   it("drives the state machine: pending → down after two failures → up again", async () => {

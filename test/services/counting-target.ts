@@ -7,7 +7,8 @@ export type CountingTarget = { url: string; close(): Promise<void> };
 
 /**
  * Routes:
- * - `GET /hit/:name?ms=N` waits N ms (default 0), then answers the status set for :name (default 200).
+ * - `GET /hit/:name?ms=N` waits N ms (default 0), then answers the status set for :name (default 200);
+ *   with `fail=K` the first K hits of :name answer 503 instead.
  * - `POST /control/status/:name/:code` sets :name's status; `POST /control/reset` clears everything.
  * - `GET /control/stats` answers `{hits: {name: n}, max_in_flight, in_flight, total}`.
  */
@@ -48,7 +49,8 @@ export async function startCountingTarget(): Promise<CountingTarget> {
     const ms = Number(url.searchParams.get("ms") ?? 0);
     setTimeout(() => {
       inFlight -= 1;
-      const status = statuses.get(name) ?? 200;
+      const failFirst = Number(url.searchParams.get("fail") ?? 0);
+      const status = hits.get(name)! <= failFirst ? 503 : (statuses.get(name) ?? 200);
       res.writeHead(status, { "content-type": "text/plain" });
       res.end(`${name} ${status}\n`);
     }, ms);

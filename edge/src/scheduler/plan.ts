@@ -5,6 +5,10 @@ export const MAX_HOPS = 10;
 
 export type Planned = { id: string; cost: number };
 
+/** Share of each invocation's budget kept free for confirming failures with an immediate retry. */
+export const CONFIRM_SHARE = 0.1;
+export const confirmReserve = (budget: number) => Math.max(1, Math.ceil(budget * CONFIRM_SHARE));
+
 /** A check's planned cost: its request plus the redirect hops it followed last time. */
 export const checkCost = (lastHops: number) => 1 + Math.min(Math.max(0, lastHops), MAX_HOPS);
 

@@ -51,10 +51,17 @@ export async function runBatch(
         return shared.fetch(input, init);
       }) as typeof fetch;
       const ts = deps.clock();
-      const outcome = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
+      let outcome = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
+      const hops = Math.max(0, calls - 1);
+      // Only when the budget still has room for it: the original answer stands otherwise.
+      if (!outcome.ok && spec.confirm_failures && shared.stats.subrequests + 1 + hops <= opts.budget) {
+        // One immediate retry: a single lost packet or reset should not count as a failed check.
+        const retry = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
+        outcome = retry.ok || !retry.error ? retry : { ...retry, error: { ...retry.error, message: `${retry.error.message} (confirmed by an immediate retry)` } };
+      }
       ran[i] = {
         result: { ...outcome, id: newResultId(ts), monitor: spec.id, ts, location: "edge", agent: null, kind: spec.kind, target: spec.target, ...(spec.kind === "http" ? { method: spec.http.method } : {}) },
-        hops: Math.max(0, calls - 1),
+        hops,
       };
     }
   };

@@ -3,11 +3,12 @@
 import type { AlertEvent } from "../alerts/events.ts";
 import type { Config } from "../config.ts";
 import { claimDue, loadForRun, type Claimed } from "../db/schedule.ts";
+import { upsertLatest } from "../db/latest.ts";
 import type { Logger } from "../log.ts";
-import { createPointStore } from "../points/index.ts";
+import { createPointStore, type StoredResult } from "../points/index.ts";
 import { PointWriter } from "../points/outbox.ts";
 import { recordResults } from "../results.ts";
-import { checkCost, planBatches } from "./plan.ts";
+import { checkCost, confirmReserve, planBatches } from "./plan.ts";
 import { runBatch } from "./run.ts";
 
 export type CheckBatchMessage = { ids: string[]; scheduled_time: number };
@@ -31,6 +32,13 @@ export function pointWriter(rt: Pick<Runtime, "config" | "log" | "fetch" | "cloc
     flushBatch: 5000,
     now: clock,
   });
+}
+
+/** Every failed check is one warn event: which monitor, where it ran, and the error's kind and message. */
+export function logFailedChecks(log: Logger, results: StoredResult[]): void {
+  for (const r of results)
+    if (!r.ok && r.error)
+      log.warn("check failed", { monitor: r.monitor, check: r.kind, location: r.location, agent: r.agent, error_kind: r.error.kind, error: r.error.message });
 }
 
 export type BatchReport = { checks: number; subrequests: number; max_in_flight: number; stored: number; queued: number; events: number };
@@ -70,7 +78,7 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
   const batches = planBatches(
     claimed.map((c) => ({ id: c.spec.id, cost: checkCost(c.last_hops) })),
     rt.config.subrequestBudget,
-    writer.reserve,
+    writer.reserve + confirmReserve(rt.config.subrequestBudget),
   );
   const byId = new Map(claimed.map((c) => [c.spec.id, c]));
   const rest = batches.slice(1);
