@@ -5,11 +5,12 @@ import { requireRole } from "../auth.ts";
 import { limitBody, readJson, validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
 import { findAgentByToken, touchAgent, type AgentRow } from "../db/agents.ts";
+import { upsertLatest } from "../db/latest.ts";
 import { specsByIds } from "../db/monitors.ts";
 import { ApiError } from "../errors.ts";
 import type { StoredResult } from "../points/store.ts";
 import { recordResults } from "../results.ts";
-import { pointWriter } from "../scheduler/tick.ts";
+import { logFailedChecks, pointWriter } from "../scheduler/tick.ts";
 import type { Context } from "hono";
 
 export const MAX_BATCH_BYTES = 1024 * 1024;
@@ -73,13 +74,14 @@ results.post("/", requireRole("agent"), limitBody(MAX_BATCH_BYTES), async (c) =>
     fresh.push({ ...r, agent: agent.id, kind: spec.kind, target: spec.target, ...(spec.kind === "http" ? { method: spec.http.method } : {}) });
   }
   const log = c.get("log").child({ agent: agent.id, location: agent.location });
-  const extra = [touchAgent(db, agent.id, now, { version: batch.version, backlog: batch.backlog })];
+  const extra = [touchAgent(db, agent.id, now, { version: batch.version, backlog: batch.backlog }), ...upsertLatest(db, fresh)];
   if (fresh.length)
     extra.push(
       db
         .prepare("INSERT INTO ingested_results (id, monitor, received_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2 FROM json_each(?1)")
         .bind(JSON.stringify(fresh.map((r) => [r.id, r.monitor])), now),
     );
+  logFailedChecks(log, fresh);
   try {
     await recordResults(db, pointWriter({ config: c.get("config"), log, fetch: (i, init) => fetch(i, init) }), log, fresh, specs, {
       extra,
