@@ -10,6 +10,8 @@ import { agents } from "./routes/agents.ts";
 import { badges } from "./routes/badges.ts";
 import { healthz, readyz } from "./routes/health.ts";
 import { history } from "./routes/history.ts";
+import { incidents, monitorIncidents } from "./routes/incidents.ts";
+import { maintenance } from "./routes/maintenance.ts";
 import { monitors } from "./routes/monitors.ts";
 import { results } from "./routes/results.ts";
 import { status } from "./routes/status.ts";
@@ -49,6 +51,9 @@ export function createApp() {
   app.route("/", readyz);
   app.route("/api/v1/monitors", monitors);
   app.route("/api/v1/monitors", history);
+  app.route("/api/v1/monitors", monitorIncidents);
+  app.route("/api/v1/incidents", incidents);
+  app.route("/api/v1/maintenance", maintenance);
   app.route("/api/v1/status", status);
   app.route("/api/v1/tokens", tokens);
   app.route("/api/v1/agents", agents);

@@ -9,6 +9,7 @@ import { createPointStore, type StoredResult } from "../points/index.ts";
 import { PointWriter } from "../points/outbox.ts";
 import { recordResults } from "../results.ts";
 import { checkCost, confirmReserve, planBatches } from "./plan.ts";
+import { sendReminders } from "../alerts/reminders.ts";
 import { runBatch } from "./run.ts";
 
 export type CheckBatchMessage = { ids: string[]; scheduled_time: number };
@@ -71,7 +72,7 @@ async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]
   };
 }
 
-export type TickReport = BatchReport & { due: number; batches: number; enqueued_batches: number; outbox_delivered: number };
+export type TickReport = BatchReport & { due: number; batches: number; enqueued_batches: number; outbox_delivered: number; reminders: number };
 
 export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickReport> {
   const started = Date.now();
@@ -88,6 +89,7 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
   // Queue sends go in chunks of 100 messages (the sendBatch limit).
   for (let i = 0; i < rest.length; i += 100)
     await rt.queue.sendBatch(rest.slice(i, i + 100).map((b) => ({ body: { ids: b.map((x) => x.id), scheduled_time: scheduledTime } })));
+  const reminders = await sendReminders(rt.config.db, rt.log, (rt.clock ?? Date.now)(), rt.config.remindEveryMs, rt.notify);
   const first = batches[0] ? await runAndRecord(rt, writer, batches[0].map((x) => byId.get(x.id)!)) : { checks: 0, subrequests: 0, max_in_flight: 0, stored: 0, queued: 0, events: 0 };
   const report: TickReport = {
     ...first,
@@ -96,6 +98,7 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
     batches: batches.length,
     enqueued_batches: rest.length,
     outbox_delivered: flushed.delivered,
+    reminders,
   };
   rt.log.info("tick done", { ...report, scheduled_time: new Date(scheduledTime).toISOString(), duration_ms: Date.now() - started });
   return report;
