@@ -8,7 +8,8 @@ export type CountingTarget = { url: string; close(): Promise<void> };
 /**
  * Routes:
  * - `GET /hit/:name?ms=N` waits N ms (default 0), then answers the status set for :name (default 200);
- *   with `fail=K` the first K hits of :name answer 503 instead.
+ *   with `fail=K` the first K hits of :name answer 503 instead; with `failrate=P` each hit answers
+ *   503 with probability P (a seeded generator, so runs repeat: `seed=N`).
  * - `POST /control/status/:name/:code` sets :name's status; `POST /control/reset` clears everything.
  * - `GET /control/stats` answers `{hits: {name: n}, max_in_flight, in_flight, total}`.
  */
@@ -16,6 +17,23 @@ export async function startCountingTarget(): Promise<CountingTarget> {
   let hits = new Map<string, number>();
   let statuses = new Map<string, number>();
   let inFlight = 0;
+  // One deterministic generator per name (mulberry32), so a flaky target fails the same way every run.
+  const generators = new Map<string, () => number>();
+  const random = (name: string, seed: number) => {
+    let g = generators.get(name);
+    if (!g) {
+      let a = seed >>> 0;
+      g = () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+      generators.set(name, g);
+    }
+    return g();
+  };
   let maxInFlight = 0;
   let total = 0;
   const server = http.createServer((req, res) => {
@@ -30,6 +48,7 @@ export async function startCountingTarget(): Promise<CountingTarget> {
       if (parts[1] === "reset") {
         hits = new Map();
         statuses = new Map();
+        generators.clear();
         maxInFlight = inFlight;
         total = 0;
         return json(200, { ok: true });
@@ -50,7 +69,9 @@ export async function startCountingTarget(): Promise<CountingTarget> {
     setTimeout(() => {
       inFlight -= 1;
       const failFirst = Number(url.searchParams.get("fail") ?? 0);
-      const status = hits.get(name)! <= failFirst ? 503 : (statuses.get(name) ?? 200);
+      const failRate = Number(url.searchParams.get("failrate") ?? 0);
+      const randomFail = failRate > 0 && random(name, Number(url.searchParams.get("seed") ?? 1)) < failRate;
+      const status = hits.get(name)! <= failFirst || randomFail ? 503 : (statuses.get(name) ?? 200);
       res.writeHead(status, { "content-type": "text/plain" });
       res.end(`${name} ${status}\n`);
     }, ms);
