@@ -35,11 +35,11 @@ export function pointWriter(rt: Pick<Runtime, "config" | "log" | "fetch" | "cloc
   });
 }
 
-/** Every failed check is one warn event: which monitor, where it ran, and the error's kind and message. */
+/** Every failed check is one info event (a failing target is news, not a fault of the Worker): which monitor, where it ran, the error kind and message. */
 export function logFailedChecks(log: Logger, results: StoredResult[]): void {
   for (const r of results)
     if (!r.ok && r.error)
-      log.warn("check failed", { monitor: r.monitor, check: r.kind, location: r.location, agent: r.agent, error_kind: r.error.kind, error: r.error.message });
+      log.info("check failed", { monitor: r.monitor, check: r.kind, location: r.location, agent: r.agent, error_kind: r.error.kind, error: r.error.message });
 }
 
 export type BatchReport = { checks: number; subrequests: number; max_in_flight: number; stored: number; queued: number; events: number };

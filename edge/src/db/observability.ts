@@ -1,0 +1,40 @@
+// D1 reads behind /metrics: uptime per monitor, location and window from rollups, the point outbox, the notification outbox.
+import { UPTIME_WINDOWS, type UptimeWindow } from "../metrics.ts";
+import { floorTo } from "../rollups.ts";
+import { WINDOWS } from "../status.ts";
+
+/** Each metrics window is the status API's window of the same length (1d = its 24h), so the figures agree. */
+const WINDOW_OF: Record<UptimeWindow, (typeof WINDOWS)[keyof typeof WINDOWS]> = { "1d": WINDOWS["24h"], "7d": WINDOWS["7d"], "30d": WINDOWS["30d"] };
+
+export type WindowRow = { monitor: string; location: string; window: UptimeWindow; checks: number; up: number };
+
+export async function readUptimeWindows(db: D1Database, now: number): Promise<WindowRow[]> {
+  const sql = `SELECT monitor, location, SUM(checks) AS checks, SUM(up) AS up FROM rollups
+    WHERE size = ?1 AND start >= ?2 AND start <= ?3 AND monitor IN (SELECT id FROM monitors)
+    GROUP BY monitor, location ORDER BY monitor, location`;
+  const stmts = UPTIME_WINDOWS.map((w) => {
+    const { size, n } = WINDOW_OF[w];
+    return db.prepare(sql).bind(size === 3_600_000 ? "1h" : "1d", floorTo(now, size) - (n - 1) * size, now);
+  });
+  const results = await db.batch<{ monitor: string; location: string; checks: number; up: number }>(stmts);
+  return results.flatMap((r, i) => r.results.map((row) => ({ ...row, window: UPTIME_WINDOWS[i]! })));
+}
+
+export async function readOutbox(db: D1Database): Promise<{ depth: number; oldest_enqueued_at: number | null }> {
+  const r = await db.prepare("SELECT COUNT(*) AS depth, MIN(enqueued_at) AS oldest FROM point_outbox").first<{ depth: number; oldest: number | null }>();
+  return { depth: r?.depth ?? 0, oldest_enqueued_at: r?.oldest ?? null };
+}
+
+/**
+ * Pending and dead-lettered notifications, or null while the notification outbox (alerting's
+ * migration) does not exist. TODO(notificationCounts): use notificationCounts(db) from
+ * alerts/delivery.ts once the alerting work exports it, so the statuses are defined in one place.
+ */
+export async function readNotificationCounts(db: D1Database): Promise<{ pending: number; dead: number } | null> {
+  const exists = await db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notifications'").first();
+  if (!exists) return null;
+  const r = await db
+    .prepare("SELECT COALESCE(SUM(status = 'pending'), 0) AS pending, COALESCE(SUM(status = 'dead'), 0) AS dead FROM notifications WHERE status IN ('pending', 'dead')")
+    .first<{ pending: number; dead: number }>();
+  return { pending: r?.pending ?? 0, dead: r?.dead ?? 0 };
+}
