@@ -46,6 +46,15 @@ const ConfigSchema = z
     OUTBOX_MAX_POINTS: intVar(100_000, 5, 10_000_000),
     OUTBOX_BACKOFF_MAX_S: intVar(600, 1, 86_400),
     AGENT_LIVENESS_S: intVar(40, 2, 3600),
+    // The daily trim (see retention.ts): ages in days; hourly rollups feed the 30-day latency series, daily ones the 90-day bars.
+    RETENTION_POINTS_DAYS: intVar(30, 1, 36_500),
+    RETENTION_INGESTED_DAYS: intVar(7, 1, 36_500),
+    RETENTION_HOURLY_ROLLUPS_DAYS: intVar(35, 31, 36_500),
+    RETENTION_DAILY_ROLLUPS_DAYS: intVar(400, 90, 36_500),
+    RETENTION_NOTIFICATIONS_DAYS: intVar(30, 1, 36_500),
+    RETENTION_INCIDENTS_DAYS: intVar(400, 1, 36_500),
+    TRIM_BATCH_ROWS: intVar(5000, 1, 100_000),
+    TRIM_MAX_BATCHES: intVar(200, 1, 900),
     CERT_WARNING_DAYS: intVar(14, 0, 3650),
     REMIND_EVERY_S: intVar(0, 0, 30 * 86400),
   });
@@ -67,6 +76,17 @@ export type Config = {
   outboxMaxPoints: number;
   outboxBackoffMaxMs: number;
   agentLivenessMs: number;
+  /** What the daily trim keeps (ages in ms) and how much it deletes per statement and per run. */
+  retention: {
+    pointsMs: number;
+    ingestedMs: number;
+    hourlyRollupsMs: number;
+    dailyRollupsMs: number;
+    notificationsMs: number;
+    incidentsMs: number;
+    batchRows: number;
+    maxBatches: number;
+  };
   certWarningDays: number;
   remindEveryMs: number;
   queue: Queue<CheckBatchMessage>;
@@ -116,6 +136,16 @@ export function parseConfig(env: Env): ConfigResult {
       outboxMaxPoints: e.OUTBOX_MAX_POINTS,
       outboxBackoffMaxMs: e.OUTBOX_BACKOFF_MAX_S * 1000,
       agentLivenessMs: e.AGENT_LIVENESS_S * 1000,
+      retention: {
+        pointsMs: e.RETENTION_POINTS_DAYS * 86_400_000,
+        ingestedMs: e.RETENTION_INGESTED_DAYS * 86_400_000,
+        hourlyRollupsMs: e.RETENTION_HOURLY_ROLLUPS_DAYS * 86_400_000,
+        dailyRollupsMs: e.RETENTION_DAILY_ROLLUPS_DAYS * 86_400_000,
+        notificationsMs: e.RETENTION_NOTIFICATIONS_DAYS * 86_400_000,
+        incidentsMs: e.RETENTION_INCIDENTS_DAYS * 86_400_000,
+        batchRows: e.TRIM_BATCH_ROWS,
+        maxBatches: e.TRIM_MAX_BATCHES,
+      },
       certWarningDays: e.CERT_WARNING_DAYS,
       remindEveryMs: e.REMIND_EVERY_S * 1000,
       queue: e.CHECKS_QUEUE,

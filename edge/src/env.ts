@@ -19,6 +19,14 @@ export interface Env {
   OUTBOX_MAX_POINTS?: string;
   OUTBOX_BACKOFF_MAX_S?: string;
   AGENT_LIVENESS_S?: string;
+  RETENTION_POINTS_DAYS?: string;
+  RETENTION_INGESTED_DAYS?: string;
+  RETENTION_HOURLY_ROLLUPS_DAYS?: string;
+  RETENTION_DAILY_ROLLUPS_DAYS?: string;
+  RETENTION_NOTIFICATIONS_DAYS?: string;
+  RETENTION_INCIDENTS_DAYS?: string;
+  TRIM_BATCH_ROWS?: string;
+  TRIM_MAX_BATCHES?: string;
   CERT_WARNING_DAYS?: string;
   REMIND_EVERY_S?: string;
 }

@@ -1,7 +1,8 @@
-// The Cron Trigger and queue handlers: validate configuration, then hand over to the scheduler.
+// The Cron Trigger and queue handlers: validate configuration, then hand over to the scheduler (or the daily trim).
 import { loadConfig } from "./config.ts";
 import type { Env } from "./env.ts";
 import { createLogger } from "./log.ts";
+import { TRIM_CRON, runTrim } from "./retention.ts";
 import { runQueuedBatch, runTick, type CheckBatchMessage, type Runtime } from "./scheduler/tick.ts";
 
 function runtime(env: Env, fields: Record<string, unknown>): Runtime | null {
@@ -14,6 +15,10 @@ function runtime(env: Env, fields: Record<string, unknown>): Runtime | null {
 export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   const rt = runtime(env, { cron: controller.cron });
   if (!rt) return;
+  if (controller.cron === TRIM_CRON) {
+    await runTrim(rt.config.db, rt.config.retention, controller.scheduledTime, rt.log);
+    return;
+  }
   await runTick(rt, controller.scheduledTime);
 }
 

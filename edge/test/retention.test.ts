@@ -1,0 +1,146 @@
+// The daily trim on real D1: exactly the rows older than each age go, in bounded chunks, only on its own cron.
+import { createExecutionContext, createScheduledController, env } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config.ts";
+import type { Env } from "../src/env.ts";
+import { createLogger } from "../src/log.ts";
+import { TRIM_CRON, runTrim } from "../src/retention.ts";
+import { scheduled } from "../src/scheduled.ts";
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 5, 15, 3, 17);
+const db = env.DB;
+const log = createLogger("error");
+
+function retention(vars: Partial<Env> = {}) {
+  const r = parseConfig({ ...(env as unknown as Env), ...vars });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.config.retention;
+}
+
+async function hasTable(name: string) {
+  return (await db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").bind(name).first()) !== null;
+}
+
+const ids = async (sql: string) => (await db.prepare(sql).all<{ id: string | number }>()).results.map((r) => String(r.id)).sort();
+
+/** Three rows around each cutoff: one ms older (goes), exactly at it and one ms newer (stay). */
+const around = (cutoff: number) => ({ old: cutoff - 1, at: cutoff, young: cutoff + 1 });
+
+async function seed() {
+  await db.batch([
+    db.prepare("DELETE FROM points"),
+    db.prepare("DELETE FROM ingested_results"),
+    db.prepare("DELETE FROM rollups"),
+    db.prepare("DELETE FROM incidents"),
+    db.prepare("DELETE FROM latest_results"),
+    db.prepare("DELETE FROM monitors"),
+  ]);
+  const stmts: D1PreparedStatement[] = [];
+  for (const [name, ts] of Object.entries(around(NOW - 30 * DAY)))
+    stmts.push(db.prepare("INSERT INTO points (id, monitor, kind, location, ts, up) VALUES (?, 'm', 'http', 'edge', ?, 1)").bind(`p-${name}`, ts));
+  for (const [name, ts] of Object.entries(around(NOW - 7 * DAY)))
+    stmts.push(db.prepare("INSERT INTO ingested_results (id, monitor, received_at) VALUES (?, 'm', ?)").bind(`i-${name}`, ts));
+  for (const [size, days] of [["1h", 35], ["1d", 400]] as const)
+    for (const [name, start] of Object.entries(around(NOW - days * DAY)))
+      stmts.push(
+        db.prepare("INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, 'edge', 1, 1, 0, 0)").bind(`${size}-${name}`, size, start),
+      );
+  // An old hourly row's start is far past the daily age too: sizes are trimmed by their own ages only.
+  stmts.push(db.prepare("INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES ('1d-recent', '1d', ?, 'edge', 1, 1, 0, 0)").bind(NOW - 36 * DAY));
+  for (const [name, at] of Object.entries(around(NOW - 400 * DAY)))
+    stmts.push(db.prepare("INSERT INTO incidents (id, monitor, opened_at, resolved_at, cause) VALUES (?, 'm', ?, ?, 'x')").bind(`inc-${name}`, at - DAY, at));
+  stmts.push(db.prepare("INSERT INTO incidents (id, monitor, opened_at, resolved_at, cause) VALUES ('inc-open', 'm', ?, NULL, 'x')").bind(NOW - 900 * DAY));
+  stmts.push(db.prepare("INSERT INTO monitors (id, spec, kind, runner, interval_s, created_at, updated_at) VALUES ('kept', '{}', 'http', 'edge', 60, 0, 0)"));
+  for (const m of ["kept", "deleted"])
+    stmts.push(db.prepare("INSERT INTO latest_results (monitor, location, ts, up) VALUES (?, 'edge', ?, 1)").bind(m, NOW - 900 * DAY));
+  await db.batch(stmts);
+  if (await hasTable("notifications")) {
+    await db.batch([
+      db.prepare("DELETE FROM notifications"),
+      db.prepare("DELETE FROM alert_events"),
+      db.prepare("DELETE FROM channels"),
+      db.prepare("INSERT INTO channels (id, name, kind, url, events, created_at, updated_at) VALUES ('ch', 'ch', 'webhook', 'http://127.0.0.1:9/', '[]', 0, 0)"),
+    ]);
+    const n: D1PreparedStatement[] = [];
+    let i = 0;
+    for (const status of ["delivered", "skipped", "dead"])
+      for (const [name, at] of Object.entries(around(NOW - 30 * DAY))) {
+        const ev = `ev-${status}-${name}`;
+        n.push(db.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES (?, 'monitor.down', 'm', 0, '{}', 0)").bind(ev));
+        n.push(db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at, finished_at) VALUES (?, ?, 'ch', ?, 0, ?)").bind(++i, ev, status, at));
+      }
+    n.push(db.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES ('ev-pending', 'monitor.down', 'm', 0, '{}', 0)"));
+    n.push(db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at) VALUES (100, 'ev-pending', 'ch', 'pending', 0)"));
+    await db.batch(n);
+  }
+}
+
+beforeEach(seed);
+
+describe("daily trim", () => {
+  it("deletes exactly what is older than each age, and nothing else", async () => {
+    const report = await runTrim(db, retention(), NOW, log);
+    expect(report.complete).toBe(true);
+    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-young"]);
+    expect(await ids("SELECT id FROM ingested_results")).toEqual(["i-at", "i-young"]);
+    expect(await ids("SELECT monitor AS id FROM rollups")).toEqual(["1d-at", "1d-recent", "1d-young", "1h-at", "1h-young"]);
+    expect(await ids("SELECT id FROM incidents")).toEqual(["inc-at", "inc-open", "inc-young"]);
+    expect(await ids("SELECT monitor AS id FROM latest_results")).toEqual(["kept"]);
+    expect(report.deleted).toMatchObject({ points: 1, ingested_results: 1, hourly_rollups: 1, daily_rollups: 1, incidents: 1, latest_results: 1 });
+    if (await hasTable("notifications")) {
+      // Finished ones (delivered, skipped) by age; dead-lettered and pending ones stay.
+      const left = await db.prepare("SELECT status, finished_at FROM notifications ORDER BY id").all<{ status: string; finished_at: number | null }>();
+      const cutoff = NOW - 30 * DAY;
+      expect(left.results).toEqual([
+        { status: "delivered", finished_at: cutoff },
+        { status: "delivered", finished_at: cutoff + 1 },
+        { status: "skipped", finished_at: cutoff },
+        { status: "skipped", finished_at: cutoff + 1 },
+        { status: "dead", finished_at: cutoff - 1 },
+        { status: "dead", finished_at: cutoff },
+        { status: "dead", finished_at: cutoff + 1 },
+        { status: "pending", finished_at: null },
+      ]);
+      expect(report.deleted.notifications).toBe(2);
+    } else expect(report.skipped).toContain("notifications");
+  });
+
+  it("follows the configured ages", async () => {
+    await runTrim(db, retention({ RETENTION_POINTS_DAYS: "31", RETENTION_INGESTED_DAYS: "1", RETENTION_HOURLY_ROLLUPS_DAYS: "3650" }), NOW, log);
+    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-old", "p-young"]);
+    expect(await ids("SELECT id FROM ingested_results")).toEqual([]);
+    expect(await ids("SELECT monitor AS id FROM rollups WHERE size = '1h'")).toEqual(["1h-at", "1h-old", "1h-young"]);
+  });
+
+  it("refuses ages that would cut into what the status page shows", () => {
+    const r = parseConfig({ ...(env as unknown as Env), RETENTION_HOURLY_ROLLUPS_DAYS: "30", RETENTION_DAILY_ROLLUPS_DAYS: "89" });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues.map((i) => i.path).sort()).toEqual(["RETENTION_DAILY_ROLLUPS_DAYS", "RETENTION_HOURLY_ROLLUPS_DAYS"]);
+  });
+
+  it("works in bounded chunks and leaves the rest to the next run", async () => {
+    const old = NOW - 31 * DAY;
+    await db.batch(Array.from({ length: 10 }, (_, i) => db.prepare("INSERT INTO points (id, monitor, kind, location, ts, up) VALUES (?, 'm', 'http', 'edge', ?, 1)").bind(`bulk-${i}`, old - i)));
+    const small = { ...retention(), batchRows: 3 };
+    // 6 rules with one chunk each (nothing or one row to delete), then the points: 11 old rows in chunks of 3.
+    const first = await runTrim(db, { ...small, maxBatches: 8 }, NOW, log);
+    expect(first.complete).toBe(false);
+    expect(first.batches).toBe(8);
+    expect(first.deleted.points).toBe(6);
+    const second = await runTrim(db, { ...small, maxBatches: 100 }, NOW, log);
+    expect(second.complete).toBe(true);
+    expect(second.deleted.points).toBe(5);
+    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-young"]);
+  });
+
+  it("runs on its own cron only; the every-minute cron runs the checks", async () => {
+    const ctx = createExecutionContext();
+    // The tick delivers due notifications: the stand-in pending row above is not a real one.
+    if (await hasTable("notifications")) await db.prepare("DELETE FROM notifications WHERE status = 'pending'").run();
+    await scheduled(createScheduledController({ scheduledTime: NOW, cron: "* * * * *" }), env as unknown as Env, ctx);
+    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-old", "p-young"]);
+    await scheduled(createScheduledController({ scheduledTime: NOW, cron: TRIM_CRON }), env as unknown as Env, ctx);
+    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-young"]);
+  });
+});
