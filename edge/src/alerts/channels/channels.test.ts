@@ -1,0 +1,190 @@
+// Every channel kind's request, byte for byte, for fixed events; the registry covers every kind.
+import { describe, expect, it } from "vitest";
+import type { AlertEvent } from "../events.ts";
+import { CHANNELS, CHANNEL_KINDS, CHANNEL_SCHEMAS, type Channel, type ChannelKind } from "./index.ts";
+import { DOWN, DOWN_BODIES, DOWN_HEADERS, SECRET, SENT_AT, verifyWebhook } from "./testdata.ts";
+
+const channel = (kind: ChannelKind): Channel => ({
+  id: `${kind}-ch`,
+  name: `${kind} channel`,
+  kind,
+  url: `https://hooks.example.net/${kind}/topic`,
+  secret: kind === "webhook" ? SECRET : null,
+  monitors: [],
+  events: ["down", "up"],
+  enabled: true,
+  disabled_reason: null,
+  created_at: 0,
+  updated_at: 0,
+});
+
+const UP: AlertEvent = {
+  ...DOWN,
+  id: "evt_up",
+  type: "monitor.up",
+  timestamp: 1_764_219_723_000,
+  monitor: { ...DOWN.monitor, status: "up" },
+  incident: { ...DOWN.incident!, resolved_at: 1_764_219_723_000 },
+};
+const REMINDER: AlertEvent = { ...DOWN, id: "evt_rem", type: "monitor.reminder", timestamp: 1_764_223_660_000, details: { reminder: 2 } };
+const DEGRADED: AlertEvent = {
+  ...DOWN,
+  id: "evt_deg",
+  type: "monitor.degraded",
+  incident: null,
+  monitor: { ...DOWN.monitor, status: "up" },
+  details: { latency_ms: 2450, threshold_ms: 1000, checks: 3 },
+};
+const CERTIFICATE: AlertEvent = {
+  ...DOWN,
+  id: "evt_cert",
+  type: "monitor.certificate",
+  incident: null,
+  monitor: { id: "db-tls", name: "db-tls", group: "Public", kind: "tls", status: "up", target: "db.internal:5432" },
+  details: { days_left: 9, expires_at: 1_765_000_000_000, issuer: "R11", warning_days: 14 },
+};
+const TEST: AlertEvent = { ...DOWN, id: "evt_test", type: "test", incident: null, details: { message: "This is a test.", channel: "c" } };
+
+describe("channel registry", () => {
+  it("has exactly one definition per kind, each under its own name", () => {
+    expect(Object.keys(CHANNELS).sort()).toEqual([...CHANNEL_KINDS].sort());
+    for (const k of CHANNEL_KINDS) expect(CHANNELS[k].kind).toBe(k);
+    expect(CHANNEL_KINDS.filter((k) => CHANNELS[k].signed)).toEqual(["webhook"]);
+  });
+});
+
+describe.each(CHANNEL_KINDS)("%s request for a down event", (kind) => {
+  it("is exactly the documented body and headers, POSTed to the channel's URL", async () => {
+    const req = await CHANNELS[kind].build(DOWN, channel(kind), SENT_AT);
+    expect(req.url).toBe(`https://hooks.example.net/${kind}/topic`);
+    expect(req.method).toBe("POST");
+    expect(req.body).toBe(DOWN_BODIES[kind]);
+    expect(req.headers).toEqual(DOWN_HEADERS[kind]);
+  });
+});
+
+describe("webhook", () => {
+  it("signs id.timestamp.body with the secret's bytes, as a Standard Webhooks verifier checks it", async () => {
+    const req = await CHANNELS.webhook.build(DOWN, channel("webhook"), SENT_AT);
+    const id = req.headers["webhook-id"]!;
+    const ts = req.headers["webhook-timestamp"]!;
+    expect(id).toBe(DOWN.id);
+    expect(ts).toBe(String(Math.floor(SENT_AT / 1000)));
+    const nowS = Math.floor(SENT_AT / 1000);
+    expect(await verifyWebhook(SECRET, req.headers, req.body, nowS)).toBe(true);
+    // The verifier is not a rubber stamp: another body, id, secret or an old timestamp fail.
+    expect(await verifyWebhook(SECRET, req.headers, req.body.replace("Homepage", "Homepagf"), nowS)).toBe(false);
+    expect(await verifyWebhook(SECRET, { ...req.headers, "webhook-id": "evt_other" }, req.body, nowS)).toBe(false);
+    expect(await verifyWebhook("whsec_" + btoa("another secret of 24+ bytes!"), req.headers, req.body, nowS)).toBe(false);
+    expect(await verifyWebhook(SECRET, req.headers, req.body, nowS + 301)).toBe(false);
+  });
+
+  it("gives times in details as RFC 3339 and keeps the other details", async () => {
+    const req = await CHANNELS.webhook.build(CERTIFICATE, channel("webhook"), SENT_AT);
+    expect(req.body).toBe(
+      '{"id":"evt_cert","type":"monitor.certificate","timestamp":"2025-11-27T04:01:00.000Z",' +
+        '"monitor":{"id":"db-tls","name":"db-tls","group":"Public","kind":"tls","status":"up","target":"db.internal:5432"},' +
+        '"incident":null,"details":{"days_left":9,"expires_at":"2025-12-06T05:46:40.000Z","issuer":"R11","warning_days":14}}',
+    );
+  });
+
+  it("refuses to build without a secret rather than send unsigned", async () => {
+    await expect(CHANNELS.webhook.build(DOWN, { ...channel("webhook"), secret: null }, SENT_AT)).rejects.toThrow(/no signing secret/);
+  });
+});
+
+describe("ntfy, for every event type", () => {
+  const cases: Array<[AlertEvent, Record<string, string>, string]> = [
+    [
+      UP,
+      { title: "Homepage is up again", priority: "3", tags: "white_check_mark,up" },
+      "Monitor: Homepage (homepage)\nTarget: https://example.com/\nDown for: 1h 1m 3s\nCause: 2 consecutive failures\nTime: 2025-11-27T05:02:03.000Z\nEvent: evt_up",
+    ],
+    [
+      REMINDER,
+      { title: "Homepage is still down", priority: "4", tags: "repeat,reminder" },
+      "Monitor: Homepage (homepage)\nTarget: https://example.com/\nReminder: #2\nDown for: 2h 6m 40s\nError: timeout: no answer within 10000 ms\nTime: 2025-11-27T06:07:40.000Z\nEvent: evt_rem",
+    ],
+    [
+      DEGRADED,
+      { title: "Homepage is degraded", priority: "3", tags: "warning,degraded" },
+      "Monitor: Homepage (homepage)\nTarget: https://example.com/\nLatency: 2450 ms (threshold 1000 ms)\nTime: 2025-11-27T04:01:00.000Z\nEvent: evt_deg",
+    ],
+    [
+      CERTIFICATE,
+      { title: "db-tls: certificate expires in 9 days", priority: "3", tags: "lock,certificate" },
+      "Monitor: db-tls\nTarget: db.internal:5432\nExpires: 2025-12-06T05:46:40.000Z\nIssuer: R11\nTime: 2025-11-27T04:01:00.000Z\nEvent: evt_cert",
+    ],
+    [
+      TEST,
+      { title: "Test notification from Infra Uptime Monitor", priority: "3", tags: "test_tube,test" },
+      "Message: This is a test.\nTime: 2025-11-27T04:01:00.000Z\nEvent: evt_test",
+    ],
+  ];
+  it.each(cases)("%# builds exact headers and body", async (event, headers, body) => {
+    const req = await CHANNELS.ntfy.build(event, channel("ntfy"), SENT_AT);
+    expect(req.headers).toEqual({ "content-type": "text/plain; charset=utf-8", ...headers });
+    expect(req.body).toBe(body);
+  });
+});
+
+describe("text from monitor names", () => {
+  const odd: AlertEvent = { ...DOWN, monitor: { ...DOWN.monitor, name: "Café <API> & co @everyone" } };
+
+  it("slack escapes &, < and > in mrkdwn but not in plain text", async () => {
+    const body = JSON.parse((await CHANNELS.slack.build(odd, channel("slack"), SENT_AT)).body);
+    expect(body.text).toBe("🔴 Café &lt;API&gt; &amp; co @everyone is down");
+    expect(body.blocks[0].text.text).toBe("🔴 Café <API> & co @everyone is down");
+    expect(body.blocks[1].fields[0].text).toBe("*Monitor*\nCafé &lt;API&gt; &amp; co @everyone (homepage)");
+  });
+
+  it("discord never parses mentions", async () => {
+    const body = JSON.parse((await CHANNELS.discord.build(odd, channel("discord"), SENT_AT)).body);
+    expect(body.content).toBe("🔴 Café <API> & co @everyone is down");
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it("ntfy sends a non-ASCII title as an RFC 2047 encoded-word", async () => {
+    const req = await CHANNELS.ntfy.build(odd, channel("ntfy"), SENT_AT);
+    expect(req.headers.title).toBe("=?UTF-8?B?Q2Fmw6kgPEFQST4gJiBjbyBAZXZlcnlvbmUgaXMgZG93bg==?=");
+    const decoded = new TextDecoder().decode(Uint8Array.from(atob(req.headers.title!.slice(10, -2)), (c) => c.charCodeAt(0)));
+    expect(decoded).toBe("Café <API> & co @everyone is down");
+    // Header values must be bytes: a raw "é" would make fetch throw.
+    expect(() => new Headers(req.headers)).not.toThrow();
+  });
+
+  it("clips to each service's limits", async () => {
+    const long: AlertEvent = { ...DOWN, monitor: { ...DOWN.monitor, name: "x".repeat(400) } };
+    const slack = JSON.parse((await CHANNELS.slack.build(long, channel("slack"), SENT_AT)).body);
+    expect(slack.blocks[0].text.text).toHaveLength(150);
+    const discord = JSON.parse((await CHANNELS.discord.build(long, channel("discord"), SENT_AT)).body);
+    expect(discord.embeds[0].title).toHaveLength(256);
+    expect(discord.embeds[0].title.endsWith("…")).toBe(true);
+  });
+});
+
+describe("channel schemas", () => {
+  const parse = (kind: ChannelKind, input: Record<string, unknown>) => CHANNEL_SCHEMAS[kind].safeParse({ id: "c1", kind, url: "https://hooks.example.net/x", ...input });
+
+  it("default to every monitor and every event", () => {
+    const r = parse("slack", {});
+    expect(r.success && r.data).toMatchObject({ monitors: [], events: ["down", "up", "degraded", "certificate", "reminder"], enabled: true });
+  });
+
+  it("take a secret on webhooks only, and only a well-formed one", () => {
+    expect(parse("webhook", { secret: SECRET }).success).toBe(true);
+    expect(parse("webhook", { secret: "whsec_short" }).error?.issues[0]).toMatchObject({ path: ["secret"] });
+    expect(parse("webhook", { secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }).success).toBe(false);
+    expect(parse("slack", { secret: SECRET }).error?.issues[0]).toMatchObject({ code: "unrecognized_keys", keys: ["secret"] });
+  });
+
+  it("refuse unknown fields, repeated or unknown events, other URL schemes, and an ntfy URL without a topic", () => {
+    expect(parse("discord", { colour: "red" }).success).toBe(false);
+    expect(parse("teams", { events: ["down", "down"] }).error?.issues[0]?.message).toBe("must not repeat an event");
+    expect(parse("teams", { events: ["sideways"] }).success).toBe(false);
+    expect(parse("teams", { events: [] }).error?.issues[0]?.message).toMatch(/at least one event/);
+    expect(parse("webhook", { url: "ftp://hooks.example.net/x" }).error?.issues[0]?.message).toBe("must be an http:// or https:// URL");
+    expect(parse("ntfy", { url: "https://ntfy.example.net/" }).error?.issues[0]).toMatchObject({ path: ["url"], message: "must be the topic's URL, e.g. https://ntfy.sh/my-alerts" });
+    expect(parse("ntfy", { url: "https://ntfy.example.net/alerts" }).success).toBe(true);
+  });
+});

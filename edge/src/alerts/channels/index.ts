@@ -1,0 +1,61 @@
+// The channel registry (kind → definition) and the channel schema the API validates with.
+import { z } from "zod";
+import { MonitorId, Slug } from "../../../../contract/index.ts";
+import { EVENT_NAMES } from "../events.ts";
+import { discord } from "./discord.ts";
+import { ntfy } from "./ntfy.ts";
+import { slack } from "./slack.ts";
+import { teams } from "./teams.ts";
+import { CHANNEL_KINDS, type ChannelDef, type ChannelKind } from "./types.ts";
+import { webhook } from "./webhook.ts";
+
+export { CHANNEL_KINDS, type Channel, type ChannelDef, type ChannelKind, type OutgoingRequest } from "./types.ts";
+
+/** One entry per kind; a missing or mistyped entry fails to compile. */
+export const CHANNELS: { readonly [K in ChannelKind]: ChannelDef<K> } = { webhook, slack, discord, teams, ntfy };
+
+export function isChannelKind(kind: unknown): kind is ChannelKind {
+  return typeof kind === "string" && Object.hasOwn(CHANNELS, kind);
+}
+
+const unique = <T>(list: T[]) => new Set(list).size === list.length;
+
+const ChannelUrl = z
+  .string()
+  .max(2048, "must be at most 2048 characters")
+  .pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }));
+
+/** What every kind takes. The kind's own fields are added to it, and the result is strict. */
+const COMMON = {
+  id: Slug,
+  name: z.string().trim().min(1).max(200).optional(),
+  url: ChannelUrl,
+  monitors: z.array(MonitorId).max(1000).refine(unique, "must not repeat a monitor").default([]),
+  events: z
+    .array(z.enum(EVENT_NAMES))
+    .min(1, "must name at least one event (or leave it out for all)")
+    .refine(unique, "must not repeat an event")
+    .default([...EVENT_NAMES]),
+  enabled: z.boolean().default(true),
+};
+
+function schemaFor<K extends ChannelKind>(kind: K) {
+  const def: ChannelDef = CHANNELS[kind];
+  return z.strictObject({ ...COMMON, kind: z.literal(kind), ...def.fields }).superRefine((c, ctx) => {
+    const problem = def.checkUrl?.(new URL(c.url));
+    if (problem) ctx.addIssue({ code: "custom", path: ["url"], message: problem });
+  });
+}
+
+/** The channel schema of each kind, built from the registry. */
+export const CHANNEL_SCHEMAS = Object.fromEntries(CHANNEL_KINDS.map((k) => [k, schemaFor(k)])) as {
+  readonly [K in ChannelKind]: ReturnType<typeof schemaFor<K>>;
+};
+
+/** Input as validated: the common fields, the kind, and what that kind takes (e.g. a webhook's secret). */
+export type ChannelInput = z.output<(typeof CHANNEL_SCHEMAS)[ChannelKind]> & { secret?: string };
+
+/** Only the kind, read first so the rest is checked against that kind's schema. */
+export const ChannelKindField = z.object({
+  kind: z.enum(CHANNEL_KINDS, `must be one of ${CHANNEL_KINDS.map((k) => `"${k}"`).join(", ")}`),
+});

@@ -1,0 +1,39 @@
+// Microsoft Teams incoming webhook (Workflows "post to a channel when a webhook request is
+// received"): a message with one Adaptive Card 1.4 attachment. Adaptive Cards rather than the
+// legacy MessageCard, which only the retired Office 365 connectors render.
+import type { AlertEvent } from "../events.ts";
+import { EMOJI, TONE, facts, headline, type Tone } from "./format.ts";
+import type { ChannelDef } from "./types.ts";
+
+const COLOR: Record<Tone, string> = { bad: "Attention", good: "Good", warning: "Warning", info: "Accent" };
+
+export function teamsBody(event: AlertEvent) {
+  return {
+    type: "message",
+    attachments: [
+      {
+        contentType: "application/vnd.microsoft.card.adaptive",
+        contentUrl: null,
+        content: {
+          $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+          type: "AdaptiveCard",
+          version: "1.4",
+          body: [
+            { type: "TextBlock", text: `${EMOJI[event.type]} ${headline(event)}`, weight: "Bolder", size: "Medium", color: COLOR[TONE[event.type]], wrap: true },
+            { type: "FactSet", facts: facts(event).map((f) => ({ title: f.label, value: f.value })) },
+            { type: "TextBlock", text: `${event.type} · ${event.id}`, isSubtle: true, size: "Small", wrap: true },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+export const teams: ChannelDef<"teams"> = {
+  kind: "teams",
+  fields: {},
+  signed: false,
+  async build(event, channel) {
+    return { url: channel.url, method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(teamsBody(event)) };
+  },
+};

@@ -1,0 +1,41 @@
+// What an alert channel is: a stored destination, and per kind a pure builder of the request it gets.
+import type { z } from "zod";
+import type { AlertEvent, EventName } from "../events.ts";
+
+/** Every channel kind, listed once; the registry in index.ts must have exactly these. */
+export const CHANNEL_KINDS = ["webhook", "slack", "discord", "teams", "ntfy"] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
+/** A channel as stored. `secret` is set for kinds that sign (webhook) and never leaves through the API. */
+export type Channel = {
+  id: string;
+  name: string;
+  kind: ChannelKind;
+  url: string;
+  secret: string | null;
+  /** Monitor ids; empty = every monitor. */
+  monitors: string[];
+  events: EventName[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+};
+
+/** The HTTP request a notification is: built by a channel, sent by delivery. */
+export type OutgoingRequest = { url: string; method: "POST"; headers: Record<string, string>; body: string };
+
+export interface ChannelDef<K extends ChannelKind = ChannelKind> {
+  kind: K;
+  /** Fields this kind takes besides the common ones; the channel schema is strict, so others are refused. */
+  fields: z.ZodRawShape;
+  /** Signs its requests: a secret is generated on creation when none is given, and shown that once. */
+  signed: boolean;
+  /** A problem with the URL for this kind (e.g. ntfy needs a topic), or null. */
+  checkUrl?: (url: URL) => string | null;
+  /**
+   * The request for `event`, deterministic in its arguments (`now`, epoch ms, is when it is sent).
+   * Async only because signing uses Web Crypto.
+   */
+  build(event: AlertEvent, channel: Channel, now: number): Promise<OutgoingRequest>;
+}
