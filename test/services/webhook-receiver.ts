@@ -1,0 +1,89 @@
+// A local webhook receiver for delivery tests: scripted answers per path, and a record of every
+// request (headers and raw body) that tests in workerd read back over HTTP.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type ReceiverAnswer = { status: number; headers?: Record<string, string>; body?: string; delay_ms?: number };
+export type ReceivedRequest = { method: string; path: string; headers: Record<string, string>; body: string; body_base64: string; at: number };
+export type WebhookReceiver = { url: string; close(): Promise<void> };
+
+/**
+ * Routes:
+ * - any method on `/hook/:name[/…]`: recorded, then answered with the next scripted answer for
+ *   :name, or with the script's `then` (default `{status: 200}`) once the list is used up.
+ * - `PUT /control/script/:name` with `{"answers":[ReceiverAnswer…],"then":ReceiverAnswer}` sets :name's script.
+ * - `GET /control/requests/:name` answers `{"requests":[ReceivedRequest…]}`, oldest first.
+ * - `POST /control/reset` forgets every script and request.
+ */
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  type Script = { answers: ReceiverAnswer[]; then: ReceiverAnswer };
+  let scripts = new Map<string, Script>();
+  let received = new Map<string, ReceivedRequest[]>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      const url = new URL(req.url ?? "/", "http://receiver.invalid");
+      const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(body));
+      };
+      if (parts[0] === "control") {
+        if (parts[1] === "reset" && req.method === "POST") {
+          scripts = new Map();
+          received = new Map();
+          return json(200, { ok: true });
+        }
+        if (parts[1] === "script" && parts[2] && req.method === "PUT") {
+          let s: Partial<Script>;
+          try {
+            s = JSON.parse(raw.toString("utf8")) as Partial<Script>;
+          } catch {
+            return json(400, { error: "a script is JSON: {answers, then}" });
+          }
+          scripts.set(parts[2], { answers: s.answers ?? [], then: s.then ?? { status: 200 } });
+          return json(200, { ok: true });
+        }
+        if (parts[1] === "requests" && parts[2] && req.method === "GET") return json(200, { requests: received.get(parts[2]) ?? [] });
+        return json(404, { error: "unknown control route" });
+      }
+      if (parts[0] !== "hook" || !parts[1]) return json(404, { error: "unknown route" });
+      const name = parts[1];
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : (v ?? "");
+      const list = received.get(name) ?? [];
+      list.push({ method: req.method ?? "", path: url.pathname + url.search, headers, body: raw.toString("utf8"), body_base64: raw.toString("base64"), at: Date.now() });
+      received.set(name, list);
+      const script = scripts.get(name);
+      const answer = script?.answers.shift() ?? script?.then ?? { status: 200 };
+      const reply = () => {
+        if (res.destroyed) return;
+        const body = answer.body ?? "";
+        res.writeHead(answer.status, { "content-type": "text/plain", "content-length": String(Buffer.byteLength(body)), ...(answer.headers ?? {}) });
+        res.end(body);
+      };
+      if (!answer.delay_ms) return reply();
+      const t = setTimeout(() => {
+        timers.delete(t);
+        reply();
+      }, answer.delay_ms);
+      timers.add(t);
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
