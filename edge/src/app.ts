@@ -8,12 +8,14 @@ import { createLogger } from "./log.ts";
 import { securityHeaders } from "./headers.ts";
 import { agents } from "./routes/agents.ts";
 import { badges } from "./routes/badges.ts";
+import { channels } from "./routes/channels.ts";
 import { healthz, readyz } from "./routes/health.ts";
 import { history } from "./routes/history.ts";
 import { incidents, monitorIncidents } from "./routes/incidents.ts";
 import { maintenance } from "./routes/maintenance.ts";
 import { metrics } from "./routes/metrics.ts";
 import { monitors } from "./routes/monitors.ts";
+import { notifications } from "./routes/notifications.ts";
 import { results } from "./routes/results.ts";
 import { status } from "./routes/status.ts";
 import { tokens } from "./routes/tokens.ts";
@@ -60,6 +62,8 @@ export function createApp() {
   app.route("/api/v1/tokens", tokens);
   app.route("/api/v1/agents", agents);
   app.route("/api/v1/results", results);
+  app.route("/api/v1/channels", channels);
+  app.route("/api/v1/notifications", notifications);
   app.route("/badge", badges);
 
   app.notFound((c) => errorResponse(new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
