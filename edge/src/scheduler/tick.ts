@@ -1,5 +1,6 @@
 // One cron tick: claim due edge monitors, plan batches within the subrequest budget, run the first
 // batch here and fan the rest out through CHECKS_QUEUE; the queue consumer runs those.
+import { deliverDue, deliveryDeps, type DeliveryReport } from "../alerts/delivery.ts";
 import type { AlertEvent } from "../alerts/events.ts";
 import type { Config } from "../config.ts";
 import { claimDue, loadForRun, type Claimed } from "../db/schedule.ts";
@@ -72,7 +73,7 @@ async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]
   };
 }
 
-export type TickReport = BatchReport & { due: number; batches: number; enqueued_batches: number; outbox_delivered: number; reminders: number };
+export type TickReport = BatchReport & { due: number; batches: number; enqueued_batches: number; outbox_delivered: number; reminders: number; notifications?: DeliveryReport };
 
 export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickReport> {
   const started = Date.now();
@@ -100,6 +101,9 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
     outbox_delivered: flushed.delivered,
     reminders,
   };
+  // Alerts go out after the checks, within the subrequests the checks left over (alerts/delivery.ts).
+  report.notifications = await deliverDue(deliveryDeps(rt.config.db, rt.log, rt.fetch, rt.clock), rt.config.subrequestBudget - report.subrequests);
+  report.subrequests += report.notifications.attempted;
   rt.log.info("tick done", { ...report, scheduled_time: new Date(scheduledTime).toISOString(), duration_ms: Date.now() - started });
   return report;
 }
