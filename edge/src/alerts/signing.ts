@@ -10,7 +10,7 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-function fromBase64(text: string): Uint8Array | null {
+function fromBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) return null;
   try {
     return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -25,7 +25,7 @@ export function newWebhookSecret(): string {
 }
 
 /** The HMAC key a secret stands for: the base64-decoded part after `whsec_`; null if malformed. */
-export function secretKey(secret: string): Uint8Array | null {
+export function secretKey(secret: string): Uint8Array<ArrayBuffer> | null {
   if (!secret.startsWith(SECRET_PREFIX)) return null;
   const key = fromBase64(secret.slice(SECRET_PREFIX.length));
   return key && key.length >= 24 && key.length <= 64 ? key : null;
