@@ -6,10 +6,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, nodeBinary } from "./lib/proc.mjs";
-import { WORKER_SETTINGS, applyMigrations, startScheduler, startWorker } from "./lib/wrangler-dev.mjs";
+import { TRIM_CRON, WORKER_SETTINGS, applyMigrations, isTrimMinute, startScheduler, startWorker } from "./lib/wrangler-dev.mjs";
 
 const cwd = process.env.UPTIME_ROOT ?? ROOT;
 const port = Number(process.env.PORT ?? 8787);
+// The address wrangler dev listens on: 127.0.0.1, or 0.0.0.0 in a container (docker/edge/Dockerfile).
+const ip = process.env.UPTIME_IP || "127.0.0.1";
 const tickMs = Number(process.env.UPTIME_TICK_MS ?? 60_000);
 const persistTo = process.env.UPTIME_STATE_DIR; // default: wrangler's .wrangler/state
 
@@ -117,14 +119,18 @@ async function main() {
 
   const vars = Object.fromEntries(WORKER_SETTINGS.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
   say(`starting the Worker on http://127.0.0.1:${port} (${process.env.INFLUX_URL ? `InfluxDB at ${process.env.INFLUX_URL}` : "embedded point store in D1"})`);
-  const worker = await startWorker({ cwd, port, persistTo, vars, onLine: (l) => process.stdout.write(`${l}\n`) });
+  const worker = await startWorker({ cwd, ip, port, persistTo, vars, onLine: (l) => process.stdout.write(`${l}\n`) });
 
   const base = `http://127.0.0.1:${port}`;
   const withAgent = process.env.UPTIME_AGENT !== "false";
   if (process.env.UPTIME_SEED !== "false") await seedDemo(base, admin.token, withAgent);
   const agent = withAgent ? await startLocalAgent(base, admin.token) : null;
 
-  const stopScheduler = startScheduler(() => worker.tick(), {
+  const stopScheduler = startScheduler(async () => {
+    const at = new Date(); // the minute this firing stands for, before the tick takes its time
+    await worker.tick();
+    if (isTrimMinute(at)) await worker.tick(undefined, TRIM_CRON);
+  }, {
     everyMs: tickMs,
     onError: (e) => say(`cron tick failed: ${e.message}`),
   });
@@ -132,7 +138,7 @@ async function main() {
   say(`ready: http://127.0.0.1:${port}`);
   say(`admin token: ${admin.token}`);
   say(`try: curl -H "Authorization: Bearer ${admin.token}" http://127.0.0.1:${port}/api/v1/monitors`);
-  say(`cron: the scheduled handler fires every ${tickMs / 1000} s`);
+  say(`cron: the scheduled handler fires every ${tickMs / 1000} s, and the daily trim at 03:17 UTC`);
 
   let stopping = false;
   const shutdown = async (signal) => {

@@ -247,7 +247,7 @@ describe("/metrics against the API", () => {
   });
 
   it("has the agent's backlog and last-seen age, and the point outbox, as the API reports them", async () => {
-    const [a] = (await api("GET", "/api/v1/agents")).body.agents;
+    const a = (await api("GET", "/api/v1/agents")).body.agents.find((x: { id: string }) => x.id === "lab-a");
     expect(value("uptime_agent_backlog", { agent: "lab-a", location: LOC })).toBe(a.backlog);
     const age = value("uptime_agent_last_seen_age_seconds", { agent: "lab-a", location: LOC })!;
     expect(age).toBeGreaterThan(0);
@@ -273,5 +273,31 @@ describe("logs and the daily trim", () => {
     while (!workerLog.some((l) => l.msg === "trim done") && Date.now() < deadline) await sleep(100);
     expect(workerLog.find((l) => l.msg === "trim done")).toMatchObject({ cron: TRIM_CRON, complete: true });
     expect(readFileSync(path.resolve(import.meta.dirname, "../wrangler.toml"), "utf8")).toContain(`crons = ["* * * * *", "${TRIM_CRON}"]`);
+  });
+});
+
+describe("docker/register-agent.mjs (the stack's agent-register job)", () => {
+  const register = async (file: string) => {
+    const r = await run(process.execPath, [path.resolve(import.meta.dirname, "../docker/register-agent.mjs")], {
+      env: { PATH: process.env.PATH ?? "", EDGE_URL: worker.url, ADMIN_TOKEN: TOKEN, AGENT_ID: "compose-test", AGENT_LOCATION: "compose", AGENT_TOKEN_FILE: file, UPTIME_SEED: "false" },
+    });
+    return { out: r.stdout, token: readFileSync(file, "utf8").trim() };
+  };
+  const works = async (token: string) => (await fetch(`${worker.url}/api/v1/agents/me/assignments`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+  it("registers the agent once, keeps its working token, and registers it again when the edge has forgotten the token", async () => {
+    const file = path.join(dirs[0]!, "agent-token");
+    const first = await register(file);
+    expect(first.out).toContain('registered agent "compose-test" in location "compose"');
+    expect(await works(first.token)).toBe(200);
+    const again = await register(file);
+    expect(again.out).toContain('agent "compose-test" is registered and its token');
+    expect(again.token).toBe(first.token);
+    const tokens = (await api("GET", "/api/v1/tokens")).body.tokens as Array<{ id: string; name: string }>;
+    expect((await api("DELETE", `/api/v1/tokens/${tokens.find((t) => t.name === "agent compose-test")!.id}`)).status).toBe(204);
+    const renewed = await register(file);
+    expect(renewed.out).toContain("registered agent");
+    expect(renewed.token).not.toBe(first.token);
+    expect(await works(renewed.token)).toBe(200);
   });
 });

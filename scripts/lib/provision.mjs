@@ -9,6 +9,8 @@ export const TEST_PACKAGES = [
   { command: "ping", pkg: "iputils-ping" },
   { command: "ip", pkg: "iproute2" },
   { command: "iptables", pkg: "iptables" },
+  // Validates docker-compose.yml (`docker-compose config`); there is no container engine to run it.
+  { command: "docker-compose", pkg: "docker-compose" },
 ];
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;

@@ -20,9 +20,25 @@ export const WORKER_SETTINGS = [
   "OUTBOX_MAX_POINTS",
   "OUTBOX_BACKOFF_MAX_S",
   "AGENT_LIVENESS_S",
+  "RETENTION_POINTS_DAYS",
+  "RETENTION_INGESTED_DAYS",
+  "RETENTION_HOURLY_ROLLUPS_DAYS",
+  "RETENTION_DAILY_ROLLUPS_DAYS",
+  "RETENTION_NOTIFICATIONS_DAYS",
+  "RETENTION_INCIDENTS_DAYS",
+  "TRIM_BATCH_ROWS",
+  "TRIM_MAX_BATCHES",
   "CERT_WARNING_DAYS",
   "REMIND_EVERY_S",
 ];
+
+/** The daily trim's Cron Trigger (wrangler.toml; edge/src/retention.ts TRIM_CRON): 03:17 UTC. */
+export const TRIM_CRON = "17 3 * * *";
+
+/** Whether `date` falls in the trim's minute, for local schedulers that fire crons themselves. */
+export function isTrimMinute(date) {
+  return date.getUTCHours() === 3 && date.getUTCMinutes() === 17;
+}
 
 export async function applyMigrations({ cwd = ROOT, persistTo } = {}) {
   const args = [WRANGLER, "d1", "migrations", "apply", "DB", "--local"];
@@ -31,13 +47,13 @@ export async function applyMigrations({ cwd = ROOT, persistTo } = {}) {
 }
 
 /**
- * Starts `wrangler dev` on 127.0.0.1:`port` and resolves once /healthz answers.
+ * Starts `wrangler dev` on `ip`:`port` (127.0.0.1 unless told otherwise) and resolves once /healthz answers.
  * `vars` reach the Worker as variables; `onLine` receives each line it prints.
  */
-export async function startWorker({ cwd = ROOT, port, persistTo, vars = {}, onLine = () => {} } = {}) {
+export async function startWorker({ cwd = ROOT, ip = "127.0.0.1", port, persistTo, vars = {}, onLine = () => {} } = {}) {
   port ??= await freePort();
   const inspector = await freePort();
-  const args = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--test-scheduled", "--show-interactive-dev-session=false"];
+  const args = [WRANGLER, "dev", "--ip", ip, "--port", String(port), "--inspector-port", String(inspector), "--test-scheduled", "--show-interactive-dev-session=false"];
   if (persistTo) args.push("--persist-to", persistTo);
   for (const [k, v] of Object.entries(vars)) if (v !== undefined && v !== "") args.push("--var", `${k}:${v}`);
   const child = spawn(nodeBinary(), args, {
