@@ -1,15 +1,26 @@
 // The Cron Trigger and queue handlers: validate configuration, then hand over to the scheduler (or the daily trim).
+import { notifier } from "./alerts/notify.ts";
 import { loadConfig } from "./config.ts";
 import type { Env } from "./env.ts";
 import { createLogger } from "./log.ts";
 import { TRIM_CRON, runTrim } from "./retention.ts";
 import { runQueuedBatch, runTick, type CheckBatchMessage, type Runtime } from "./scheduler/tick.ts";
 
-function runtime(env: Env, fields: Record<string, unknown>): Runtime | null {
+/**
+ * The runtime of one invocation. On the cron path the tick's own delivery step sends what the
+ * checks queued (within the budget left); a queue consumer delivers in the background.
+ */
+function runtime(env: Env, fields: Record<string, unknown>, waitUntil?: (p: Promise<unknown>) => void): Runtime | null {
   const result = loadConfig(env);
   if (!result.ok) return null; // loadConfig has logged the problems once
   const log = createLogger(result.config.logLevel, fields);
-  return { config: result.config, log, fetch: (input, init) => fetch(input, init), queue: result.config.queue };
+  return {
+    config: result.config,
+    log,
+    fetch: (input, init) => fetch(input, init),
+    queue: result.config.queue,
+    notify: notifier(result.config.db, log, { waitUntil, maxRequests: 5 }),
+  };
 }
 
 export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
@@ -22,8 +33,8 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
   await runTick(rt, controller.scheduledTime);
 }
 
-export async function queue(batch: MessageBatch<CheckBatchMessage>, env: Env, _ctx: ExecutionContext): Promise<void> {
-  const rt = runtime(env, { queue: batch.queue });
+export async function queue(batch: MessageBatch<CheckBatchMessage>, env: Env, ctx: ExecutionContext): Promise<void> {
+  const rt = runtime(env, { queue: batch.queue }, (p) => ctx.waitUntil(p));
   if (!rt) {
     batch.retryAll({ delaySeconds: 60 });
     return;

@@ -2,6 +2,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
 import type { AlertEvent } from "../src/alerts/events.ts";
+import { notifier } from "../src/alerts/notify.ts";
 import { parseConfig } from "../src/config.ts";
 import type { Env } from "../src/env.ts";
 import { createLogger } from "../src/log.ts";
@@ -22,8 +23,10 @@ function runtime(vars: Partial<Env> = {}): Runtime {
     fetch: (i, init) => fetch(i, init),
     queue: r.config.queue,
     clock: () => clock,
+    // The real notifier (the notification outbox; the tick's delivery step sends), recording what passed.
     notify: async (e) => {
       events.push(...e);
+      await notifier(r.config.db, createLogger("warn"))(e);
     },
   };
 }
@@ -167,5 +170,61 @@ describe("location quorum through agent ingest", () => {
     const inc = (await api("GET", "/api/v1/incidents")).body.incidents;
     expect(inc).toHaveLength(1);
     expect(inc[0].cause).toBe("2 of 2 locations down (quorum 2)");
+  });
+});
+
+describe("end to end: checks → rules → channel → receiver", () => {
+  const receiver = inject("receiverUrl" as never) as string;
+  const received = async (hook: string) =>
+    ((await (await fetch(`${receiver}/control/requests/${hook}`)).json()) as { requests: Array<{ headers: Record<string, string>; body: string }> }).requests;
+
+  async function webhook(monitor: string) {
+    const hook = `e2e-${monitor}`;
+    const r = await api("POST", "/api/v1/channels", { body: { id: hook, name: "ops", kind: "webhook", url: `${receiver}/hook/${hook}`, monitors: [monitor] } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return { hook, secret: r.body.secret as string };
+  }
+
+  beforeEach(async () => {
+    await env.DB.batch([env.DB.prepare("DELETE FROM channels"), env.DB.prepare("DELETE FROM alert_events")]);
+  });
+
+  it("one signed down and one up per incident, listed on the incident", async () => {
+    const { verifyWebhook } = await import("../src/alerts/channels/testdata.ts");
+    await edgeMonitor("e2e-web");
+    const { hook, secret } = await webhook("e2e-web");
+    const rt = runtime();
+    await ticks(rt, 1);
+    await setStatus("e2e-web", 503);
+    await ticks(rt, 5);
+    await setStatus("e2e-web", 200);
+    await ticks(rt, 3);
+    const got = await received(hook);
+    expect(got.map((r) => JSON.parse(r.body).type)).toEqual(["monitor.down", "monitor.up"]);
+    for (const r of got) expect(await verifyWebhook(secret, r.headers, r.body, Number(r.headers["webhook-timestamp"]))).toBe(true);
+    const inc = (await api("GET", "/api/v1/monitors/e2e-web/incidents")).body.incidents[0];
+    expect(inc.notifications.map((n: any) => `${n.type}:${n.status}`)).toEqual(["monitor.down:delivered", "monitor.up:delivered"]);
+  });
+
+  it("a flapping target with thresholds 2/2 sends an exact number of notifications", async () => {
+    await edgeMonitor("flap-web", { failure_threshold: 2, success_threshold: 2 });
+    const { hook } = await webhook("flap-web");
+    const rt = runtime();
+    // up, down, up, down …: never two failures in a row — then down, down, up, up twice over.
+    const pattern = [200, 503, 200, 503, 200, 503, 200, 503, 503, 200, 200, 503, 503, 200, 200];
+    for (const code of pattern) {
+      await setStatus("flap-web", code);
+      await ticks(rt, 1);
+    }
+    expect((await received(hook)).map((r) => JSON.parse(r.body).type)).toEqual(["monitor.down", "monitor.up", "monitor.down", "monitor.up"]);
+  });
+
+  it("a maintenance window sends nothing", async () => {
+    await edgeMonitor("mw2-web");
+    const { hook } = await webhook("mw2-web");
+    await api("POST", "/api/v1/maintenance", { body: { id: "mw2", name: "mw2", kind: "once", starts_at: clock - MINUTE, ends_at: clock + 30 * MINUTE } });
+    await setStatus("mw2-web", 503);
+    await ticks(runtime(), 5);
+    expect(await received(hook)).toEqual([]);
   });
 });

@@ -20,33 +20,28 @@ const Query = z.strictObject({
     .optional(),
 });
 
-/** Notifications sent for an incident, if the notifications table exists (alert delivery). */
+/** The notifications of these incidents' events (down, up, reminders), per channel, with their outcome. */
 async function notificationsFor(db: D1Database, ids: string[]): Promise<Map<string, unknown[]>> {
   const out = new Map<string, unknown[]>();
   if (!ids.length) return out;
-  try {
-    const r = await db
-      .prepare(
-        `SELECT n.event_id, n.channel_id, n.status, n.attempts, n.delivered_at, n.event_type
-         FROM notifications n WHERE n.incident_id IN (SELECT value FROM json_each(?1)) ORDER BY n.created_at`,
-      )
-      .bind(JSON.stringify(ids))
-      .all<{ event_id: string; channel_id: string; status: string; attempts: number; delivered_at: number | null; event_type: string; incident_id?: string }>();
-    for (const row of r.results) {
-      const incident = /^evt_(inc_.+)_(down|up|reminder)/.exec(row.event_id)?.[1];
-      if (!incident) continue;
-      (out.get(incident) ?? out.set(incident, []).get(incident)!).push({
-        event: row.event_id,
-        type: row.event_type,
-        channel: row.channel_id,
-        status: row.status,
-        attempts: row.attempts,
-        delivered_at: toRfc3339(row.delivered_at),
-      });
-    }
-  } catch {
-    /* delivery not set up: no notifications to list */
-  }
+  const r = await db
+    .prepare(
+      `SELECT e.incident_id, e.id AS event_id, e.type, n.channel_id, n.status, n.attempts, n.finished_at, n.reason
+       FROM alert_events e JOIN notifications n ON n.event_id = e.id
+       WHERE e.incident_id IN (SELECT value FROM json_each(?1)) ORDER BY e.timestamp, n.id`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<{ incident_id: string; event_id: string; type: string; channel_id: string; status: string; attempts: number; finished_at: number | null; reason: string | null }>();
+  for (const row of r.results)
+    (out.get(row.incident_id) ?? out.set(row.incident_id, []).get(row.incident_id)!).push({
+      event: row.event_id,
+      type: row.type,
+      channel: row.channel_id,
+      status: row.status,
+      attempts: row.attempts,
+      finished_at: toRfc3339(row.finished_at),
+      reason: row.reason,
+    });
   return out;
 }
 

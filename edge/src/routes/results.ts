@@ -10,6 +10,7 @@ import { specsByIds } from "../db/monitors.ts";
 import { ApiError } from "../errors.ts";
 import type { StoredResult } from "../points/store.ts";
 import { recordResults } from "../results.ts";
+import { notifier } from "../alerts/notify.ts";
 import { logFailedChecks, pointWriter } from "../scheduler/tick.ts";
 import type { Context } from "hono";
 
@@ -86,6 +87,7 @@ results.post("/", requireRole("agent"), limitBody(MAX_BATCH_BYTES), async (c) =>
     await recordResults(db, pointWriter({ config: c.get("config"), log, fetch: (i, init) => fetch(i, init) }), log, fresh, specs, {
       extra,
       certWarningDays: c.get("config").certWarningDays,
+      notify: notifier(db, log, { waitUntil: (p) => c.executionCtx.waitUntil(p) }),
     });
   } catch (e) {
     // The same batch arriving twice at once: the other request stored it; this one must not double count.
