@@ -41,3 +41,57 @@ export async function benchFalseAlerts(checks = 1000, failRate = 0.05) {
     cleanup(state);
   }
 }
+
+/**
+ * Time to detect: a 60 s monitor with failure_threshold 2 and a webhook channel. The target goes
+ * down `offset` seconds after a tick (clock driven through the cron `time`); detection time is the
+ * simulated time until the tick that finds the second failure, plus the real time from that tick's
+ * start to the webhook arriving at a local receiver.
+ */
+export async function benchTimeToDetect(offsetsS = [1, 30, 59]) {
+  const { startWebhookReceiver } = await import("../test/services/webhook-receiver.ts");
+  const target = await startCountingTarget();
+  const receiver = await startWebhookReceiver();
+  const state = tempState("ium-bench-detect-");
+  await migrate(state);
+  const w = await worker(state, { LOG_LEVEL: "error" });
+  try {
+    const rows = [];
+    for (const offset of offsetsS) {
+      const id = `detect-${offset}`;
+      let r = await w.api("POST", "/api/v1/monitors", { id, kind: "http", target: `${target.url}/hit/${id}`, interval_s: 60, failure_threshold: 2 });
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      r = await w.api("POST", "/api/v1/channels", { id: `hook-${offset}`, name: "bench", kind: "webhook", url: `${receiver.url}/hook/${id}`, monitors: [id] });
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      let t = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE * (2 + rows.length * 5);
+      await w.tick(t); // up
+      const downAt = t + offset * 1000;
+      await fetch(`${target.url}/control/status/${id}/503`, { method: "POST" });
+      let detectedTick = 0;
+      let deliveryMs = 0;
+      for (let i = 1; i <= 4 && !detectedTick; i++) {
+        t += MINUTE;
+        const started = Date.now();
+        await w.tick(t);
+        const got = ((await (await fetch(`${receiver.url}/control/requests/${id}`)).json()) as any).requests;
+        if (got.length) {
+          detectedTick = t;
+          deliveryMs = got[0].at - started;
+        }
+      }
+      rows.push({
+        down_after_tick_s: offset,
+        detected: detectedTick > 0,
+        time_to_detect_s: detectedTick ? round((detectedTick - downAt + deliveryMs) / 1000, 2) : null,
+        delivery_after_tick_ms: deliveryMs,
+      });
+    }
+    const worst = Math.max(...rows.map((r) => r.time_to_detect_s ?? Infinity));
+    return { interval_s: 60, failure_threshold: 2, target_s: 2 * 60 + 5, worst_s: worst, rows };
+  } finally {
+    await w.stop();
+    await receiver.close();
+    await target.close();
+    cleanup(state);
+  }
+}

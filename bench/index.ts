@@ -5,7 +5,7 @@ import path from "node:path";
 import { benchAccuracy, benchTick } from "./edge-tick.ts";
 import { benchStatus } from "./status.ts";
 import { benchUi } from "./ui.ts";
-import { benchFalseAlerts } from "./alerting.ts";
+import { benchFalseAlerts, benchTimeToDetect } from "./alerting.ts";
 import { execFileSync } from "node:child_process";
 
 /** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   ui: () => benchUi({ runs: 20 }),
   agent: async () => benchAgentChecks(),
   "false-alerts": () => benchFalseAlerts(1000, 0.05),
+  "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);
