@@ -2,8 +2,7 @@
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 
-/** The Cron Trigger that runs the trim (wrangler.toml lists it beside the every-minute tick). */
-export const TRIM_CRON = "17 3 * * *";
+export { TRIM_CRON } from "./crons.ts";
 
 type Retention = Config["retention"];
 
