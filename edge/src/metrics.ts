@@ -50,8 +50,7 @@ export type MetricsInput = {
   agents: Array<{ id: string; location: string; version: string | null; last_seen_at: number | null; backlog: number | null }> | null;
   pointStore: "influxdb" | "embedded";
   outbox: { depth: number; capacity: number; oldest_enqueued_at: number | null; dropped: number; delivered: number };
-  /** null when the notification outbox does not exist (no alerting tables). */
-  notifications: { pending: number; dead: number } | null;
+  notifications: { pending: number; dead: number };
 };
 
 const seconds = (ms: number) => ms / 1000;
@@ -147,16 +146,15 @@ export function edgeFamilies(m: MetricsInput): Family[] {
     { name: "uptime_points_dropped_total", type: "counter", help: "Points dropped because the outbox was full.", samples: [{ value: m.outbox.dropped }] },
     { name: "uptime_point_outbox_delivered_total", type: "counter", help: "Points delivered from the outbox after the point store had failed.", samples: [{ value: m.outbox.delivered }] },
   );
-  if (m.notifications)
-    families.push({
-      name: "uptime_notifications",
-      type: "gauge",
-      help: "Alert notifications in the delivery outbox: pending (to be sent or retried) and dead (dead-lettered, never delivered).",
-      samples: [
-        { labels: { status: "pending" }, value: m.notifications.pending },
-        { labels: { status: "dead" }, value: m.notifications.dead },
-      ],
-    });
+  families.push({
+    name: "uptime_notifications",
+    type: "gauge",
+    help: "Alert notifications in the delivery outbox: pending (to be sent or retried) and dead (dead-lettered, never delivered).",
+    samples: [
+      { labels: { status: "pending" }, value: m.notifications.pending },
+      { labels: { status: "dead" }, value: m.notifications.dead },
+    ],
+  });
   return families;
 }
 

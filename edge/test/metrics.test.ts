@@ -118,6 +118,21 @@ describe("GET /metrics", () => {
     expect(value(families, "uptime_monitor_certificate_expiry_timestamp_seconds", { monitor: "m-tls", location: LOC })).toBe(expiresAt / 1000);
   });
 
+  it("counts pending and dead-lettered notifications as the notifications API lists them", async () => {
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO channels (id, name, kind, url, events, created_at, updated_at) VALUES ('m-ch', 'm-ch', 'webhook', 'http://127.0.0.1:9/', '[]', 0, 0)"),
+      ...["p1", "p2", "d1", "ok"].map((e) => env.DB.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES (?, 'monitor.down', 'm-tls', 0, '{}', 0)").bind(`m-ev-${e}`)),
+      env.DB.prepare("INSERT INTO notifications (event_id, channel_id, status, next_attempt_at, created_at) VALUES ('m-ev-p1', 'm-ch', 'pending', ?1, 0), ('m-ev-p2', 'm-ch', 'pending', ?1, 0)").bind(Date.now() + DAY),
+      env.DB.prepare("INSERT INTO notifications (event_id, channel_id, status, created_at, finished_at) VALUES ('m-ev-d1', 'm-ch', 'dead', 0, 1), ('m-ev-ok', 'm-ch', 'delivered', 0, 1)"),
+    ]);
+    const { families } = await scrape({ token: await tokenFor("viewer") });
+    for (const status of ["pending", "dead"]) {
+      const listed = (await api("GET", `/api/v1/notifications?status=${status}&limit=1000`)).body.notifications.length;
+      expect(listed).toBe(status === "pending" ? 2 : 1);
+      expect(value(families, "uptime_notifications", { status }), status).toBe(listed);
+    }
+  });
+
   it("drops a deleted monitor's series", async () => {
     expect((await api("POST", "/api/v1/monitors", { body: { id: "m-gone", kind: "tcp", target: "127.0.0.1:1", locations: [LOC] } })).status).toBe(201);
     expect((await push([{ id: rid(), monitor: "m-gone", ts: Date.now(), ok: true, latency_ms: 1, location: LOC, tcp: { port: 1 } }])).status).toBe(202);

@@ -1,4 +1,4 @@
-// D1 reads behind /metrics: uptime per monitor, location and window from rollups, the point outbox, the notification outbox.
+// D1 reads behind /metrics: uptime per monitor, location and window from rollups, and the point outbox.
 import { UPTIME_WINDOWS, type UptimeWindow } from "../metrics.ts";
 import { floorTo } from "../rollups.ts";
 import { WINDOWS } from "../status.ts";
@@ -25,16 +25,3 @@ export async function readOutbox(db: D1Database): Promise<{ depth: number; oldes
   return { depth: r?.depth ?? 0, oldest_enqueued_at: r?.oldest ?? null };
 }
 
-/**
- * Pending and dead-lettered notifications, or null while the notification outbox (alerting's
- * migration) does not exist. TODO(notificationCounts): use notificationCounts(db) from
- * alerts/delivery.ts once the alerting work exports it, so the statuses are defined in one place.
- */
-export async function readNotificationCounts(db: D1Database): Promise<{ pending: number; dead: number } | null> {
-  const exists = await db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notifications'").first();
-  if (!exists) return null;
-  const r = await db
-    .prepare("SELECT COALESCE(SUM(status = 'pending'), 0) AS pending, COALESCE(SUM(status = 'dead'), 0) AS dead FROM notifications WHERE status IN ('pending', 'dead')")
-    .first<{ pending: number; dead: number }>();
-  return { pending: r?.pending ?? 0, dead: r?.dead ?? 0 };
-}

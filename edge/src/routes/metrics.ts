@@ -1,13 +1,14 @@
 // GET /metrics: Prometheus text exposition of monitors, agents and outboxes. Public with PUBLIC_STATUS=true (without
 // agents), else a viewer token; a token sent to a public /metrics is checked and brings the agents back.
 import { Hono, type MiddlewareHandler } from "hono";
+import { notificationCounts } from "../alerts/delivery.ts";
 import { requireRole } from "../auth.ts";
 import type { AppEnv, Principal } from "../context.ts";
 import { listAgents } from "../db/agents.ts";
 import { getCounters } from "../db/counters.ts";
 import { readLatest } from "../db/latest.ts";
 import { listMonitors } from "../db/monitors.ts";
-import { readNotificationCounts, readOutbox, readUptimeWindows } from "../db/observability.ts";
+import { readOutbox, readUptimeWindows } from "../db/observability.ts";
 import { CONTENT_TYPE, exposition } from "../metrics.ts";
 import { OUTBOX_COUNTERS } from "../points/outbox.ts";
 
@@ -38,7 +39,7 @@ metrics.get("/metrics", viewerOrAnonymousPublic(), async (c) => {
     publicView ? Promise.resolve(null) : listAgents(db),
     getCounters(db, [OUTBOX_COUNTERS.dropped, OUTBOX_COUNTERS.delivered]),
     readOutbox(db),
-    readNotificationCounts(db),
+    notificationCounts(db),
   ]);
   const body = exposition({
     now,
@@ -54,7 +55,7 @@ metrics.get("/metrics", viewerOrAnonymousPublic(), async (c) => {
       dropped: counters[OUTBOX_COUNTERS.dropped]!,
       delivered: counters[OUTBOX_COUNTERS.delivered]!,
     },
-    notifications,
+    notifications: { pending: notifications.pending, dead: notifications.dead },
   });
   return c.body(body, 200, { "content-type": CONTENT_TYPE, "cache-control": "no-store" });
 });
