@@ -18,10 +18,6 @@ function retention(vars: Partial<Env> = {}) {
   return r.config.retention;
 }
 
-async function hasTable(name: string) {
-  return (await db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").bind(name).first()) !== null;
-}
-
 const ids = async (sql: string) => (await db.prepare(sql).all<{ id: string | number }>()).results.map((r) => String(r.id)).sort();
 
 /** Three rows around each cutoff: one ms older (goes), exactly at it and one ms newer (stay). */
@@ -55,25 +51,23 @@ async function seed() {
   for (const m of ["kept", "deleted"])
     stmts.push(db.prepare("INSERT INTO latest_results (monitor, location, ts, up) VALUES (?, 'edge', ?, 1)").bind(m, NOW - 900 * DAY));
   await db.batch(stmts);
-  if (await hasTable("notifications")) {
-    await db.batch([
-      db.prepare("DELETE FROM notifications"),
-      db.prepare("DELETE FROM alert_events"),
-      db.prepare("DELETE FROM channels"),
-      db.prepare("INSERT INTO channels (id, name, kind, url, events, created_at, updated_at) VALUES ('ch', 'ch', 'webhook', 'http://127.0.0.1:9/', '[]', 0, 0)"),
-    ]);
-    const n: D1PreparedStatement[] = [];
-    let i = 0;
-    for (const status of ["delivered", "skipped", "dead"])
-      for (const [name, at] of Object.entries(around(NOW - 30 * DAY))) {
-        const ev = `ev-${status}-${name}`;
-        n.push(db.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES (?, 'monitor.down', 'm', 0, '{}', 0)").bind(ev));
-        n.push(db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at, finished_at) VALUES (?, ?, 'ch', ?, 0, ?)").bind(++i, ev, status, at));
-      }
-    n.push(db.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES ('ev-pending', 'monitor.down', 'm', 0, '{}', 0)"));
-    n.push(db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at) VALUES (100, 'ev-pending', 'ch', 'pending', 0)"));
-    await db.batch(n);
-  }
+  await db.batch([
+    db.prepare("DELETE FROM notifications"),
+    db.prepare("DELETE FROM alert_events"),
+    db.prepare("DELETE FROM channels"),
+    db.prepare("INSERT INTO channels (id, name, kind, url, events, created_at, updated_at) VALUES ('ch', 'ch', 'webhook', 'http://127.0.0.1:9/', '[]', 0, 0)"),
+  ]);
+  const n: D1PreparedStatement[] = [];
+  let i = 0;
+  for (const status of ["delivered", "skipped", "dead"])
+    for (const [name, at] of Object.entries(around(NOW - 30 * DAY))) {
+      const ev = `ev-${status}-${name}`;
+      n.push(db.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES (?, 'monitor.down', 'm', 0, '{}', 0)").bind(ev));
+      n.push(db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at, finished_at) VALUES (?, ?, 'ch', ?, 0, ?)").bind(++i, ev, status, at));
+    }
+  n.push(db.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES ('ev-pending', 'monitor.down', 'm', 0, '{}', 0)"));
+  n.push(db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at) VALUES (100, 'ev-pending', 'ch', 'pending', 0)"));
+  await db.batch(n);
 }
 
 beforeEach(seed);
@@ -88,22 +82,21 @@ describe("daily trim", () => {
     expect(await ids("SELECT id FROM incidents")).toEqual(["inc-at", "inc-open", "inc-young"]);
     expect(await ids("SELECT monitor AS id FROM latest_results")).toEqual(["kept"]);
     expect(report.deleted).toMatchObject({ points: 1, ingested_results: 1, hourly_rollups: 1, daily_rollups: 1, incidents: 1, latest_results: 1 });
-    if (await hasTable("notifications")) {
-      // Finished ones (delivered, skipped) by age; dead-lettered and pending ones stay.
-      const left = await db.prepare("SELECT status, finished_at FROM notifications ORDER BY id").all<{ status: string; finished_at: number | null }>();
-      const cutoff = NOW - 30 * DAY;
-      expect(left.results).toEqual([
-        { status: "delivered", finished_at: cutoff },
-        { status: "delivered", finished_at: cutoff + 1 },
-        { status: "skipped", finished_at: cutoff },
-        { status: "skipped", finished_at: cutoff + 1 },
-        { status: "dead", finished_at: cutoff - 1 },
-        { status: "dead", finished_at: cutoff },
-        { status: "dead", finished_at: cutoff + 1 },
-        { status: "pending", finished_at: null },
-      ]);
-      expect(report.deleted.notifications).toBe(2);
-    } else expect(report.skipped).toContain("notifications");
+    // Finished ones (delivered, skipped) by age; dead-lettered and pending ones stay.
+    const left = await db.prepare("SELECT status, finished_at FROM notifications ORDER BY id").all<{ status: string; finished_at: number | null }>();
+    const cutoff = NOW - 30 * DAY;
+    expect(left.results).toEqual([
+      { status: "delivered", finished_at: cutoff },
+      { status: "delivered", finished_at: cutoff + 1 },
+      { status: "skipped", finished_at: cutoff },
+      { status: "skipped", finished_at: cutoff + 1 },
+      { status: "dead", finished_at: cutoff - 1 },
+      { status: "dead", finished_at: cutoff },
+      { status: "dead", finished_at: cutoff + 1 },
+      { status: "pending", finished_at: null },
+    ]);
+    expect(report.deleted.notifications).toBe(2);
+    expect(report.skipped).toEqual([]);
   });
 
   it("follows the configured ages", async () => {
@@ -137,7 +130,7 @@ describe("daily trim", () => {
   it("runs on its own cron only; the every-minute cron runs the checks", async () => {
     const ctx = createExecutionContext();
     // The tick delivers due notifications: the stand-in pending row above is not a real one.
-    if (await hasTable("notifications")) await db.prepare("DELETE FROM notifications WHERE status = 'pending'").run();
+    await db.prepare("DELETE FROM notifications WHERE status = 'pending'").run();
     await scheduled(createScheduledController({ scheduledTime: NOW, cron: "* * * * *" }), env as unknown as Env, ctx);
     expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-old", "p-young"]);
     await scheduled(createScheduledController({ scheduledTime: NOW, cron: TRIM_CRON }), env as unknown as Env, ctx);
