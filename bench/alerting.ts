@@ -56,7 +56,7 @@ export async function benchTimeToDetect(offsetsS = [1, 30, 59]) {
   await migrate(state);
   const w = await worker(state, { LOG_LEVEL: "error" });
   try {
-    const rows = [];
+    const rows: Array<{ down_after_tick_s: number; detected: boolean; time_to_detect_s: number | null; delivery_after_tick_ms: number }> = [];
     for (const offset of offsetsS) {
       const id = `detect-${offset}`;
       let r = await w.api("POST", "/api/v1/monitors", { id, kind: "http", target: `${target.url}/hit/${id}`, interval_s: 60, failure_threshold: 2 });
