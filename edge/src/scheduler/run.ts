@@ -54,7 +54,8 @@ export async function runBatch(
       let outcome = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
       const hops = Math.max(0, calls - 1);
       // Only when the budget still has room for it: the original answer stands otherwise.
-      if (!outcome.ok && spec.confirm_failures && shared.stats.subrequests + 1 + hops <= opts.budget) {
+      // An `other` failure (too many redirects, the budget itself) would only fail the same way.
+      if (!outcome.ok && spec.confirm_failures && outcome.error?.kind !== "other" && shared.stats.subrequests + 1 + hops <= opts.budget) {
         // One immediate retry: a single lost packet or reset should not count as a failed check.
         const retry = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
         outcome = retry.ok || !retry.error ? retry : { ...retry, error: { ...retry.error, message: `${retry.error.message} (confirmed by an immediate retry)` } };

@@ -46,3 +46,37 @@ describe("runCheck", () => {
     });
   });
 });
+
+describe("failure confirmation", () => {
+  it("checks a failure once more and keeps the second answer; not when the monitor opts out", async () => {
+    const { createServer: createHttpServer } = await import("node:http");
+    const hits = new Map<string, number>();
+    const server = createHttpServer((req, res) => {
+      const n = (hits.get(req.url!) ?? 0) + 1;
+      hits.set(req.url!, n);
+      res.writeHead(n === 1 ? 503 : 200).end("ok");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const flaky = Monitor.parse({ id: "web", kind: "http", runner: "agent", interval_s: 10, target: `${base}/a` });
+      expect(await runCheck(flaky, defaultDeps())).toMatchObject({ ok: true, error: null, http: { status: 200 } });
+      expect(hits.get("/a")).toBe(2);
+      const strict = Monitor.parse({ id: "web2", kind: "http", runner: "agent", interval_s: 10, target: `${base}/b`, confirm_failures: false });
+      expect(await runCheck(strict, defaultDeps())).toMatchObject({ ok: false, error: { kind: "status" } });
+      expect(hits.get("/b")).toBe(1);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("says when a failure was confirmed", async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    const r = await runCheck(Monitor.parse({ id: "db", kind: "tcp", target: `127.0.0.1:${port}` }), defaultDeps());
+    expect(r.error).toMatchObject({ kind: "refused" });
+    expect(r.error!.message).toMatch(/\(confirmed by an immediate retry\)$/);
+  });
+});

@@ -20,10 +20,26 @@ export const AGENT_CHECKS: { readonly [K in Kind]: CheckFn<K, AgentCheckDeps> } 
 };
 
 /**
- * Runs a monitor's check. Checks return failures as values; an exception here is a bug, so it
+ * Runs a monitor's check; with `confirm_failures` (the default) a failure is checked once more at
+ * once and the second answer counts, as on the edge, so one lost packet is not a failed check.
+ * A missing privilege or an `other` failure (a bug, too many redirects) is not retried: it would
+ * only fail the same way.
+ */
+const NOT_RETRIED = new Set<string>(["permission", "other"]);
+
+export async function runCheck(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<CheckOutcome> {
+  const first = await runOnce(monitor, deps);
+  if (first.ok || !monitor.confirm_failures || NOT_RETRIED.has(first.error?.kind ?? "other")) return first;
+  const retry = await runOnce(monitor, deps);
+  if (retry.ok || !retry.error) return retry;
+  return { ...retry, error: { ...retry.error, message: `${retry.error.message} (confirmed by an immediate retry)`.slice(0, 2000) } };
+}
+
+/**
+ * One run of a check. Checks return failures as values; an exception here is a bug, so it
  * becomes an `other` outcome instead of taking the scheduler down with it.
  */
-export async function runCheck(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<CheckOutcome> {
+async function runOnce(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<CheckOutcome> {
   const check = AGENT_CHECKS[monitor.kind] as CheckFn<Kind, AgentCheckDeps> | undefined;
   try {
     if (!check) throw new Error(`no check for kind ${JSON.stringify(monitor.kind)}`);
