@@ -7,10 +7,10 @@ import { TRIM_CRON, runTrim } from "./retention.ts";
 import { runQueuedBatch, runTick, type CheckBatchMessage, type Runtime } from "./scheduler/tick.ts";
 
 /**
- * The runtime of one invocation. On the cron path the tick's own delivery step sends what the
- * checks queued (within the budget left); a queue consumer delivers in the background.
+ * The runtime of one invocation. Alert events go to the notification outbox; the tick's and the
+ * queue batch's own delivery step then sends them within the subrequest budget the checks left.
  */
-function runtime(env: Env, fields: Record<string, unknown>, waitUntil?: (p: Promise<unknown>) => void): Runtime | null {
+function runtime(env: Env, fields: Record<string, unknown>): Runtime | null {
   const result = loadConfig(env);
   if (!result.ok) return null; // loadConfig has logged the problems once
   const log = createLogger(result.config.logLevel, fields);
@@ -19,7 +19,7 @@ function runtime(env: Env, fields: Record<string, unknown>, waitUntil?: (p: Prom
     log,
     fetch: (input, init) => fetch(input, init),
     queue: result.config.queue,
-    notify: notifier(result.config.db, log, { waitUntil, maxRequests: 5 }),
+    notify: notifier(result.config.db, log),
   };
 }
 
@@ -33,8 +33,8 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
   await runTick(rt, controller.scheduledTime);
 }
 
-export async function queue(batch: MessageBatch<CheckBatchMessage>, env: Env, ctx: ExecutionContext): Promise<void> {
-  const rt = runtime(env, { queue: batch.queue }, (p) => ctx.waitUntil(p));
+export async function queue(batch: MessageBatch<CheckBatchMessage>, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const rt = runtime(env, { queue: batch.queue });
   if (!rt) {
     batch.retryAll({ delaySeconds: 60 });
     return;

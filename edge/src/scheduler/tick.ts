@@ -113,7 +113,10 @@ export async function runQueuedBatch(rt: Runtime, msg: CheckBatchMessage): Promi
   const started = Date.now();
   const writer = pointWriter(rt);
   const claimed = await loadForRun(rt.config.db, msg.ids);
-  const report = await runAndRecord(rt, writer, claimed);
+  const report: BatchReport & { notifications?: DeliveryReport } = await runAndRecord(rt, writer, claimed);
+  // Like the tick: what this batch's checks raised goes out within the subrequests they left.
+  report.notifications = await deliverDue(deliveryDeps(rt.config.db, rt.log, rt.fetch, rt.clock), rt.config.subrequestBudget - report.subrequests);
+  report.subrequests += report.notifications.attempted;
   rt.log.info("check batch done", { ...report, scheduled_time: new Date(msg.scheduled_time).toISOString(), duration_ms: Date.now() - started });
   return report;
 }
