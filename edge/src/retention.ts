@@ -25,7 +25,19 @@ export function trimRules(r: Retention): TrimRule[] {
       table: "notifications",
       columns: ["status", "finished_at"],
       key: "rowid",
-      where: "status IN ('delivered', 'skipped') AND finished_at < ?1",
+      // …except those of an incident still open: its recovery is sent only if its "down" was.
+      where:
+        "status IN ('delivered', 'skipped') AND finished_at < ?1 AND event_id NOT IN (SELECT id FROM alert_events WHERE incident_id IN (SELECT id FROM incidents WHERE resolved_at IS NULL))",
+      ageMs: r.notificationsMs,
+    },
+    // Events whose notifications are all gone (trimmed above, or none matched a channel).
+    {
+      name: "alert_events",
+      table: "alert_events",
+      columns: ["created_at"],
+      key: "rowid",
+      where:
+        "created_at < ?1 AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = alert_events.id) AND (incident_id IS NULL OR incident_id NOT IN (SELECT id FROM incidents WHERE resolved_at IS NULL))",
       ageMs: r.notificationsMs,
     },
     { name: "incidents", table: "incidents", columns: ["resolved_at"], key: "rowid", where: "resolved_at IS NOT NULL AND resolved_at < ?1", ageMs: r.incidentsMs },
