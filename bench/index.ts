@@ -6,6 +6,7 @@ import { benchAccuracy, benchTick } from "./edge-tick.ts";
 import { benchStatus } from "./status.ts";
 import { benchUi } from "./ui.ts";
 import { benchFalseAlerts, benchTimeToDetect } from "./alerting.ts";
+import { benchAgentProcess } from "./agent-process.ts";
 import { execFileSync } from "node:child_process";
 
 /** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   status: () => benchStatus({ monitors: 100, days: Number(process.env.BENCH_DAYS ?? 30), requests: 200 }),
   ui: () => benchUi({ runs: 20 }),
   agent: async () => benchAgentChecks(),
+  "agent-process": () => benchAgentProcess(["tcp", "http", "icmp"], 1000, 30),
   "false-alerts": () => benchFalseAlerts(1000, 0.05),
   "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
 };

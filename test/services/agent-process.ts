@@ -13,6 +13,7 @@ export type AgentProcess = {
   readonly url: string;
   readonly logs: Array<Record<string, any>>;
   readonly running: boolean;
+  readonly pid: number | undefined;
   health(): Promise<{ status: number; body: any }>;
   metrics(): Promise<string>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
@@ -77,6 +78,9 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     logs,
     get running() {
       return child !== null && child.exitCode === null && child.signalCode === null;
+    },
+    get pid() {
+      return (child as ChildProcess | null)?.pid;
     },
     async health() {
       const res = await fetch(`${url}/healthz`);
