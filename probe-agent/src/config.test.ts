@@ -16,7 +16,7 @@ describe("loadConfig", () => {
         dataDir: "./data",
         outboxMaxResults: 100_000,
         outboxMaxAgeMs: 7 * 86_400_000,
-        concurrency: 64,
+        concurrency: 256,
         assignmentsRefreshMs: 30_000,
         pushBatch: 500,
         shutdownTimeoutMs: 8000,

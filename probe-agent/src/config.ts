@@ -103,7 +103,7 @@ const Env = z.object({
   AGENT_DATA_DIR: env(z.string().default("./data")),
   OUTBOX_MAX_RESULTS: int(1, 100_000_000, 100_000),
   OUTBOX_MAX_AGE: duration("7d", 60_000),
-  CONCURRENCY: int(1, 10_000, 64),
+  CONCURRENCY: int(1, 10_000, 256),
   ASSIGNMENTS_REFRESH_S: int(1, 3600, 30),
   PUSH_BATCH: int(1, 1000, 500),
   SHUTDOWN_TIMEOUT: duration("8s", 0),
