@@ -24,6 +24,9 @@ export type Entry = { seq: number; id: string; monitor: string; ts: number; json
 
 type Pending = { result: CheckResult; json: string; resolve: () => void; reject: (e: unknown) => void };
 
+/** How long an append waits for others to share its commit (fsync). */
+export const GROUP_COMMIT_MS = 50;
+
 export class Outbox {
   readonly file: string;
   private readonly db: DatabaseSync;
@@ -88,8 +91,9 @@ export class Outbox {
   }
 
   /**
-   * Stores a result durably. Appends made in the same turn of the event loop are committed
-   * together (one fsync), and each promise resolves only after that commit.
+   * Stores a result durably. Appends made within GROUP_COMMIT_MS of each other are committed
+   * together (one fsync: at 100 checks/s that is ~5 results a commit instead of one, which is
+   * most of the agent's CPU per check), and each promise resolves only after that commit.
    */
   append(result: CheckResult): Promise<void> {
     if (this.closed) return Promise.reject(new Error("the outbox is closed"));
@@ -98,7 +102,7 @@ export class Outbox {
       this.pending.push({ result, json, resolve, reject });
       if (!this.commitQueued) {
         this.commitQueued = true;
-        setImmediate(() => this.commitPending());
+        setTimeout(() => this.commitPending(), GROUP_COMMIT_MS);
       }
     });
   }
