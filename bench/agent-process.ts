@@ -10,6 +10,9 @@ import { execFileSync } from "node:child_process";
 import { startAgentProcess } from "../test/services/agent-process.ts";
 import { cleanup, migrate, pool, round, tempState, worker } from "./lib.ts";
 
+/** Node flags the agent ships with (probe-agent/Dockerfile, npm start, npm run agent). */
+const AGENT_NODE_ARGS = "--max-semi-space-size=2";
+
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 /** CPU ms of a process and its waited-for children (utime+stime+cutime+cstime). */
@@ -49,7 +52,7 @@ export async function benchAgentProcess(kinds: Array<"tcp" | "http" | "icmp"> = 
           const r = await w.api("POST", "/api/v1/monitors", body);
           if (r.status !== 201) throw new Error(JSON.stringify(r.body));
         });
-        const agent = await startAgentProcess({ edgeUrl: w.url, token: reg.body.token, dataDir, nodeArgs: process.env.BENCH_AGENT_NODE_ARGS?.split(" ").filter(Boolean), env: { LOG_LEVEL: "info", ASSIGNMENTS_REFRESH_S: "30", CONCURRENCY: process.env.BENCH_AGENT_CONCURRENCY ?? "256" } });
+        const agent = await startAgentProcess({ edgeUrl: w.url, token: reg.body.token, dataDir, nodeArgs: (process.env.BENCH_AGENT_NODE_ARGS ?? AGENT_NODE_ARGS).split(" ").filter(Boolean), env: { LOG_LEVEL: "info", ASSIGNMENTS_REFRESH_S: "30", CONCURRENCY: process.env.BENCH_AGENT_CONCURRENCY ?? "256" } });
         try {
           await new Promise((r) => setTimeout(r, 15_000)); // assignments fetched, every monitor scheduled once
           const pid = agent.pid!;
