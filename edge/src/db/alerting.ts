@@ -1,5 +1,6 @@
 // D1 for alerting: per-location states, incidents and maintenance windows.
 import type { CheckError } from "../../../contract/index.ts";
+import type { IncidentView } from "../alerts/events.ts";
 import { MaintenanceWindow } from "../alerts/maintenance.ts";
 import type { IncidentChange } from "../alerts/rules.ts";
 import type { SeriesState } from "../state.ts";
@@ -43,17 +44,8 @@ export function incidentStatement(db: D1Database, monitor: string, change: Incid
   }
 }
 
-export type IncidentRow = {
-  id: string;
-  monitor: string;
-  opened_at: number;
-  resolved_at: number | null;
-  cause: string;
-  first_error: CheckError | null;
-  last_error: CheckError | null;
-  reminders_sent: number;
-  last_reminder_at: number | null;
-};
+/** An incident as stored: what events carry, plus the reminder bookkeeping. */
+export type IncidentRow = IncidentView & { reminders_sent: number; last_reminder_at: number | null };
 
 type RawIncident = Omit<IncidentRow, "first_error" | "last_error"> & { first_error: string | null; last_error: string | null };
 const fromRaw = (r: RawIncident): IncidentRow => ({
