@@ -1,6 +1,7 @@
 // The edge's check registry: kind → check function, and the one entry point the scheduler calls.
 import type { Kind, MonitorSpec } from "../../../contract/index.ts";
 import { checkHttp } from "./http.ts";
+import { unexpectedOutcome } from "../../../contract/outcome.ts";
 import type { CheckDeps, CheckFn, CheckOutcome } from "./types.ts";
 
 /**
@@ -33,11 +34,6 @@ export async function runCheck(monitor: MonitorSpec, deps: CheckDeps): Promise<C
   try {
     return await check(monitor as Extract<MonitorSpec, { kind: EdgeKind }>, deps);
   } catch (e) {
-    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return {
-      ok: false,
-      latency_ms: null,
-      error: { kind: "other", message: `the ${monitor.kind} check of ${monitor.target} failed unexpectedly: ${message}`.slice(0, 2000) },
-    };
+    return unexpectedOutcome(monitor, e);
   }
 }

@@ -1,8 +1,9 @@
 // What a check is: a function from a monitor to an outcome. The runner adds id, ts, location, agent.
-import type { CheckResult, Kind, MonitorSpec } from "../../../contract/index.ts";
+import type { Kind, MonitorSpec } from "../../../contract/index.ts";
+import type { Outcome } from "../../../contract/outcome.ts";
 
 /** A check's own result: everything in a CheckResult except what the runner stamps on. */
-export type CheckOutcome = Omit<CheckResult, "id" | "monitor" | "ts" | "location" | "agent">;
+export type CheckOutcome = Outcome;
 
 /** What a check may call. Passed in, never taken from globals, so tests can stand real local servers in front. */
 export interface CheckDeps {

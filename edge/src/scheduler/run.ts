@@ -1,5 +1,6 @@
 // Runs a batch of edge checks: at most 6 requests in flight, never past the invocation's budget.
 import type { MonitorSpec } from "../../../contract/index.ts";
+import { confirmedOutcome, shouldConfirm } from "../../../contract/outcome.ts";
 import { runCheck } from "../checks/index.ts";
 import { newResultId } from "../ids.ts";
 import type { StoredResult } from "../points/store.ts";
@@ -54,12 +55,8 @@ export async function runBatch(
       let outcome = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
       const hops = Math.max(0, calls - 1);
       // Only when the budget still has room for it: the original answer stands otherwise.
-      // An `other` failure (too many redirects, the budget itself) would only fail the same way.
-      if (!outcome.ok && spec.confirm_failures && outcome.error?.kind !== "other" && shared.stats.subrequests + 1 + hops <= opts.budget) {
-        // One immediate retry: a single lost packet or reset should not count as a failed check.
-        const retry = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
-        outcome = retry.ok || !retry.error ? retry : { ...retry, error: { ...retry.error, message: `${retry.error.message} (confirmed by an immediate retry)` } };
-      }
+      if (shouldConfirm(spec, outcome) && shared.stats.subrequests + 1 + hops <= opts.budget)
+        outcome = confirmedOutcome(await runCheck(spec, { fetch: fetchForCheck, now: deps.now }));
       ran[i] = {
         result: { ...outcome, id: newResultId(ts), monitor: spec.id, ts, location: "edge", agent: null, kind: spec.kind, target: spec.target, ...(spec.kind === "http" ? { method: spec.http.method } : {}) },
         hops,

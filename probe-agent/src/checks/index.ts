@@ -1,5 +1,6 @@
 // The agent's check registry: kind → check function, and the one entry point the scheduler calls.
 import type { Kind, MonitorSpec } from "../../../contract/index.ts";
+import { confirmedOutcome, shouldConfirm, unexpectedOutcome } from "../../../contract/outcome.ts";
 import type { AgentCheckDeps } from "./deps.ts";
 import { checkHttp } from "./http.ts";
 import { checkIcmp } from "./icmp.ts";
@@ -25,14 +26,10 @@ export const AGENT_CHECKS: { readonly [K in Kind]: CheckFn<K, AgentCheckDeps> } 
  * A missing privilege or an `other` failure (a bug, too many redirects) is not retried: it would
  * only fail the same way.
  */
-const NOT_RETRIED = new Set<string>(["permission", "other"]);
-
 export async function runCheck(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<CheckOutcome> {
   const first = await runOnce(monitor, deps);
-  if (first.ok || !monitor.confirm_failures || NOT_RETRIED.has(first.error?.kind ?? "other")) return first;
-  const retry = await runOnce(monitor, deps);
-  if (retry.ok || !retry.error) return retry;
-  return { ...retry, error: { ...retry.error, message: `${retry.error.message} (confirmed by an immediate retry)`.slice(0, 2000) } };
+  if (!shouldConfirm(monitor, first)) return first;
+  return confirmedOutcome(await runOnce(monitor, deps));
 }
 
 /**
@@ -45,11 +42,6 @@ async function runOnce(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<Chec
     if (!check) throw new Error(`no check for kind ${JSON.stringify(monitor.kind)}`);
     return await check(monitor, deps);
   } catch (e) {
-    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return {
-      ok: false,
-      latency_ms: null,
-      error: { kind: "other", message: `the ${monitor.kind} check of ${monitor.target} failed unexpectedly: ${message}`.slice(0, 2000) },
-    };
+    return unexpectedOutcome(monitor, e);
   }
 }
