@@ -139,6 +139,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   // Operators care when a monitor's result flips, not about every check: those go to debug.
   const lastOk = new Map<string, boolean>();
+  const logDebug = logger.isLevelEnabled("debug");
   const onResult = async (result: CheckResult, monitor: MonitorSpec, durationS: number) => {
     try {
       await outbox.append(result);
@@ -151,9 +152,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     const outcome = result.ok ? "ok" : (result.error?.kind ?? "other");
     metrics.checks.inc({ kind: monitor.kind, result: outcome });
     metrics.checkDuration.observe({ kind: monitor.kind }, durationS);
-    const context = { monitor: monitor.id, kind: monitor.kind, ok: result.ok, duration_ms: Math.round(durationS * 1000), latency_ms: result.latency_ms, error: result.error };
-    if (lastOk.get(monitor.id) !== result.ok) logger.info(context, result.ok ? "monitor check succeeded" : "monitor check failed");
-    else logger.debug(context, "check done");
+    const flipped = lastOk.get(monitor.id) !== result.ok;
+    if (flipped || logDebug) {
+      const context = { monitor: monitor.id, kind: monitor.kind, ok: result.ok, duration_ms: Math.round(durationS * 1000), latency_ms: result.latency_ms, error: result.error };
+      if (flipped) logger.info(context, result.ok ? "monitor check succeeded" : "monitor check failed");
+      else logger.debug(context, "check done");
+    }
     lastOk.set(monitor.id, result.ok);
     pusher.notify();
   };

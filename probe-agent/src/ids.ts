@@ -10,6 +10,17 @@ const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export function ulidFactory(random: (n: number) => Uint8Array = randomBytes): (ms: number) => string {
   let lastMs = -1;
   let last = new Uint8Array(10);
+  // Random bytes are drawn 4 KiB at a time: one draw per id cost a crypto job per check.
+  let pool = new Uint8Array(0);
+  let used = 0;
+  const draw = (): Uint8Array => {
+    if (used + 10 > pool.length) {
+      pool = Uint8Array.from(random(4096));
+      used = 0;
+    }
+    used += 10;
+    return pool.slice(used - 10, used);
+  };
   return (ms: number) => {
     if (ms <= lastMs) {
       for (let i = 9; i >= 0; i--) {
@@ -18,7 +29,7 @@ export function ulidFactory(random: (n: number) => Uint8Array = randomBytes): (m
       }
       ms = lastMs;
     } else {
-      last = Uint8Array.from(random(10));
+      last = draw();
       lastMs = ms;
     }
     let time = "";

@@ -141,6 +141,8 @@ export class Pusher {
         headers: {
           authorization: `Bearer ${this.o.token}`,
           "content-type": "application/json",
+          // The answer is a few bytes of JSON: decompressing it cost more than it saves.
+          "accept-encoding": "identity",
           "user-agent": `uptime-probe-agent/${this.o.version}`,
         },
         body,

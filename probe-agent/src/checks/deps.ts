@@ -3,7 +3,7 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node:net";
 import { performance } from "node:perf_hooks";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
-import { Agent, type Dispatcher } from "undici";
+import { Client, buildConnector, type Dispatcher } from "undici";
 import { createSystemPinger, type Pinger, type SystemPingerOptions } from "./icmp.ts";
 
 /**
@@ -24,8 +24,8 @@ export interface AgentCheckDeps {
    * (plus NODE_EXTRA_CA_CERTS). The http check trusts whatever its dispatcher was built with.
    */
   ca: readonly string[] | undefined;
-  /** undici dispatcher for the http check: its own connection per check (see http.ts), TLS trusting `ca`. */
-  dispatcher: Dispatcher;
+  /** Opens the http check's own connection to an origin (one per request: see http.ts), TLS trusting `ca`. */
+  httpConnection(origin: string): HttpConnection;
   /** Resolves a host name to one address (dns.lookup: /etc/hosts, then DNS), for the icmp check. */
   lookup(host: string): Promise<{ address: string; family: number }>;
   /** Sends ICMP echo requests; batches concurrent checks (see icmp.ts). */
@@ -44,15 +44,53 @@ export interface DefaultDepsOptions {
 /** undici's own connect timeout (10 s) would cut checks whose timeout_ms is longer; the check's own timer governs. */
 const CONNECT_TIMEOUT_MS = 125_000;
 
-/** A dispatcher for the http check: no connection reuse across checks, TLS trusting `ca` when given. */
-export function createHttpDispatcher(ca?: readonly string[]): Dispatcher {
-  return new Agent({
-    connect: { timeout: CONNECT_TIMEOUT_MS, ...(ca ? { ca: [...ca] } : {}) },
-    // Redirect hops reuse nothing either: each request asks for its connection to be closed (http.ts).
-    keepAliveTimeout: 1,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
+/**
+ * One HTTP connection, used for one request and then closed by its owner. The http check asks for
+ * a fresh one per request so that every check measures (and can fail) the connect as a client would.
+ */
+export interface HttpConnection {
+  /** An undici Client for this connection's origin. */
+  readonly dispatcher: Dispatcher;
+  /**
+   * Closes the connection: the socket is destroyed without an error, then the client. Letting
+   * undici close it instead (`reset`, or `Connection: close`) destroys the socket with an error
+   * whose stack trace Node formats: that was the largest cost of an http check in the agent.
+   */
+  close(): void;
+}
+
+/**
+ * Makes connections for the http check. One TLS connector is shared (with `ca` when given, and its
+ * session cache); each connection gets its own undici Client, which never reuses it for another check.
+ */
+export function createHttpConnections(ca?: readonly string[]): (origin: string) => HttpConnection {
+  const connector = buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...(ca ? { ca: [...ca] } : {}) });
+  return (origin) => {
+    let socket: Socket | null = null;
+    const client = new Client(origin, {
+      connect: (options, callback) =>
+        connector(options, (err, s) => {
+          if (s) socket = s as Socket;
+          callback(err, s);
+        }),
+      // The owner closes the connection as soon as its answer is read; undici must not do it first.
+      keepAliveTimeout: 600_000,
+      keepAliveMaxTimeout: 600_000,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      pipelining: 1,
+    });
+    let closed = false;
+    return {
+      dispatcher: client,
+      close() {
+        if (closed) return;
+        closed = true;
+        socket?.destroy();
+        client.destroy().catch(() => {});
+      },
+    };
+  };
 }
 
 /** The real dependencies. Call once per agent and share: the pinger batches across checks. */
@@ -64,7 +102,7 @@ export function defaultDeps(options: DefaultDepsOptions = {}): AgentCheckDeps {
     connect: (o) => netConnect(o),
     tlsConnect: (o) => tlsConnect(o),
     ca,
-    dispatcher: createHttpDispatcher(ca),
+    httpConnection: createHttpConnections(ca),
     lookup: (host) => dnsLookup(host, { verbatim: true }),
     pinger: options.pinger ?? createSystemPinger(options.ping),
   };

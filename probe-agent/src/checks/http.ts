@@ -22,7 +22,7 @@ import {
   type Hop,
   type Progress,
 } from "../../../contract/http-rules.ts";
-import type { AgentCheckDeps } from "./deps.ts";
+import type { AgentCheckDeps, HttpConnection } from "./deps.ts";
 import { describeSocketError, errorCode } from "./tcp.ts";
 import type { CheckFn, CheckOutcome } from "./types.ts";
 
@@ -41,27 +41,44 @@ function header(res: Dispatcher.ResponseData, name: string): string | null {
 /** undici does not report the server's reason phrase: messages use the usual one. */
 const answerOf = (res: Dispatcher.ResponseData): Answer => ({ status: res.statusCode, reason: "", header: (name) => header(res, name) });
 
+/** A rest of a body beyond this is not drained: the connection is cut instead. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+/** How long a body that has not ended may keep its connection open after the check. */
+const DRAIN_MS = 5000;
+
+/** One request's connection and, once it answered, its response. */
+type Exchange = { conn: HttpConnection; res: Dispatcher.ResponseData | null };
+
 /**
- * Drops a response body unread (or the rest of it). Small rests are drained (undici's dump):
- * destroying a body unread builds an abort error with a stack trace, which was a large share of
- * the agent's CPU per http check; only a rest beyond the limit is cut off.
+ * Ends an exchange: the rest of the body (if any) is drained, then the connection closed. Small
+ * rests are drained rather than destroyed: destroying a body unread, like letting undici close the
+ * socket, builds an error whose stack trace Node formats, a large share of the CPU of a check.
  */
-function discard(res: Dispatcher.ResponseData) {
-  if (res.body.destroyed) return;
-  res.body.on("error", () => {});
-  res.body.dump({ limit: 64 * 1024, signal: AbortSignal.timeout(5000) }).catch(() => {});
+function release(x: Exchange): void {
+  const body = x.res?.body;
+  if (!body || body.destroyed || body.readableEnded) return x.conn.close();
+  body.on("error", () => {});
+  const cut = setTimeout(() => x.conn.close(), DRAIN_MS);
+  body
+    .dump({ limit: DRAIN_LIMIT_BYTES })
+    .catch(() => {})
+    .finally(() => {
+      clearTimeout(cut);
+      x.conn.close();
+    });
 }
 
 export const checkHttp: CheckFn<"http", AgentCheckDeps> = async (monitor, deps) => {
   const progress = startProgress<Dispatcher.ResponseData>(monitor.http.method, monitor.target);
   const deadline = startDeadline(monitor.timeout_ms);
+  const exchanges: Exchange[] = [];
   try {
-    return await run(monitor.target, monitor.http, deps, progress, deadline);
+    return await run(monitor.target, monitor.http, deps, progress, deadline, exchanges);
   } catch (e) {
     return outcome(false, progress, endingError(e, deadline, progress, (original) => failureError(original, progress)));
   } finally {
     deadline.clear();
-    if (progress.response) discard(progress.response);
+    for (const x of exchanges) release(x);
   }
 };
 
@@ -71,6 +88,7 @@ async function run(
   deps: AgentCheckDeps,
   p: Progress<Dispatcher.ResponseData>,
   deadline: Deadline,
+  exchanges: Exchange[],
 ): Promise<CheckOutcome> {
   // Header names are case-insensitive: kept lower-cased so that deleting one on a redirect removes it whatever its spelling.
   const headers = new Map(Object.entries(opts.headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -85,16 +103,17 @@ async function run(
     const { url, body } = hop;
     const method = hop.method as Dispatcher.HttpMethod;
     const hopHeaders = Object.fromEntries(headers);
-    // reset: a fresh connection per check, so a check measures (and can fail) the connect as a client would.
-    res = await deadline.guard(() =>
-      deps.dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers: hopHeaders, body, signal: deadline.signal, reset: true }),
-    );
+    // A fresh connection for every request, so a check measures (and can fail) the connect as a client would.
+    const x: Exchange = { conn: deps.httpConnection(url.origin), res: null };
+    exchanges.push(x);
+    res = await deadline.guard(() => x.conn.dispatcher.request({ path: `${url.pathname}${url.search}`, method, headers: hopHeaders, body, signal: deadline.signal }));
+    x.res = res;
     answer = answerOf(res);
     answered(p, res, answer, deps.now() - start);
 
     const redirect = redirectFrom(target, opts, hop, p.redirects, answer);
     if (!redirect) break;
-    discard(res);
+    release(exchanges.pop()!);
     for (const h of redirect.dropHeaders) headers.delete(h);
     hop = redirect;
     p.redirects++;
@@ -104,20 +123,15 @@ async function run(
   const statusError = judgeStatus(opts, answer, where);
   const needs = bodyNeeds(opts, statusError, p.contentLength);
   const read = needs.read ? await readBody(res, needs.decode, p, deadline) : null;
-  if (!read) discard(res);
 
   const error = statusError ?? (read ? judgeKeywords(opts, read, where) : null);
   return outcome(error === null, p, error);
 }
 
-/** Reads at most MAX_BODY_BYTES of the body, decoding it only when `decode`; discards the rest. */
+/** Reads at most MAX_BODY_BYTES of the body, decoding it only when `decode`; the rest is left to release(). */
 async function readBody(res: Dispatcher.ResponseData, decode: boolean, p: Progress, deadline: Deadline): Promise<BodyRead> {
   const chunks = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  try {
-    return await readLimited(() => deadline.guard(() => chunks.next()), decode, p);
-  } finally {
-    discard(res);
-  }
+  return await readLimited(() => deadline.guard(() => chunks.next()), decode, p);
 }
 
 /** A thrown request or body error, worded by what Node and undici say it was. */
