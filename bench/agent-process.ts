@@ -52,9 +52,9 @@ export async function benchAgentProcess(kinds: Array<"tcp" | "http" | "icmp"> = 
           const r = await w.api("POST", "/api/v1/monitors", body);
           if (r.status !== 201) throw new Error(JSON.stringify(r.body));
         });
-        const agent = await startAgentProcess({ edgeUrl: w.url, token: reg.body.token, dataDir, nodeArgs: (process.env.BENCH_AGENT_NODE_ARGS ?? AGENT_NODE_ARGS).split(" ").filter(Boolean), env: { LOG_LEVEL: "info", ASSIGNMENTS_REFRESH_S: "30", CONCURRENCY: process.env.BENCH_AGENT_CONCURRENCY ?? "256" } });
+        const agent = await startAgentProcess({ edgeUrl: w.url, token: reg.body.token, dataDir, nodeArgs: (process.env.BENCH_AGENT_NODE_ARGS ?? AGENT_NODE_ARGS).split(" ").filter(Boolean), ...(process.env.BENCH_AGENT_SCRIPT ? { script: process.env.BENCH_AGENT_SCRIPT } : {}), env: { LOG_LEVEL: "info", ASSIGNMENTS_REFRESH_S: "30", CONCURRENCY: process.env.BENCH_AGENT_CONCURRENCY ?? "256" } });
         try {
-          await new Promise((r) => setTimeout(r, 15_000)); // assignments fetched, every monitor scheduled once
+          await new Promise((r) => setTimeout(r, Number(process.env.BENCH_AGENT_WARMUP_S ?? 15) * 1000)); // assignments fetched, every monitor scheduled once
           const pid = agent.pid!;
           const c0 = cpuMs(pid);
           const k0 = await checksDone(agent.url);

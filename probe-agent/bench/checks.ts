@@ -1,5 +1,5 @@
 // Benchmark of the agent's checks: N checks per kind (tcp, http, icmp) against loopback targets; throughput, CPU per check (agent + child processes), RSS.
-// Run: node probe-agent/bench/checks.ts [--n 1000] [--concurrency 50] [--kinds tcp,http,icmp,icmp-spread] [--spread-s 10] [--window-ms N]
+// Run: node probe-agent/bench/checks.ts [--n 1000] [--concurrency 50] [--kinds tcp,http,icmp,icmp-spread,tcp-spread,http-spread] [--spread-s 10] [--window-ms N]
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -163,6 +163,8 @@ try {
   if (KINDS.includes("tcp")) rows.push(await measure("tcp", monitors("tcp", N, targets), bounded));
   if (KINDS.includes("http")) rows.push(await measure("http", monitors("http", N, targets), bounded));
   if (KINDS.includes("icmp")) rows.push(await measure("icmp (burst)", monitors("icmp", N, targets), burst));
+  if (KINDS.includes("tcp-spread")) rows.push(await measure(`tcp (spread over ${SPREAD_S} s)`, monitors("tcp", N, targets), spread));
+  if (KINDS.includes("http-spread")) rows.push(await measure(`http (spread over ${SPREAD_S} s)`, monitors("http", N, targets), spread));
   if (KINDS.includes("icmp-spread")) rows.push(await measure(`icmp (spread over ${SPREAD_S} s)`, monitors("icmp", N, targets), spread));
 } finally {
   targets.stop();

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { CheckResult, MonitorSpec } from "../../contract/index.ts";
 import { AssignmentsClient, type Assignments, type AssignmentsCache, type CachedAssignments } from "./assignments.ts";
 import type { AgentConfig } from "./config.ts";
+import { createEdgeClient, type EdgeFetch } from "./edge-client.ts";
 import { errorContext, silentLogger, type Logger } from "./log.ts";
 import { createMetrics, type AgentMetrics } from "./metrics.ts";
 import { Outbox, type DropReport } from "./outbox.ts";
@@ -20,7 +21,7 @@ export type AgentOptions = {
   runCheck: CheckRunner;
   logger?: Logger;
   /** The HTTP client used to talk to the edge. */
-  fetch?: typeof fetch;
+  fetch?: EdgeFetch;
   version?: string;
   /** Delivery tuning (tests shorten the waits). */
   push?: Partial<Pick<PushOptions, "lingerMs" | "backoffBaseMs" | "backoffMaxMs" | "requestTimeoutMs" | "retryAfterMaxMs" | "random">>;
@@ -120,6 +121,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const expired = outbox.expire();
   logger.info({ file: outbox.file, depth: outbox.depth(), expired }, "outbox open");
 
+  const edge = options.fetch ? null : createEdgeClient();
+  const edgeFetch = options.fetch ?? edge!.fetch;
   const pusher = new Pusher({
     outbox,
     edgeUrl: config.edgeUrl,
@@ -132,7 +135,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       metrics.pushedResults.inc({ outcome: "accepted" }, accepted);
       metrics.pushedResults.inc({ outcome: "duplicate" }, duplicates);
     },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: edgeFetch,
     ...options.push,
   });
   pusherRef = pusher;
@@ -189,7 +192,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     cache: fileCache(path.join(config.dataDir, "assignments.json")),
     onChange: follow,
     onFailure: () => metrics.assignmentFailures.inc(),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: edgeFetch,
   });
   assignmentsRef = assignments;
 
@@ -251,6 +254,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       const flushMs = Math.max(0, budget - (performance.now() - t0));
       const { remaining, attempts } = await pusher.flush(flushMs);
       await server.close();
+      await edge?.close();
       outbox.close();
       const summary = { unfinished, remaining, flushAttempts: attempts };
       logger.info({ ...summary, duration_ms: Math.round(performance.now() - t0) }, remaining ? "agent stopped; results left in the outbox for the next start" : "agent stopped");

@@ -1,5 +1,6 @@
 // Assignments: which monitors this agent runs, polled from GET /api/v1/agents/me/assignments with
 // ETag / If-None-Match. On any error the last good assignments stay in force.
+import { edgeFetch, type EdgeFetch, type EdgeResponse } from "./edge-client.ts";
 import { z } from "zod";
 import { Location, Monitor, Slug, toIssues, type MonitorSpec } from "../../contract/index.ts";
 import { errorContext, type Logger } from "./log.ts";
@@ -20,7 +21,7 @@ export type AssignmentsOptions = {
   token: string;
   version: string;
   logger: Logger;
-  fetch?: typeof fetch;
+  fetch?: EdgeFetch;
   cache?: AssignmentsCache;
   requestTimeoutMs?: number;
   now?: () => number;
@@ -84,7 +85,7 @@ export function parseAssignments(body: unknown): {
 
 export class AssignmentsClient {
   private readonly o: AssignmentsOptions;
-  private readonly fetch: typeof fetch;
+  private readonly fetch: EdgeFetch;
   private readonly now: () => number;
   private etag: string | null = null;
   private currentValue: Assignments | null = null;
@@ -98,7 +99,7 @@ export class AssignmentsClient {
 
   constructor(options: AssignmentsOptions) {
     this.o = options;
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = options.fetch ?? edgeFetch();
     this.now = options.now ?? Date.now;
   }
 
@@ -139,7 +140,7 @@ export class AssignmentsClient {
       "user-agent": `uptime-probe-agent/${this.o.version}`,
     };
     if (this.etag) headers["if-none-match"] = this.etag;
-    let res: Response;
+    let res: EdgeResponse;
     let text: string;
     try {
       res = await this.fetch(url, { headers, signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 10_000) });

@@ -9,9 +9,9 @@ const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
  */
 export function ulidFactory(random: (n: number) => Uint8Array = randomBytes): (ms: number) => string {
   let lastMs = -1;
-  let last = new Uint8Array(10);
+  let last: Uint8Array = new Uint8Array(10);
   // Random bytes are drawn 4 KiB at a time: one draw per id cost a crypto job per check.
-  let pool = new Uint8Array(0);
+  let pool: Uint8Array = new Uint8Array(0);
   let used = 0;
   const draw = (): Uint8Array => {
     if (used + 10 > pool.length) {

@@ -86,7 +86,7 @@ export class Outbox {
   }
 
   oldestTs(): number | null {
-    const row = this.db.prepare("SELECT min(ts) AS ts FROM results").get() as { ts: number | null };
+    const row = this.statement("SELECT min(ts) AS ts FROM results").get() as { ts: number | null };
     return row.ts === null ? null : Number(row.ts);
   }
 
@@ -140,14 +140,22 @@ export class Outbox {
     return victims;
   }
 
+  /** Statements are prepared once: the push runs every second. */
+  private readonly statements = new Map<string, StatementSync>();
+  private statement(sql: string): StatementSync {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   private select(sql: string, ...params: number[]): Entry[] {
-    const rows = this.db.prepare(sql).all(...params) as Array<{ seq: number; id: string; monitor: string; ts: number; json: string }>;
+    const rows = this.statement(sql).all(...params) as Array<{ seq: number; id: string; monitor: string; ts: number; json: string }>;
     return rows.map((r) => ({ seq: Number(r.seq), id: r.id, monitor: r.monitor, ts: Number(r.ts), json: r.json, bytes: Buffer.byteLength(r.json) }));
   }
 
   private deleteSeqs(seqs: number[]): number {
     if (seqs.length === 0) return 0;
-    const r = this.db.prepare("DELETE FROM results WHERE seq IN (SELECT value FROM json_each(?))").run(JSON.stringify(seqs));
+    const r = this.statement("DELETE FROM results WHERE seq IN (SELECT value FROM json_each(?))").run(JSON.stringify(seqs));
     return Number(r.changes);
   }
 

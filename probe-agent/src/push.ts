@@ -1,5 +1,6 @@
 // Delivery: pushes the outbox to POST /api/v1/results oldest first, removes what the edge acknowledged,
 // retries with backoff + jitter (honouring Retry-After), and drops only what the edge refused.
+import { edgeFetch, type EdgeFetch, type EdgeResponse } from "./edge-client.ts";
 import { MAX_BATCH_RESULTS } from "../../contract/index.ts";
 import { errorContext, type Logger } from "./log.ts";
 import type { Entry, Outbox } from "./outbox.ts";
@@ -13,7 +14,7 @@ export type PushOptions = {
   token: string;
   version: string;
   logger: Logger;
-  fetch?: typeof fetch;
+  fetch?: EdgeFetch;
   /** Results per request (≤ 1,000). */
   batchSize?: number;
   maxBytes?: number;
@@ -100,7 +101,7 @@ export class Pusher {
 
   constructor(options: PushOptions) {
     this.o = {
-      fetch: globalThis.fetch,
+      fetch: edgeFetch(),
       batchSize: 500,
       maxBytes: MAX_BATCH_BYTES,
       lingerMs: 1000,
@@ -133,7 +134,7 @@ export class Pusher {
     const timeout = setTimeout(() => controller.abort(new Error(`no answer within ${this.o.requestTimeoutMs} ms`)), this.o.requestTimeoutMs);
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    let res: Response;
+    let res: EdgeResponse;
     let text: string;
     try {
       res = await this.o.fetch(`${this.o.edgeUrl}/api/v1/results`, {

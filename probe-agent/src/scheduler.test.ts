@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { CheckResult, MonitorSpec } from "../../contract/index.ts";
 import { silentLogger } from "./log.ts";
-import { Scheduler, nextDue, phaseMs, type CheckRunner } from "./scheduler.ts";
+import { Scheduler, TICK_MS, nextDue, phaseMs, type CheckRunner } from "./scheduler.ts";
 import { startTarget, tcpFirstByte, tcpMonitor, waitFor } from "./testing.ts";
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -14,7 +14,7 @@ afterEach(async () => {
 /** A monitor every `intervalS` seconds (below the contract's 10 s minimum: the scheduler itself does not care). */
 const every = (id: string, port: number, intervalS: number, timeoutMs = 800): MonitorSpec => ({ ...tcpMonitor(id, port), interval_s: intervalS, timeout_ms: timeoutMs });
 
-function harness(runCheck: CheckRunner, concurrency = 64) {
+function harness(runCheck: CheckRunner, concurrency = 64, tickMs?: number) {
   const results: Array<{ result: CheckResult; durationS: number }> = [];
   const skipped: string[] = [];
   let current = 0;
@@ -35,6 +35,7 @@ function harness(runCheck: CheckRunner, concurrency = 64) {
     concurrency,
     logger: silentLogger(),
     onSkip: (m) => skipped.push(m.id),
+    ...(tickMs ? { tickMs } : {}),
   });
   cleanups.push(() => s.stop());
   return { s, results, skipped, peak: () => peak, current: () => current };
@@ -66,10 +67,11 @@ describe("phases", () => {
 });
 
 describe("Scheduler", () => {
-  it("runs 200 monitors each once per interval, spread over the interval rather than at once", async () => {
+  /** 200 monitors every second for 2.6 s; each monitor's start times. */
+  async function run200(tickMs?: number) {
     const target = await startTarget();
     cleanups.push(target.close);
-    const h = harness(tcpFirstByte);
+    const h = harness(tcpFirstByte, 64, tickMs);
     const monitors = Array.from({ length: 200 }, (_, i) => every(`spread-${i}`, target.port, 1));
     h.s.setMonitors(monitors);
     // The plan: first slots spread over the second; no 50 ms window holds more than a fifth of them.
@@ -81,15 +83,28 @@ describe("Scheduler", () => {
     const perMonitor = new Map<string, number[]>();
     for (const { result } of h.results) perMonitor.set(result.monitor, [...(perMonitor.get(result.monitor) ?? []), result.ts]);
     expect(perMonitor.size).toBe(200);
+    expect(h.results.every((r) => r.result.ok)).toBe(true);
+    return { h, perMonitor };
+  }
+
+  it("runs 200 monitors each once per interval, batched on the tick grid, spread over the interval", async () => {
+    const { h, perMonitor } = await run200();
     for (const [id, ts] of perMonitor) {
       expect(ts.length, id).toBeGreaterThanOrEqual(2);
       expect(ts.length, id).toBeLessThanOrEqual(3);
-      // Each run starts on the monitor's own phase: never early, a little late (timers, a loaded machine).
-      for (const t of ts) expect((t - phaseMs(id, 1000) + 1000) % 1000, id).toBeLessThan(400);
+      // Each run starts at or after the monitor's own slot, within a tick of it (plus timer slack on a loaded machine).
+      for (const t of ts) expect((t - phaseMs(id, 1000) + 1000) % 1000, id).toBeLessThan(TICK_MS + 150);
     }
-    // What happened: the checks started at many different moments, not in one burst.
+    // Batched per tick, yet spread: every tick of the second starts some, none starts most of them.
+    const perTick = new Array(1000 / TICK_MS).fill(0);
+    for (const { result } of h.results) perTick[Math.floor((result.ts % 1000) / TICK_MS)]++;
+    expect(Math.min(...perTick)).toBeGreaterThan(0);
+    expect(Math.max(...perTick)).toBeLessThan(h.results.length / 2);
+  });
+
+  it("with a 1 ms tick, starts each check at its own moment", async () => {
+    const { h } = await run200(1);
     expect(new Set(h.results.map((r) => r.result.ts)).size).toBeGreaterThan(150);
-    expect(h.results.every((r) => r.result.ok)).toBe(true);
   });
 
   it("stamps id, ts, monitor, location and agent onto the check's outcome", async () => {

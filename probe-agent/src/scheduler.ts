@@ -23,7 +23,17 @@ export type SchedulerOptions = {
   now?: () => number;
   /** Extra time a check gets past its own timeout_ms before the runner records a timeout for it. */
   graceMs?: number;
+  /** The grid checks start on (default TICK_MS). */
+  tickMs?: number;
 };
+
+/**
+ * Checks start on a grid of this many milliseconds: a tick starts every monitor whose slot fell
+ * in it (at 1,000 monitors every 10 s, about 25 a tick), at most this much after the slot. Waking
+ * once per tick instead of once per check is most of the agent's CPU saving: on a virtual machine
+ * a wake-up costs more than a TCP check.
+ */
+export const TICK_MS = 250;
 
 /** FNV-1a: a stable 32-bit hash, so a monitor keeps its phase across restarts and replicas. */
 export function hash32(text: string): number {
@@ -133,7 +143,8 @@ export class Scheduler {
 
   private arm(entry: Entry, at: number): void {
     entry.dueAt = at;
-    entry.timer = setTimeout(() => this.fire(entry), Math.max(0, at - this.now()));
+    const tick = this.opts.tickMs ?? TICK_MS;
+    entry.timer = setTimeout(() => this.fire(entry), Math.max(0, Math.ceil(at / tick) * tick - this.now()));
   }
 
   private fire(entry: Entry): void {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const NODE = path.join(ROOT, "node_modules/.bin/node");
 
-export type AgentProcessOptions = { edgeUrl: string; token: string; dataDir: string; env?: Record<string, string>; nodeArgs?: string[] };
+export type AgentProcessOptions = { edgeUrl: string; token: string; dataDir: string; env?: Record<string, string>; nodeArgs?: string[]; script?: string };
 
 export type AgentProcess = {
   readonly url: string;
@@ -27,7 +27,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
 
   const launch = () =>
     new Promise<void>((resolve, reject) => {
-      const proc = spawn(NODE, [...(o.nodeArgs ?? []), path.join(ROOT, "probe-agent/src/main.ts")], {
+      const proc = spawn(NODE, [...(o.nodeArgs ?? []), o.script ?? path.join(ROOT, "probe-agent/src/main.ts")], {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],
         env: {

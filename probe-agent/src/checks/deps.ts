@@ -59,19 +59,24 @@ export interface HttpConnection {
   close(): void;
 }
 
+/** Why a check's client is destroyed: made once, since errors cost a stack trace each. */
+const DONE = new Error("the http check is done with this connection");
+
 /**
  * Makes connections for the http check. One TLS connector is shared (with `ca` when given, and its
  * session cache); each connection gets its own undici Client, which never reuses it for another check.
  */
 export function createHttpConnections(ca?: readonly string[]): (origin: string) => HttpConnection {
-  const connector = buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...(ca ? { ca: [...ca] } : {}) });
+  // No TCP keep-alive: the connection lives for one request (each option is a system call per check).
+  const connector = buildConnector({ timeout: CONNECT_TIMEOUT_MS, keepAlive: false, ...(ca ? { ca: [...ca] } : {}) });
   return (origin) => {
     let socket: Socket | null = null;
     const client = new Client(origin, {
       connect: (options, callback) =>
         connector(options, (err, s) => {
-          if (s) socket = s as Socket;
-          callback(err, s);
+          if (err || !s) return callback(err ?? new Error("no socket"), null);
+          socket = s;
+          callback(null, s);
         }),
       // The owner closes the connection as soon as its answer is read; undici must not do it first.
       keepAliveTimeout: 600_000,
@@ -87,7 +92,8 @@ export function createHttpConnections(ca?: readonly string[]): (origin: string) 
         if (closed) return;
         closed = true;
         socket?.destroy();
-        client.destroy().catch(() => {});
+        // A given reason spares undici making (and Node formatting) an error per connection.
+        client.destroy(DONE).catch(() => {});
       },
     };
   };

@@ -131,15 +131,20 @@ describe("http check against a local server", () => {
     expect(seen[0]!.headers["user-agent"]).toBe(USER_AGENT);
   });
 
+  /** Waits until the server holds no connection; fails after `ms`. */
+  async function closedWithin(ms: number) {
+    const t0 = performance.now();
+    while (srv.sockets.size > 0 && performance.now() - t0 < ms) await new Promise((r) => setTimeout(r, 10));
+    expect(srv.sockets.size, `connections still open after ${ms} ms`).toBe(0);
+  }
+
   it("opens its own connection for every check (a refused port is never hidden by a pooled one) and closes it after", async () => {
     const before = connections.count;
     await checkHttp(monitor(`${base}/ok`), deps);
     await checkHttp(monitor(`${base}/ok`), deps);
     expect(connections.count - before).toBe(2);
     // The agent closes its side as soon as the answer is read: no connection is left open on the server.
-    const t0 = performance.now();
-    while (srv.sockets.size > 0 && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
-    expect(srv.sockets.size).toBe(0);
+    await closedWithin(2000);
   });
 
   it("closes the connection after a redirect hop and after a body it did not read to the end", async () => {
@@ -148,9 +153,7 @@ describe("http check against a local server", () => {
     expect(r.ok).toBe(true);
     await checkHttp(monitor(`${base}/big`), deps);
     expect(connections.count - before).toBe(3);
-    const t0 = performance.now();
-    while (srv.sockets.size > 0 && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
-    expect(srv.sockets.size).toBe(0);
+    await closedWithin(2000);
   });
 
   it("fails on an unexpected status, worded as the edge check words it", async () => {
@@ -241,6 +244,14 @@ describe("http check against a local server", () => {
       message: `timed out after 300 ms (timeout_ms) while reading the body of ${base}/slow-body (12 bytes read after 200 OK)`,
     });
     expect(r.http?.status).toBe(200);
+  });
+
+  it("closes the connection at once when it times out (headers or body never come)", async () => {
+    await closedWithin(2000);
+    await checkHttp(monitor(`${base}/slow-headers`, {}, 200), deps);
+    await closedWithin(500);
+    await checkHttp(monitor(`${base}/slow-body`, { keyword: "second" }, 200), deps);
+    await closedWithin(500);
   });
 
   it("tells a refused port apart", async () => {

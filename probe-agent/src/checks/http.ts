@@ -54,9 +54,9 @@ type Exchange = { conn: HttpConnection; res: Dispatcher.ResponseData | null };
  * rests are drained rather than destroyed: destroying a body unread, like letting undici close the
  * socket, builds an error whose stack trace Node formats, a large share of the CPU of a check.
  */
-function release(x: Exchange): void {
+function release(x: Exchange, drain = true): void {
   const body = x.res?.body;
-  if (!body || body.destroyed || body.readableEnded) return x.conn.close();
+  if (!drain || !body || body.destroyed || body.readableEnded) return x.conn.close();
   body.on("error", () => {});
   const cut = setTimeout(() => x.conn.close(), DRAIN_MS);
   body
@@ -78,7 +78,8 @@ export const checkHttp: CheckFn<"http", AgentCheckDeps> = async (monitor, deps) 
     return outcome(false, progress, endingError(e, deadline, progress, (original) => failureError(original, progress)));
   } finally {
     deadline.clear();
-    for (const x of exchanges) release(x);
+    // After a timeout nothing is drained: closing the connection is what ends the request.
+    for (const x of exchanges) release(x, !deadline.signal.aborted);
   }
 };
 
@@ -106,7 +107,8 @@ async function run(
     // A fresh connection for every request, so a check measures (and can fail) the connect as a client would.
     const x: Exchange = { conn: deps.httpConnection(url.origin), res: null };
     exchanges.push(x);
-    res = await deadline.guard(() => x.conn.dispatcher.request({ path: `${url.pathname}${url.search}`, method, headers: hopHeaders, body, signal: deadline.signal }));
+    // No abort signal: at the deadline the guard gives up and release() closes the connection, which ends the request.
+    res = await deadline.guard(() => x.conn.dispatcher.request({ path: `${url.pathname}${url.search}`, method, headers: hopHeaders, body }));
     x.res = res;
     answer = answerOf(res);
     answered(p, res, answer, deps.now() - start);
