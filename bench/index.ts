@@ -23,7 +23,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   status: () => benchStatus({ monitors: 100, days: Number(process.env.BENCH_DAYS ?? 30), requests: 200 }),
   ui: () => benchUi({ runs: 20 }),
   agent: async () => benchAgentChecks(),
-  "agent-process": () => benchAgentProcess(["tcp", "http", "icmp"], 1000, 30),
+  "agent-process": () => benchAgentProcess((process.env.BENCH_AGENT_KINDS?.split(",") as Array<"tcp" | "http" | "icmp"> | undefined) ?? ["tcp", "http", "icmp"], 1000, 60),
   "false-alerts": () => benchFalseAlerts(1000, 0.05),
   "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
 };

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { buildAgent } from "./build-agent.mjs";
 import { ROOT, nodeBinary } from "./lib/proc.mjs";
 import { TRIM_CRON, WORKER_SETTINGS, applyMigrations, isTrimMinute, startScheduler, startWorker } from "./lib/wrangler-dev.mjs";
 
@@ -89,7 +90,9 @@ async function startLocalAgent(base, token) {
   const dataDir = path.join(persistTo ?? path.join(cwd, ".wrangler"), "local-agent");
   mkdirSync(dataDir, { recursive: true });
   const agentToken = await localAgentToken(base, token, dataDir);
-  const child = spawn(nodeBinary(), ["--max-semi-space-size=2", path.join(cwd, "probe-agent/src/main.ts")], {
+  // The bundle the container ships (scripts/build-agent.mjs), built from the sources here.
+  const { agent } = await buildAgent();
+  const child = spawn(nodeBinary(), ["--max-semi-space-size=2", agent], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, EDGE_URL: base, AGENT_TOKEN: agentToken, AGENT_DATA_DIR: dataDir, AGENT_LISTEN: process.env.AGENT_LISTEN ?? "127.0.0.1:0", ASSIGNMENTS_REFRESH_S: "10" },

@@ -45,8 +45,12 @@ export type Agent = {
   stop(reason?: string): Promise<StopSummary>;
 };
 
+declare const __AGENT_VERSION__: string | undefined;
+
 /** The agent's version, as sent to the edge: the project's package.json version. */
 export function agentVersion(): string {
+  // The bundle (scripts/build-agent.mjs) has it written in; from source, package.json says it.
+  if (typeof __AGENT_VERSION__ === "string") return __AGENT_VERSION__;
   try {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
     return pkg.version ?? "unknown";

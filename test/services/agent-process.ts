@@ -1,5 +1,6 @@
-// A real probe agent as a child process (node probe-agent/src/main.ts), for cross-process tests:
-// start, SIGKILL, restart on the same data directory, read its /healthz and /metrics.
+// A real probe agent as a child process, for cross-process tests: start, SIGKILL, restart on the same
+// data directory, read its /healthz and /metrics. It runs the bundle the container ships
+// (probe-agent/dist/agent.mjs, built once per test process from the current sources).
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +8,26 @@ import { fileURLToPath } from "node:url";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const NODE = path.join(ROOT, "node_modules/.bin/node");
 
-export type AgentProcessOptions = { edgeUrl: string; token: string; dataDir: string; env?: Record<string, string>; nodeArgs?: string[]; script?: string };
+/** Node flags the agent ships with (probe-agent/Dockerfile, npm run agent, npm start). */
+export const AGENT_NODE_ARGS = ["--max-semi-space-size=2"];
+
+export type AgentProcessOptions = {
+  edgeUrl: string;
+  token: string;
+  dataDir: string;
+  env?: Record<string, string>;
+  /** Default AGENT_NODE_ARGS. */
+  nodeArgs?: string[];
+  /** Default: the bundle (agentBundle()). */
+  script?: string;
+};
+
+let bundle: Promise<string> | null = null;
+/** Builds probe-agent/dist/agent.mjs from the current sources, once per process. */
+export function agentBundle(): Promise<string> {
+  bundle ??= import(path.join(ROOT, "scripts/build-agent.mjs")).then((m: { buildAgent: () => Promise<{ agent: string }> }) => m.buildAgent()).then((b) => b.agent);
+  return bundle;
+}
 
 export type AgentProcess = {
   readonly url: string;
@@ -21,13 +41,14 @@ export type AgentProcess = {
 };
 
 export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentProcess> {
+  const script = o.script ?? (await agentBundle());
   const logs: Array<Record<string, any>> = [];
   let child: ChildProcess | null = null;
   let url = "";
 
   const launch = () =>
     new Promise<void>((resolve, reject) => {
-      const proc = spawn(NODE, [...(o.nodeArgs ?? []), o.script ?? path.join(ROOT, "probe-agent/src/main.ts")], {
+      const proc = spawn(NODE, [...(o.nodeArgs ?? AGENT_NODE_ARGS), script], {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],
         env: {
