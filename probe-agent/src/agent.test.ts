@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "./agent.ts";
-import { EdgeStub, idsDueSoon, startTarget, tcpFirstByte, testConfig, waitFor } from "./testing.ts";
+import type { AgentConfig } from "./config.ts";
+import { EdgeStub, idsDueSoon, startConnectProxy, startTarget, tcpFirstByte, testConfig, waitFor } from "./testing.ts";
 
 /** A monitor's first slot is 1-3 s away; a loaded machine may miss it, and the next comes an interval (10 s) later. */
 const SLOT_WAIT_MS = 25_000;
@@ -15,7 +16,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(options: { monitors?: number; edgeDown?: boolean } = {}) {
+async function setup(options: { monitors?: number; edgeDown?: boolean; config?: Partial<AgentConfig> } = {}) {
   const edge = await new EdgeStub().start();
   const target = await startTarget();
   const dir = mkdtempSync(path.join(os.tmpdir(), "agent-"));
@@ -23,7 +24,7 @@ async function setup(options: { monitors?: number; edgeDown?: boolean } = {}) {
   edge.assignments.monitors = ids.map((id) => ({ id, kind: "tcp", target: `127.0.0.1:${target.port}`, interval_s: 10, timeout_ms: 2000 }));
   if (options.edgeDown) await edge.close();
   const agent = await startAgent({
-    config: testConfig(edge.url, dir),
+    config: testConfig(edge.url, dir, options.config),
     runCheck: tcpFirstByte,
     version: "0.0.0-test",
     push: { lingerMs: 50, backoffBaseMs: 100, backoffMaxMs: 300 },
@@ -49,6 +50,16 @@ const metric = (text: string, series: string): number | undefined => {
 };
 
 describe("agent", () => {
+  it("reaches the edge through HTTP_PROXY when one is configured: assignments and results alike", async () => {
+    const proxy = await startConnectProxy();
+    cleanups.push(proxy.close);
+    const { edge, agent } = await setup({ monitors: 1, config: { edgeProxy: { httpProxy: proxy.url } } });
+    await waitFor(() => edge.stored.size === 1 && agent.outbox.depth() === 0, SLOT_WAIT_MS, "a result at the edge");
+    const edgeHost = edge.url.replace("http://", "");
+    expect(proxy.tunnels.length).toBeGreaterThan(0);
+    expect(proxy.tunnels.every((t) => t === edgeHost)).toBe(true);
+  });
+
   it("runs its assignments and delivers stamped results; /healthz and /metrics report it", async () => {
     const { edge, agent, ids } = await setup();
     await waitFor(() => edge.stored.size === 3 && agent.outbox.depth() === 0, SLOT_WAIT_MS, "3 results at the edge");

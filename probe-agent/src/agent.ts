@@ -86,6 +86,16 @@ export function fileCache(file: string): AssignmentsCache {
   };
 }
 
+/** A URL for the logs: user and password replaced. */
+function withoutCredentials(u: string): string {
+  const url = new URL(u);
+  if (url.username || url.password) {
+    url.username = "***";
+    url.password = "";
+  }
+  return url.href;
+}
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
@@ -125,7 +135,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const expired = outbox.expire();
   logger.info({ file: outbox.file, depth: outbox.depth(), expired }, "outbox open");
 
-  const edge = options.fetch ? null : createEdgeClient();
+  const edge = options.fetch ? null : createEdgeClient(config.edgeProxy);
   const edgeFetch = options.fetch ?? edge!.fetch;
   const pusher = new Pusher({
     outbox,
@@ -243,7 +253,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   pusher.start();
   assignments.restore();
   void assignments.start(config.assignmentsRefreshMs);
-  logger.info({ version, edge: config.edgeUrl, listen: server.url, concurrency: config.concurrency, data_dir: config.dataDir }, "agent started");
+  const proxy = config.edgeProxy ? (config.edgeUrl.startsWith("https:") ? config.edgeProxy.httpsProxy : config.edgeProxy.httpProxy) : undefined;
+  logger.info(
+    { version, edge: config.edgeUrl, edge_proxy: proxy ? withoutCredentials(proxy) : null, listen: server.url, concurrency: config.concurrency, data_dir: config.dataDir },
+    "agent started",
+  );
 
   let stopping: Promise<StopSummary> | null = null;
   const stop = (reason = "stop"): Promise<StopSummary> => {

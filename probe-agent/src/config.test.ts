@@ -21,8 +21,25 @@ describe("loadConfig", () => {
         pushBatch: 500,
         shutdownTimeoutMs: 8000,
         logLevel: "info",
+        edgeProxy: null,
       },
     });
+  });
+
+  it("reads the proxy for the edge from HTTPS_PROXY, HTTP_PROXY and NO_PROXY, in either case", () => {
+    const upper = loadConfig({ ...base, HTTPS_PROXY: "http://user:pw@proxy.internal:3128", NO_PROXY: "localhost,.internal" });
+    expect(upper.ok && upper.config.edgeProxy).toEqual({ httpsProxy: "http://user:pw@proxy.internal:3128/", noProxy: "localhost,.internal" });
+    const lower = loadConfig({ ...base, http_proxy: "http://10.0.0.1:8080", https_proxy: "https://proxy.internal" });
+    expect(lower.ok && lower.config.edgeProxy).toEqual({ httpProxy: "http://10.0.0.1:8080/", httpsProxy: "https://proxy.internal/" });
+    // Upper case wins; NO_PROXY alone is no proxy.
+    const both = loadConfig({ ...base, HTTPS_PROXY: "http://a:1", https_proxy: "http://b:2" });
+    expect(both.ok && both.config.edgeProxy).toEqual({ httpsProxy: "http://a:1/" });
+    expect((loadConfig({ ...base, NO_PROXY: "*" }) as { ok: true; config: { edgeProxy: unknown } }).config.edgeProxy).toBeNull();
+    const bad = loadConfig({ ...base, HTTPS_PROXY: "proxy.internal:3128", http_proxy: "socks5://p:1080" });
+    expect(!bad.ok && bad.issues).toEqual([
+      { path: "HTTPS_PROXY", message: "must be the proxy's URL with http:// or https://, e.g. http://proxy.internal:3128" },
+      { path: "HTTP_PROXY", message: "must be the proxy's URL with http:// or https://, e.g. http://proxy.internal:3128" },
+    ]);
   });
 
   it("reads every setting; empty means unset", () => {

@@ -59,6 +59,30 @@ const duration = (fallback: string, minMs: number) =>
       }),
   );
 
+const PROXY_MESSAGE = "must be the proxy's URL with http:// or https://, e.g. http://proxy.internal:3128";
+
+/** A proxy URL: http:// or https://, credentials allowed (proxy authentication). */
+const proxyUrl = env(
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined) return undefined;
+      let url: URL;
+      try {
+        url = new URL(s);
+      } catch {
+        ctx.addIssue({ code: "custom", message: PROXY_MESSAGE });
+        return z.NEVER;
+      }
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        ctx.addIssue({ code: "custom", message: PROXY_MESSAGE });
+        return z.NEVER;
+      }
+      return url.href;
+    }),
+);
+
 const Env = z.object({
   EDGE_URL: env(
     z
@@ -108,7 +132,16 @@ const Env = z.object({
   PUSH_BATCH: int(1, 1000, 500),
   SHUTDOWN_TIMEOUT: duration("8s", 0),
   LOG_LEVEL: env(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
+  HTTPS_PROXY: proxyUrl,
+  HTTP_PROXY: proxyUrl,
+  NO_PROXY: env(z.string().optional()),
 });
+
+/**
+ * How the agent reaches the edge through a proxy (the usual HTTPS_PROXY, HTTP_PROXY and NO_PROXY,
+ * upper or lower case). Only the edge connection uses it: checks always go straight to their targets.
+ */
+export type EdgeProxy = { httpsProxy?: string; httpProxy?: string; noProxy?: string };
 
 export type AgentConfig = {
   edgeUrl: string;
@@ -122,13 +155,17 @@ export type AgentConfig = {
   pushBatch: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
+  /** null: no proxy variable set, the edge is reached directly. */
+  edgeProxy: EdgeProxy | null;
 };
 
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; issues: Issue[] };
 
 /** Reads the agent's settings from environment variables; never throws. */
 export function loadConfig(vars: Record<string, string | undefined>): ConfigResult {
-  const r = Env.safeParse(vars);
+  // Proxy variables are honoured in either case, the upper-case one first.
+  const either = (name: string) => vars[name] || vars[name.toLowerCase()];
+  const r = Env.safeParse({ ...vars, HTTPS_PROXY: either("HTTPS_PROXY"), HTTP_PROXY: either("HTTP_PROXY"), NO_PROXY: either("NO_PROXY") });
   if (!r.success) return { ok: false, issues: toIssues(r.error) };
   const e = r.data;
   return {
@@ -145,6 +182,14 @@ export function loadConfig(vars: Record<string, string | undefined>): ConfigResu
       pushBatch: e.PUSH_BATCH,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
       logLevel: e.LOG_LEVEL,
+      edgeProxy:
+        e.HTTPS_PROXY || e.HTTP_PROXY
+          ? {
+              ...(e.HTTPS_PROXY ? { httpsProxy: e.HTTPS_PROXY } : {}),
+              ...(e.HTTP_PROXY ? { httpProxy: e.HTTP_PROXY } : {}),
+              ...(e.NO_PROXY ? { noProxy: e.NO_PROXY } : {}),
+            }
+          : null,
     },
   };
 }

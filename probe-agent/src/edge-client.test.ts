@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeClient } from "./edge-client.ts";
+import { startConnectProxy } from "./testing.ts";
 
 describe("edge client", () => {
   const seen: Array<{ method: string; url: string; headers: IncomingMessage["headers"]; body: string }> = [];
@@ -79,5 +80,32 @@ describe("edge client", () => {
     await edge.close();
     hang.closeAllConnections();
     await new Promise((r) => hang.close(r));
+  });
+
+  it("goes through the configured proxy (CONNECT), except to hosts NO_PROXY names", async () => {
+    const proxy = await startConnectProxy();
+    const { tunnels } = proxy;
+    const proxyUrl = proxy.url.replace("http://", "http://agent:s3cret@");
+    try {
+      const via = createEdgeClient({ httpProxy: proxyUrl });
+      const before = seen.length;
+      const r = await via.fetch(`${base}/api/v1/results`, { method: "POST", body: "abc" });
+      expect(r.status).toBe(202);
+      expect(seen.length).toBe(before + 1);
+      expect(tunnels).toEqual([`${base.slice("http://".length)} Basic ${Buffer.from("agent:s3cret").toString("base64")}`]);
+      await via.close();
+
+      // NO_PROXY naming the edge's host: straight there.
+      const bypass = createEdgeClient({ httpProxy: proxyUrl, noProxy: "example.net,127.0.0.1" });
+      expect((await bypass.fetch(`${base}/x`)).status).toBe(202);
+      await bypass.close();
+      // Only HTTPS_PROXY set, and the edge is http://: straight there too (as curl does).
+      const httpsOnly = createEdgeClient({ httpsProxy: proxyUrl });
+      expect((await httpsOnly.fetch(`${base}/y`)).status).toBe(202);
+      await httpsOnly.close();
+      expect(tunnels).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });

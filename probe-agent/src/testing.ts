@@ -173,6 +173,7 @@ export function testConfig(edgeUrl: string, dataDir: string, extra: Partial<Agen
     pushBatch: 500,
     shutdownTimeoutMs: 5000,
     logLevel: "silent",
+    edgeProxy: null,
     ...extra,
   };
 }
@@ -186,4 +187,37 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, w
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * A forward proxy on loopback that tunnels CONNECT requests and records each one as
+ * `host:port` plus its Proxy-Authorization header, if any.
+ */
+export async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; close(): Promise<void> }> {
+  const tunnels: string[] = [];
+  const open = new Set<net.Socket>();
+  const proxy = createServer();
+  proxy.on("connect", (req, client: net.Socket) => {
+    tunnels.push(`${req.url} ${req.headers["proxy-authorization"] ?? ""}`.trim());
+    const [host, port] = req.url!.split(":");
+    const upstream = net.connect(Number(port), host!, () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const sock of [client, upstream]) {
+      open.add(sock);
+      sock.on("close", () => open.delete(sock));
+      sock.on("error", () => {});
+    }
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+    tunnels,
+    close: async () => {
+      for (const sock of open) sock.destroy();
+      await new Promise((r) => proxy.close(r));
+    },
+  };
 }
