@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 // @ts-expect-error plain ESM helper
 import { applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
+import { apiClient } from "../test/services/http.ts";
 
 export const TOKEN = "bench-admin-token-0123456789abcdef";
 export const MINUTE = 60_000;
@@ -28,15 +29,7 @@ export async function migrate(state: string) {
 export async function worker(state: string, vars: Record<string, string> = {}): Promise<BenchWorker> {
   const logs: string[] = [];
   const w = await startWorker({ persistTo: state, vars: { ADMIN_TOKEN: TOKEN, LOG_LEVEL: "info", ...vars }, onLine: (l: string) => logs.push(l) });
-  const api = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${w.url}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const api = apiClient(() => w.url, TOKEN);
   return { url: w.url, state, logs, tick: (t?: number) => w.tick(t), stop: () => w.stop(), api };
 }
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM helper without types
 import { applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
 import { startAgentProcess, type AgentProcess } from "./services/agent-process.ts";
+import { apiClient } from "./services/http.ts";
 import { createDatabase, influxQuery, startInflux, type InfluxServer } from "./services/influxdb.ts";
 
 const TOKEN = "e2e-admin-token-0123456789abcdef";
@@ -30,14 +31,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const workerVars = (influxUrl: string) => ({ ADMIN_TOKEN: TOKEN, INFLUX_URL: influxUrl, INFLUX_DATABASE: DB, AGENT_LIVENESS_S: "5", OUTBOX_BACKOFF_MAX_S: "2", LOG_LEVEL: "warn" });
 
-async function api(method: string, p: string, body?: unknown) {
-  const res = await fetch(`${worker.url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const api = apiClient(() => worker.url, TOKEN);
 
 type Point = { time: number; monitor: string; agent: string; check_id: string; up: number };
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM helper without types
 import { applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
 import { startCountingTarget, type CountingTarget } from "./services/counting-target.ts";
+import { apiClient } from "./services/http.ts";
 import { createDatabase, influxQuery, startInflux, type InfluxServer } from "./services/influxdb.ts";
 
 const TOKEN = "outage-test-admin-token-0123456789";
@@ -19,14 +20,7 @@ let worker: { url: string; tick(t?: number): Promise<void>; stop(): Promise<void
 let state: string;
 const logs: string[] = [];
 
-async function api(method: string, p: string, body?: unknown) {
-  const res = await fetch(`${worker.url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const api = apiClient(() => worker.url, TOKEN);
 
 async function pointsInInflux(): Promise<{ count: number; ids: string[] }> {
   const r = (await influxQuery(influx.url, 'SELECT "check_id" FROM "http_response"', undefined, DB)) as any;

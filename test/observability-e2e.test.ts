@@ -16,6 +16,7 @@ import { applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
 import { TRIM_CRON } from "../edge/src/crons.ts";
 import { startAgentProcess, type AgentProcess } from "./services/agent-process.ts";
 import { allPanels, loadDashboards, substitute, type Values } from "./services/dashboards.ts";
+import { apiClient } from "./services/http.ts";
 import { createDatabase, freePort, influxQuery, startInflux, type InfluxServer } from "./services/influxdb.ts";
 import { startTargets, type Targets } from "./services/targets.ts";
 
@@ -37,15 +38,7 @@ const dirs: string[] = [];
 const workerLog: Array<Record<string, any>> = [];
 const started = Date.now();
 
-async function api(method: string, p: string, body?: unknown) {
-  const res = await fetch(`${worker.url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, text };
-}
+const api = apiClient(() => worker.url, TOKEN);
 
 /** A CA and a leaf for 127.0.0.1 valid for 20 days, made with the openssl CLI; the agent trusts the CA. */
 async function certificates(dir: string) {

@@ -59,6 +59,17 @@ const duration = (fallback: string, minMs: number) =>
       }),
   );
 
+/** An http:// or https:// URL, or why the text is not one. */
+function parseHttpUrl(text: string): URL | "not a URL" | "not http" {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "not a URL";
+  }
+  return url.protocol === "http:" || url.protocol === "https:" ? url : "not http";
+}
+
 const PROXY_MESSAGE = "must be the proxy's URL with http:// or https://, e.g. http://proxy.internal:3128";
 
 /** A proxy URL: http:// or https://, credentials allowed (proxy authentication). */
@@ -68,14 +79,8 @@ const proxyUrl = env(
     .optional()
     .transform((s, ctx) => {
       if (s === undefined) return undefined;
-      let url: URL;
-      try {
-        url = new URL(s);
-      } catch {
-        ctx.addIssue({ code: "custom", message: PROXY_MESSAGE });
-        return z.NEVER;
-      }
-      if (url.protocol !== "http:" && url.protocol !== "https:") {
+      const url = parseHttpUrl(s);
+      if (typeof url === "string") {
         ctx.addIssue({ code: "custom", message: PROXY_MESSAGE });
         return z.NEVER;
       }
@@ -88,15 +93,9 @@ const Env = z.object({
     z
       .string({ error: "is required: the edge's base URL, e.g. https://uptime.example.net" })
       .transform((s, ctx) => {
-        let url: URL;
-        try {
-          url = new URL(s);
-        } catch {
-          ctx.addIssue({ code: "custom", message: "must be an absolute http:// or https:// URL" });
-          return z.NEVER;
-        }
-        if (url.protocol !== "http:" && url.protocol !== "https:") {
-          ctx.addIssue({ code: "custom", message: "must use http:// or https://" });
+        const url = parseHttpUrl(s);
+        if (typeof url === "string") {
+          ctx.addIssue({ code: "custom", message: url === "not a URL" ? "must be an absolute http:// or https:// URL" : "must use http:// or https://" });
           return z.NEVER;
         }
         if (url.search || url.hash) {

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeClient } from "./edge-client.ts";
-import { startConnectProxy } from "./testing.ts";
+import { startConnectProxy, waitFor } from "./testing.ts";
 
 describe("edge client", () => {
   const seen: Array<{ method: string; url: string; headers: IncomingMessage["headers"]; body: string }> = [];
@@ -61,8 +61,7 @@ describe("edge client", () => {
     expect(sockets.size).toBe(1);
 
     await edge.close();
-    const t0 = performance.now();
-    while (sockets.size > 0 && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => sockets.size === 0, 2000, "the connection to close");
     expect(sockets.size).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 // A local HTTP target that counts: hits per path, requests in flight (and the most at once), and
 // answers with a status the test can change. Used by the scheduler tests and the tick benchmark.
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenLoopback } from "./http.ts";
 
 export type CountingTarget = { url: string; close(): Promise<void> };
 
@@ -76,15 +76,6 @@ export async function startCountingTarget(): Promise<CountingTarget> {
       res.end(`${name} ${status}\n`);
     }, ms);
   });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listenLoopback(server);
+  return { url, close };
 }

@@ -1,7 +1,7 @@
 // A local webhook receiver for delivery tests: scripted answers per path, and a record of every
 // request (headers and raw body) that tests in workerd read back over HTTP.
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenLoopback } from "./http.ts";
 
 export type ReceiverAnswer = { status: number; headers?: Record<string, string>; body?: string; delay_ms?: number };
 export type ReceivedRequest = { method: string; path: string; headers: Record<string, string>; body: string; body_base64: string; at: number };
@@ -74,16 +74,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       timers.add(t);
     });
   });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listenLoopback(server, () => {
+    for (const t of timers) clearTimeout(t);
+  });
+  return { url, close };
 }

@@ -12,6 +12,7 @@ import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
 import { createSilentHost, netnsUnavailable, type SilentHost } from "../../../test/services/netns.ts";
 import { defaultDeps } from "./deps.ts";
 import { checkHttp, MAX_BODY_BYTES, MAX_REDIRECTS, USER_AGENT } from "./http.ts";
+import { waitFor } from "../testing.ts";
 
 type HttpMonitor = Extract<MonitorSpec, { kind: "http" }>;
 const run = promisify(execFile);
@@ -133,8 +134,7 @@ describe("http check against a local server", () => {
 
   /** Waits until the server holds no connection; fails after `ms`. */
   async function closedWithin(ms: number) {
-    const t0 = performance.now();
-    while (srv.sockets.size > 0 && performance.now() - t0 < ms) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => srv.sockets.size === 0, ms, `the server's connections to close (${ms} ms)`);
     expect(srv.sockets.size, `connections still open after ${ms} ms`).toBe(0);
   }
 
