@@ -6,7 +6,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { TRIM_CRON } from "../edge/src/crons.ts";
+import { TRIM_CRON } from "../edge/src/scheduler/crons.ts";
 // @ts-expect-error plain ESM helper without types
 import { TRIM_CRON as LOCAL_TRIM_CRON, WORKER_SETTINGS } from "../scripts/lib/wrangler-dev.mjs";
 

@@ -13,7 +13,7 @@ import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM helper without types
 import { applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
-import { TRIM_CRON } from "../edge/src/crons.ts";
+import { TRIM_CRON } from "../edge/src/scheduler/crons.ts";
 import { startAgentProcess, type AgentProcess } from "./services/agent-process.ts";
 import { allPanels, loadDashboards, substitute, type Values } from "./services/dashboards.ts";
 import { apiClient } from "./services/http.ts";

@@ -1,8 +1,8 @@
 // The Worker entry: wiring only.
-import { createApp } from "./app.ts";
-import type { Env } from "./env.ts";
-import { queue, scheduled } from "./scheduled.ts";
-import type { CheckBatchMessage } from "./scheduler/tick.ts";
+import { createApp } from "./api/app.ts";
+import type { Env } from "./config/env.ts";
+import { queue, scheduled } from "./scheduler/handlers.ts";
+import type { CheckBatchMessage } from "./scheduler/messages.ts";
 
 const app = createApp();
 

@@ -3,9 +3,9 @@ import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
 import type { AlertEvent } from "../src/alerts/events.ts";
 import { notifier } from "../src/alerts/notify.ts";
-import { parseConfig } from "../src/config.ts";
-import type { Env } from "../src/env.ts";
-import { createLogger } from "../src/log.ts";
+import { parseConfig } from "../src/config/config.ts";
+import type { Env } from "../src/config/env.ts";
+import { createLogger } from "../src/observability/log.ts";
 import { runTick, type Runtime } from "../src/scheduler/tick.ts";
 import { api } from "./helpers.ts";
 

@@ -1,10 +1,10 @@
 // Configuration is validated before anything is served; a bad one answers 503 with every problem.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/app.ts";
-import { parseConfig } from "../src/config.ts";
-import type { Env } from "../src/env.ts";
-import { createLogger } from "../src/log.ts";
+import { createApp } from "../src/api/app.ts";
+import { parseConfig } from "../src/config/config.ts";
+import type { Env } from "../src/config/env.ts";
+import { createLogger } from "../src/observability/log.ts";
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 

@@ -1,14 +1,14 @@
 // Read endpoints: recent checks, uptime over a window, and the status summary built from rollups.
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../src/app.ts";
-import { parseConfig } from "../src/config.ts";
-import type { Env } from "../src/env.ts";
-import { createLogger } from "../src/log.ts";
+import { createApp } from "../src/api/app.ts";
+import { parseConfig } from "../src/config/config.ts";
+import type { Env } from "../src/config/env.ts";
+import { createLogger } from "../src/observability/log.ts";
 import type { StoredResult } from "../src/points/store.ts";
-import { recordResults } from "../src/results.ts";
-import { DAY, HOUR, floorTo } from "../src/rollups.ts";
-import { pointWriter } from "../src/scheduler/tick.ts";
+import { recordResults } from "../src/ingest/record.ts";
+import { DAY, HOUR, floorTo } from "../src/status/rollups.ts";
+import { pointWriter } from "../src/ingest/writer.ts";
 import { api } from "./helpers.ts";
 
 const now = Date.now();

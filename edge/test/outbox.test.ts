@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
 import { getCounters } from "../src/db/counters.ts";
-import { createLogger } from "../src/log.ts";
+import { createLogger } from "../src/observability/log.ts";
 import { InfluxPointStore } from "../src/points/influx.ts";
 import { OUTBOX_COUNTERS, PointWriter, backoffMs } from "../src/points/outbox.ts";
 import type { StoredResult } from "../src/points/store.ts";

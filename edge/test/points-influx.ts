@@ -1,6 +1,6 @@
 // Test helper: the InfluxDB servers started by test/global-setup.ts (reached via inject) and per-suite databases on them.
 import { inject } from "vitest";
-import type { InfluxConfig } from "../src/config.ts";
+import type { InfluxConfig } from "../src/config/config.ts";
 
 export type Endpoint = { url: string; username?: string; password?: string };
 

@@ -1,11 +1,12 @@
 // The daily trim on real D1: exactly the rows older than each age go, in bounded chunks, only on its own cron.
 import { createExecutionContext, createScheduledController, env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config.ts";
-import type { Env } from "../src/env.ts";
-import { createLogger } from "../src/log.ts";
-import { TRIM_CRON, runTrim } from "../src/retention.ts";
-import { scheduled } from "../src/scheduled.ts";
+import { parseConfig } from "../src/config/config.ts";
+import type { Env } from "../src/config/env.ts";
+import { createLogger } from "../src/observability/log.ts";
+import { runTrim } from "../src/db/retention.ts";
+import { TRIM_CRON } from "../src/scheduler/crons.ts";
+import { scheduled } from "../src/scheduler/handlers.ts";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 15, 3, 17);

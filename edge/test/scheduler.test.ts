@@ -2,9 +2,9 @@
 // flight, batches within the subrequest budget fanned out through the real CHECKS_QUEUE.
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
-import { parseConfig } from "../src/config.ts";
-import type { Env } from "../src/env.ts";
-import { createLogger } from "../src/log.ts";
+import { parseConfig } from "../src/config/config.ts";
+import type { Env } from "../src/config/env.ts";
+import { createLogger } from "../src/observability/log.ts";
 import { runTick, type Runtime } from "../src/scheduler/tick.ts";
 import { api } from "./helpers.ts";
 

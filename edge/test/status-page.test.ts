@@ -3,17 +3,17 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Monitor } from "../../contract/index.ts";
-import { createApp } from "../src/app.ts";
-import { badgeSvg, statusBadge, uptimeBadge } from "../src/badge.ts";
-import { parseConfig } from "../src/config.ts";
-import type { Env } from "../src/env.ts";
-import { SECURITY_HEADERS } from "../src/headers.ts";
-import { createLogger } from "../src/log.ts";
+import { createApp } from "../src/api/app.ts";
+import { badgeSvg, statusBadge, uptimeBadge } from "../src/status/badge.ts";
+import { parseConfig } from "../src/config/config.ts";
+import type { Env } from "../src/config/env.ts";
+import { SECURITY_HEADERS } from "../src/api/headers.ts";
+import { createLogger } from "../src/observability/log.ts";
 import type { StoredResult } from "../src/points/store.ts";
-import { recordResults } from "../src/results.ts";
-import { HOUR } from "../src/rollups.ts";
-import { pointWriter } from "../src/scheduler/tick.ts";
-import { publicMessage } from "../src/status.ts";
+import { recordResults } from "../src/ingest/record.ts";
+import { HOUR } from "../src/status/rollups.ts";
+import { pointWriter } from "../src/ingest/writer.ts";
+import { publicMessage } from "../src/status/summary.ts";
 import { api, tokenFor } from "./helpers.ts";
 
 const now = Date.now();

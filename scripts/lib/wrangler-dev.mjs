@@ -32,7 +32,7 @@ export const WORKER_SETTINGS = [
   "REMIND_EVERY_S",
 ];
 
-/** The daily trim's Cron Trigger (wrangler.toml; edge/src/retention.ts TRIM_CRON): 03:17 UTC. */
+/** The daily trim's Cron Trigger (wrangler.toml; edge/src/scheduler/trim.ts TRIM_CRON): 03:17 UTC. */
 export const TRIM_CRON = "17 3 * * *";
 
 /** Whether `date` falls in the trim's minute, for local schedulers that fire crons themselves. */

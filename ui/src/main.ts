@@ -5,17 +5,12 @@ import { HttpError, Unreachable, session } from "./api.ts";
 import { h } from "./dom.ts";
 import { ago } from "./format.ts";
 import { monitorPage } from "./monitor-page.ts";
+import type { Page } from "./page.ts";
 import { statusPage } from "./status-page.ts";
 
 export const REFRESH_MS = 30_000;
 /** Data older than this is called stale even if nothing failed (a sleeping tab, a stuck request). */
 const STALE_MS = 2 * REFRESH_MS + 5_000;
-
-export type Page<T> = {
-  load(): Promise<T>;
-  render(data: T, now: number): Node;
-  title(data: T): string;
-};
 
 const main = document.getElementById("main")!;
 const notice = document.getElementById("notice")!;

@@ -5,8 +5,8 @@ import { chartModel, renderChart } from "./chart.ts";
 import { dayBar } from "./days.ts";
 import { h } from "./dom.ts";
 import { STATUS_TEXT, duration, ms, pct } from "./format.ts";
-import type { Page } from "./main.ts";
-import { agoTime, statusBadge } from "./status-page.ts";
+import type { Page } from "./page.ts";
+import { agoTime, statusBadge } from "./widgets.ts";
 import type { MonitorPayload, Series, SeriesWindow, UptimeWindow } from "./types.ts";
 
 const SERIES_WINDOWS: SeriesWindow[] = ["24h", "7d", "30d"];

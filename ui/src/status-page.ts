@@ -3,24 +3,16 @@
 import { getJson } from "./api.ts";
 import { dayBar } from "./days.ts";
 import { h } from "./dom.ts";
-import { STATUS_ICON, STATUS_TEXT, ago, ms, pct } from "./format.ts";
-import type { Page } from "./main.ts";
+import { ms, pct } from "./format.ts";
+import type { Page } from "./page.ts";
 import { countsText, groups, overall } from "./model.ts";
-import type { MonitorSummary, Status, StatusPayload } from "./types.ts";
+import { agoTime, statusBadge } from "./widgets.ts";
+import type { MonitorSummary, StatusPayload } from "./types.ts";
 
 const BANNER_ICON = { up: "✓", degraded: "!", down: "✕", none: "–" } as const;
 
-export function statusBadge(status: Status): HTMLElement {
-  return h("span", { class: `badge st-${status}` }, h("span", { class: "icon", "aria-hidden": "true" }, STATUS_ICON[status]), h("span", { class: "status-text" }, STATUS_TEXT[status]));
-}
-
 function fig(label: string, cls: string, value: Node | string): HTMLElement {
   return h("div", {}, h("dt", {}, label), h("dd", { class: cls }, value));
-}
-
-export function agoTime(iso: string | null, now: number): Node {
-  if (!iso) return document.createTextNode("never");
-  return h("time", { datetime: iso, "data-ago": true, title: new Date(iso).toLocaleString() }, ago(iso, now));
 }
 
 function monitorItem(m: MonitorSummary, now: number): HTMLElement {

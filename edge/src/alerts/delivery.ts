@@ -21,7 +21,7 @@ import {
   type ClaimedNotification,
   type NotificationCounts,
 } from "../db/notifications.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observability/log.ts";
 import { CHANNELS, type Channel } from "./channels/index.ts";
 import { eventName, type AlertEvent } from "./events.ts";
 

@@ -1,6 +1,6 @@
 // Hands alert events to delivery: each is stored in the notification outbox (once per channel),
 // then, where the invocation can keep running, delivered at once with the short retries.
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observability/log.ts";
 import { deliverNow, deliveryDeps, enqueue } from "./delivery.ts";
 import type { AlertEvent } from "./events.ts";
 

@@ -1,8 +1,9 @@
 // Reminders while a monitor stays down: pure selection of what is due, and the tick's step that sends them.
 import type { MonitorSpec } from "../../../contract/index.ts";
-import { listIncidents, loadMaintenance, type IncidentRow } from "../db/alerting.ts";
+import { claimReminder, listIncidents, type IncidentRow } from "../db/alerting.ts";
+import { loadMaintenance } from "../db/maintenance.ts";
 import { specsByIds, getMonitor } from "../db/monitors.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observability/log.ts";
 import type { AlertEvent } from "./events.ts";
 import { inMaintenance, type MaintenanceWindow } from "./maintenance.ts";
 
@@ -42,11 +43,7 @@ export async function sendReminders(
   const [specs, windows] = await Promise.all([specsByIds(db, [...new Set(open.map((i) => i.monitor))]), loadMaintenance(db)]);
   const events: AlertEvent[] = [];
   for (const due of dueReminders(open, specs, now, defaultEveryMs, windows)) {
-    const claimed = await db
-      .prepare("UPDATE incidents SET reminders_sent = ?2, last_reminder_at = ?3 WHERE id = ?1 AND reminders_sent = ?4 AND resolved_at IS NULL")
-      .bind(due.incident.id, due.number, now, due.number - 1)
-      .run();
-    if (claimed.meta.changes === 0) continue;
+    if (!(await claimReminder(db, due.incident.id, due.number, now))) continue;
     const m = await getMonitor(db, due.spec.id);
     const { id, monitor, opened_at, resolved_at, cause, first_error, last_error } = due.incident;
     events.push({

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
 import type { MonitorState } from "../db/monitors.ts";
 import type { StoredResult } from "../points/store.ts";
-import type { SeriesState } from "../state.ts";
+import type { SeriesState } from "./state.ts";
 import { evaluate, type RuleInput } from "./rules.ts";
 
 const fresh = (): MonitorState => ({

@@ -3,7 +3,7 @@
 import type { CheckError, MonitorSpec, MonitorStatus } from "../../../contract/index.ts";
 import type { MonitorState } from "../db/monitors.ts";
 import type { StoredResult } from "../points/store.ts";
-import { applyResult, type SeriesState } from "../state.ts";
+import { applyResult, type SeriesState } from "./state.ts";
 
 export type Happening =
   | { type: "down"; at: number; incident: string; cause: string; error: CheckError | null }

@@ -1,9 +1,8 @@
 // D1 for alerting: per-location states, incidents and maintenance windows.
 import type { CheckError } from "../../../contract/index.ts";
 import type { IncidentView } from "../alerts/events.ts";
-import { MaintenanceWindow } from "../alerts/maintenance.ts";
 import type { IncidentChange } from "../alerts/rules.ts";
-import type { SeriesState } from "../state.ts";
+import type { SeriesState } from "../alerts/state.ts";
 
 type LocRow = Omit<SeriesState, "last_error"> & { monitor_id: string; location: string; last_error: string | null };
 
@@ -76,7 +75,11 @@ export async function getIncidents(db: D1Database, ids: string[]): Promise<Map<s
   return out;
 }
 
-export async function loadMaintenance(db: D1Database): Promise<MaintenanceWindow[]> {
-  const r = await db.prepare("SELECT spec FROM maintenance_windows ORDER BY id").all<{ spec: string }>();
-  return r.results.map((x) => JSON.parse(x.spec) as MaintenanceWindow);
+/** Claims reminder `number` of an open incident; false when another tick sent it first or the incident closed. */
+export async function claimReminder(db: D1Database, incident: string, number: number, now: number): Promise<boolean> {
+  const r = await db
+    .prepare("UPDATE incidents SET reminders_sent = ?2, last_reminder_at = ?3 WHERE id = ?1 AND reminders_sent = ?4 AND resolved_at IS NULL")
+    .bind(incident, number, now, number - 1)
+    .run();
+  return r.meta.changes > 0;
 }

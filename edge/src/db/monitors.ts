@@ -1,6 +1,6 @@
 // Monitors and their current state in D1. The spec is stored as validated JSON; columns index it.
 import { toRfc3339, type CheckError, type MonitorSpec, type MonitorStatus } from "../../../contract/index.ts";
-import type { SeriesState } from "../state.ts";
+import type { SeriesState } from "../alerts/state.ts";
 
 /** What alert rules remember between results (migration 0005). */
 export type AlertMemory = {

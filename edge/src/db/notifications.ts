@@ -1,6 +1,7 @@
 // The notification outbox in D1: alert events, one notification per (event, channel), each attempt.
 import type { Channel } from "../alerts/channels/types.ts";
 import type { AlertEvent, EventName } from "../alerts/events.ts";
+import { toRfc3339 } from "../../../contract/index.ts";
 import { channelFromRow } from "./channels.ts";
 
 export const NOTIFICATION_STATUSES = ["pending", "delivered", "dead", "skipped"] as const;
@@ -216,5 +217,30 @@ export async function countNotifications(db: D1Database): Promise<NotificationCo
     out[r.status] = r.n;
     if (r.status === "pending") out.oldest_pending_at = r.oldest;
   }
+  return out;
+}
+
+/** The notifications of these incidents' events (down, up, reminders), per channel, with their outcome. */
+export async function incidentNotifications(db: D1Database, ids: string[]): Promise<Map<string, unknown[]>> {
+  const out = new Map<string, unknown[]>();
+  if (!ids.length) return out;
+  const r = await db
+    .prepare(
+      `SELECT e.incident_id, e.id AS event_id, e.type, n.channel_id, n.status, n.attempts, n.finished_at, n.reason
+       FROM alert_events e JOIN notifications n ON n.event_id = e.id
+       WHERE e.incident_id IN (SELECT value FROM json_each(?1)) ORDER BY e.timestamp, n.id`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<{ incident_id: string; event_id: string; type: string; channel_id: string; status: string; attempts: number; finished_at: number | null; reason: string | null }>();
+  for (const row of r.results)
+    (out.get(row.incident_id) ?? out.set(row.incident_id, []).get(row.incident_id)!).push({
+      event: row.event_id,
+      type: row.type,
+      channel: row.channel_id,
+      status: row.status,
+      attempts: row.attempts,
+      finished_at: toRfc3339(row.finished_at),
+      reason: row.reason,
+    });
   return out;
 }

@@ -1,7 +1,7 @@
 // D1 reads behind /metrics: uptime per monitor, location and window from rollups, and the point outbox.
-import { UPTIME_WINDOWS, type UptimeWindow } from "../metrics.ts";
-import { floorTo } from "../rollups.ts";
-import { WINDOWS } from "../status.ts";
+import { UPTIME_WINDOWS, type UptimeWindow } from "../observability/metrics.ts";
+import { floorTo } from "../status/rollups.ts";
+import { WINDOWS } from "../status/summary.ts";
 
 /** Each metrics window is the status API's window of the same length (1d = its 24h), so the figures agree. */
 const WINDOW_OF: Record<UptimeWindow, (typeof WINDOWS)[keyof typeof WINDOWS]> = { "1d": WINDOWS["24h"], "7d": WINDOWS["7d"], "30d": WINDOWS["30d"] };
@@ -25,3 +25,8 @@ export async function readOutbox(db: D1Database): Promise<{ depth: number; oldes
   return { depth: r?.depth ?? 0, oldest_enqueued_at: r?.oldest ?? null };
 }
 
+
+/** A round trip to D1, for /readyz. */
+export async function pingDb(db: D1Database): Promise<void> {
+  await db.prepare("SELECT 1").first();
+}

@@ -1,5 +1,5 @@
 // API tokens in D1: only the SHA-256 of each secret is stored.
-import type { Role } from "../context.ts";
+import type { Role } from "../api/context.ts";
 
 export type TokenRow = { id: string; name: string; role: Role; created_at: number; last_used_at: number | null };
 

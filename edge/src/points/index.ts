@@ -1,5 +1,5 @@
 // Chooses the PointStore: InfluxDB when INFLUX_URL is configured, else the embedded store on D1.
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { EmbeddedPointStore } from "./embedded.ts";
 import { InfluxPointStore } from "./influx.ts";
 import type { PointStore } from "./store.ts";

@@ -1,6 +1,6 @@
 // PointStore on InfluxDB through the v1-compatible HTTP API (/write with line protocol, /query with InfluxQL): 1.x, 2.x, 3.x and Cloud.
 import type { CheckResult } from "../../../contract/index.ts";
-import type { InfluxConfig } from "../config.ts";
+import type { InfluxConfig } from "../config/config.ts";
 import { assembleReport, type BucketSums } from "./buckets.ts";
 import { MEASUREMENTS, fromRow, toLine, type PointRow } from "./lineprotocol.ts";
 import { PointStoreError, type CheckQuery, type PointStore, type StoredResult, type UptimeQuery, type UptimeReport } from "./store.ts";

@@ -1,7 +1,7 @@
 // The durable point outbox: results the point store did not acknowledge wait in D1 and are
 // retried with backoff until they land. Bounded; what it must drop is counted and logged.
 import { addCounter, getCounters, setCounter } from "../db/counters.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observability/log.ts";
 import { PointStoreError, type PointStore, type StoredResult } from "./store.ts";
 
 export const OUTBOX_COUNTERS = {

@@ -2,18 +2,16 @@
 // batch here and fan the rest out through CHECKS_QUEUE; the queue consumer runs those.
 import { deliverDue, deliveryDeps, type DeliveryReport } from "../alerts/delivery.ts";
 import type { AlertEvent } from "../alerts/events.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { claimDue, loadForRun, type Claimed } from "../db/schedule.ts";
-import { upsertLatest } from "../db/latest.ts";
-import type { Logger } from "../log.ts";
-import { createPointStore, type StoredResult } from "../points/index.ts";
-import { PointWriter } from "../points/outbox.ts";
-import { recordResults } from "../results.ts";
+import type { Logger } from "../observability/log.ts";
+import type { PointWriter } from "../points/outbox.ts";
+import { pointWriter } from "../ingest/writer.ts";
+import type { CheckBatchMessage } from "./messages.ts";
+import { recordResults } from "../ingest/record.ts";
 import { checkCost, confirmReserve, planBatches } from "./plan.ts";
 import { sendReminders } from "../alerts/reminders.ts";
 import { runBatch } from "./run.ts";
-
-export type CheckBatchMessage = { ids: string[]; scheduled_time: number };
 
 export type Runtime = {
   config: Config;
@@ -25,23 +23,6 @@ export type Runtime = {
   /** Hands alert events to delivery (see alerts/). */
   notify?: (events: AlertEvent[]) => Promise<void>;
 };
-
-export function pointWriter(rt: Pick<Runtime, "config" | "log" | "fetch" | "clock">): PointWriter {
-  const clock = rt.clock ?? Date.now;
-  return new PointWriter(createPointStore(rt.config, rt.fetch), rt.config.db, rt.log, {
-    maxPoints: rt.config.outboxMaxPoints,
-    backoffMaxMs: rt.config.outboxBackoffMaxMs,
-    flushBatch: 5000,
-    now: clock,
-  });
-}
-
-/** Every failed check is one info event (a failing target is news, not a fault of the Worker): which monitor, where it ran, the error kind and message. */
-export function logFailedChecks(log: Logger, results: StoredResult[]): void {
-  for (const r of results)
-    if (!r.ok && r.error)
-      log.info("check failed", { monitor: r.monitor, check: r.kind, location: r.location, agent: r.agent, error_kind: r.error.kind, error: r.error.message });
-}
 
 export type BatchReport = { checks: number; subrequests: number; max_in_flight: number; stored: number; queued: number; events: number };
 
@@ -56,9 +37,7 @@ async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]
   const specs = new Map(claimed.map((c) => [c.spec.id, c.spec]));
   const hops = new Map(ran.map((r) => [r.result.monitor, r.hops]));
   const results = ran.map((r) => r.result);
-  logFailedChecks(rt.log, results);
   const rec = await recordResults(rt.config.db, writer, rt.log, results, specs, {
-    extra: upsertLatest(rt.config.db, results),
     hops,
     notify: rt.notify,
     certWarningDays: rt.config.certWarningDays,

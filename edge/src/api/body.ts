@@ -1,0 +1,42 @@
+// Reading request bodies: a size limit, JSON that must parse, and a schema that names every problem.
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
+import { toIssues } from "../../../contract/index.ts";
+import type { AppEnv } from "./context.ts";
+import { ApiError } from "./errors.ts";
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** Middleware factory: refuses bodies over `maxBytes` with 413 before they are read. */
+export function limitBody(maxBytes = DEFAULT_BODY_LIMIT): MiddlewareHandler<AppEnv> {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError("payload_too_large", `the request body is larger than ${maxBytes} bytes`);
+    },
+  });
+}
+
+export async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") throw new ApiError("invalid_json", "the request body is empty; send a JSON object");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ApiError("invalid_json", `the request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issues = toIssues(r.error);
+    throw new ApiError("invalid_input", `${what} is invalid: ${issues.length} problem${issues.length === 1 ? "" : "s"}`, issues);
+  }
+  return r.data;
+}
+
+export async function readBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, what: string): Promise<z.output<S>> {
+  return validate(schema, await readJson(c), what);
+}

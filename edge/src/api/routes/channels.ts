@@ -1,0 +1,133 @@
+// /api/v1/channels: admins create, list, change, delete and test alert channels. A webhook's
+// signing secret is shown once, on creation; afterwards only `secret_set` says there is one.
+import { Hono } from "hono";
+import { mergePatch, toRfc3339 } from "../../../../contract/index.ts";
+import { CHANNELS, CHANNEL_SCHEMAS, ChannelKindField, type Channel, type ChannelInput } from "../../alerts/channels/index.ts";
+import { deliveryDeps, sendTest } from "../../alerts/delivery.ts";
+import { newWebhookSecret } from "../../alerts/signing.ts";
+import { requireRole } from "../auth.ts";
+import { limitBody, readJson, validate } from "../body.ts";
+import type { AppEnv } from "../context.ts";
+import { deleteChannel, getChannel, insertChannel, listChannels, updateChannel } from "../../db/channels.ts";
+import { deadLetterChannel, listNotifications } from "../../db/notifications.ts";
+import { ApiError } from "../errors.ts";
+import { notificationView } from "./notifications.ts";
+
+export function channelView(ch: Channel) {
+  return {
+    id: ch.id,
+    name: ch.name,
+    kind: ch.kind,
+    url: ch.url,
+    monitors: ch.monitors,
+    events: ch.events,
+    enabled: ch.enabled,
+    disabled_reason: ch.disabled_reason,
+    secret_set: ch.secret !== null,
+    created_at: toRfc3339(ch.created_at),
+    updated_at: toRfc3339(ch.updated_at),
+  };
+}
+
+const notFound = (id: string) => new ApiError("not_found", `no channel with id "${id}"`);
+
+async function channelOr404(db: D1Database, id: string): Promise<Channel> {
+  const ch = await getChannel(db, id);
+  if (!ch) throw notFound(id);
+  return ch;
+}
+
+function parseInput(raw: unknown): ChannelInput {
+  const { kind } = validate(ChannelKindField, raw, "channel");
+  return validate(CHANNEL_SCHEMAS[kind], raw, "channel") as ChannelInput;
+}
+
+export const channels = new Hono<AppEnv>();
+channels.use("*", requireRole("admin"));
+
+channels.post("/", limitBody(), async (c) => {
+  const input = parseInput(await readJson(c));
+  const db = c.get("config").db;
+  const now = Date.now();
+  const channel: Channel = {
+    id: input.id,
+    name: input.name ?? input.id,
+    kind: input.kind,
+    url: input.url,
+    secret: CHANNELS[input.kind].signed ? (input.secret ?? newWebhookSecret()) : null,
+    monitors: input.monitors,
+    events: input.events,
+    enabled: input.enabled,
+    disabled_reason: input.enabled ? null : "created disabled",
+    created_at: now,
+    updated_at: now,
+  };
+  if (!(await insertChannel(db, channel)))
+    throw new ApiError("conflict", `a channel with id "${channel.id}" already exists`, [{ path: "id", message: "is already taken" }]);
+  c.get("log").info("channel created", { channel: channel.id, kind: channel.kind, by: c.get("principal").name });
+  // The secret leaves the Worker this once.
+  const body = channel.secret === null ? channelView(channel) : { ...channelView(channel), secret: channel.secret };
+  return c.json(body, 201, { location: `/api/v1/channels/${encodeURIComponent(channel.id)}` });
+});
+
+channels.get("/", async (c) => {
+  return c.json({ channels: (await listChannels(c.get("config").db)).map(channelView) });
+});
+
+channels.get("/:id", async (c) => {
+  return c.json(channelView(await channelOr404(c.get("config").db, c.req.param("id"))));
+});
+
+/**
+ * JSON merge patch over the channel's fields. `secret` may be set to a new one (webhook); `null`
+ * keeps the current one. `enabled: true` re-enables a disabled channel and clears its reason.
+ */
+channels.patch("/:id", limitBody(), async (c) => {
+  const id = c.req.param("id");
+  const patch = await readJson(c);
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch))
+    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [{ path: "", message: "must be an object" }]);
+  const db = c.get("config").db;
+  const current = await channelOr404(db, id);
+  if ("id" in patch && (patch as { id: unknown }).id !== id)
+    throw new ApiError("invalid_input", "a channel's id cannot be changed; create a new channel instead", [{ path: "id", message: "cannot be changed" }]);
+  if ("kind" in patch && (patch as { kind: unknown }).kind !== current.kind)
+    throw new ApiError("invalid_input", "a channel's kind cannot be changed; create a new channel instead", [{ path: "kind", message: "cannot be changed" }]);
+  const base = { id, name: current.name, kind: current.kind, url: current.url, monitors: current.monitors, events: current.events, enabled: current.enabled };
+  const input = validate(CHANNEL_SCHEMAS[current.kind], mergePatch(base, patch), "channel") as ChannelInput;
+  const now = Date.now();
+  const disabling = current.enabled && !input.enabled;
+  const next: Channel = {
+    ...current,
+    name: input.name ?? id,
+    url: input.url,
+    secret: input.secret ?? current.secret,
+    monitors: input.monitors,
+    events: input.events,
+    enabled: input.enabled,
+    disabled_reason: input.enabled ? null : disabling ? `disabled by ${c.get("principal").name}` : current.disabled_reason,
+    updated_at: now,
+  };
+  const stmts = [updateChannel(db, next)];
+  if (disabling) stmts.push(deadLetterChannel(db, id, "channel disabled", now));
+  await db.batch(stmts);
+  c.get("log").info("channel updated", { channel: id, fields: Object.keys(patch), enabled: next.enabled });
+  return c.json(channelView(next));
+});
+
+channels.delete("/:id", async (c) => {
+  const id = c.req.param("id");
+  if (!(await deleteChannel(c.get("config").db, id))) throw notFound(id);
+  c.get("log").info("channel deleted", { channel: id, by: c.get("principal").name });
+  return c.body(null, 204);
+});
+
+/** Sends a `test` event through the outbox, once, and answers with how the attempt went. */
+channels.post("/:id/test", async (c) => {
+  const config = c.get("config");
+  const channel = await channelOr404(config.db, c.req.param("id"));
+  const { id } = await sendTest(deliveryDeps(config.db, c.get("log")), channel);
+  const [row] = await listNotifications(config.db, { id, limit: 1 });
+  const view = notificationView(row!);
+  return c.json({ delivered: view.status === "delivered", notification: view });
+});

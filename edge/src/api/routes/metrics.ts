@@ -1,0 +1,61 @@
+// GET /metrics: Prometheus text exposition of monitors, agents and outboxes. Public with PUBLIC_STATUS=true (without
+// agents), else a viewer token; a token sent to a public /metrics is checked and brings the agents back.
+import { Hono, type MiddlewareHandler } from "hono";
+import { notificationCounts } from "../../alerts/delivery.ts";
+import { requireRole } from "../auth.ts";
+import type { AppEnv, Principal } from "../context.ts";
+import { listAgents } from "../../db/agents.ts";
+import { getCounters } from "../../db/counters.ts";
+import { readLatest } from "../../db/latest.ts";
+import { listMonitors } from "../../db/monitors.ts";
+import { readOutbox, readUptimeWindows } from "../../db/observability.ts";
+import { CONTENT_TYPE, exposition } from "../../observability/metrics.ts";
+import { OUTBOX_COUNTERS } from "../../points/outbox.ts";
+
+const PUBLIC: Principal = { tokenId: null, name: "public", role: "viewer" };
+
+function viewerOrAnonymousPublic(): MiddlewareHandler<AppEnv> {
+  const viewer = requireRole("viewer");
+  return async function metricsAccess(c, next) {
+    if (c.get("config").publicStatus && c.req.header("authorization") === undefined) {
+      c.set("principal", PUBLIC);
+      return next();
+    }
+    return viewer(c, next);
+  };
+}
+
+export const metrics = new Hono<AppEnv>();
+
+metrics.get("/metrics", viewerOrAnonymousPublic(), async (c) => {
+  const config = c.get("config");
+  const db = config.db;
+  const now = Date.now();
+  const publicView = c.get("principal") === PUBLIC;
+  const [monitors, latest, uptime, agents, counters, outbox, notifications] = await Promise.all([
+    listMonitors(db),
+    readLatest(db),
+    readUptimeWindows(db, now),
+    publicView ? Promise.resolve(null) : listAgents(db),
+    getCounters(db, [OUTBOX_COUNTERS.dropped, OUTBOX_COUNTERS.delivered]),
+    readOutbox(db),
+    notificationCounts(db),
+  ]);
+  const body = exposition({
+    now,
+    monitors: monitors.map((m) => ({ id: m.spec.id, name: m.spec.name, group: m.spec.group, kind: m.spec.kind, runner: m.spec.runner, status: m.state.status })),
+    latest,
+    uptime,
+    agents,
+    pointStore: config.influx ? "influxdb" : "embedded",
+    outbox: {
+      depth: outbox.depth,
+      capacity: config.outboxMaxPoints,
+      oldest_enqueued_at: outbox.oldest_enqueued_at,
+      dropped: counters[OUTBOX_COUNTERS.dropped]!,
+      delivered: counters[OUTBOX_COUNTERS.delivered]!,
+    },
+    notifications: { pending: notifications.pending, dead: notifications.dead },
+  });
+  return c.body(body, 200, { "content-type": CONTENT_TYPE, "cache-control": "no-store" });
+});

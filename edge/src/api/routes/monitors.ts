@@ -1,0 +1,57 @@
+// /api/v1/monitors: list, create, read, change and delete monitors.
+import { Hono } from "hono";
+import { Monitor, MonitorId, mergePatch } from "../../../../contract/index.ts";
+import { requireRole } from "../auth.ts";
+import { limitBody, readBody, readJson, validate } from "../body.ts";
+import type { AppEnv } from "../context.ts";
+import { deleteMonitor, getMonitor, insertMonitor, listMonitors, monitorView, updateMonitor } from "../../db/monitors.ts";
+import { ApiError } from "../errors.ts";
+
+export const monitors = new Hono<AppEnv>();
+
+const notFound = (id: string) => new ApiError("not_found", `no monitor with id "${id}"`);
+
+monitors.get("/", requireRole("viewer"), async (c) => {
+  const all = await listMonitors(c.get("config").db);
+  return c.json({ monitors: all.map(monitorView) });
+});
+
+monitors.post("/", requireRole("editor"), limitBody(), async (c) => {
+  const spec = await readBody(c, Monitor, "monitor");
+  const db = c.get("config").db;
+  if (!(await insertMonitor(db, spec, Date.now())))
+    throw new ApiError("conflict", `a monitor with id "${spec.id}" already exists`, [{ path: "id", message: "is already taken" }]);
+  c.get("log").info("monitor created", { monitor: spec.id, kind: spec.kind, runner: spec.runner });
+  const created = await getMonitor(db, spec.id);
+  return c.json(monitorView(created!), 201, { location: `/api/v1/monitors/${encodeURIComponent(spec.id)}` });
+});
+
+monitors.get("/:id", requireRole("viewer"), async (c) => {
+  const id = c.req.param("id");
+  const m = await getMonitor(c.get("config").db, id);
+  if (!m) throw notFound(id);
+  return c.json(monitorView(m));
+});
+
+monitors.patch("/:id", requireRole("editor"), limitBody(), async (c) => {
+  const id = c.req.param("id");
+  const patch = await readJson(c);
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch))
+    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [{ path: "", message: "must be an object" }]);
+  const db = c.get("config").db;
+  const current = await getMonitor(db, id);
+  if (!current) throw notFound(id);
+  if ("id" in patch && (patch as { id: unknown }).id !== id)
+    throw new ApiError("invalid_input", "a monitor's id cannot be changed; create a new monitor instead", [{ path: "id", message: "cannot be changed" }]);
+  const spec = validate(Monitor, mergePatch(current.spec, patch), "monitor");
+  await updateMonitor(db, spec, current.spec.enabled, Date.now());
+  c.get("log").info("monitor updated", { monitor: id, fields: Object.keys(patch) });
+  return c.json(monitorView((await getMonitor(db, id))!));
+});
+
+monitors.delete("/:id", requireRole("editor"), async (c) => {
+  const id = c.req.param("id");
+  if (!MonitorId.safeParse(id).success || !(await deleteMonitor(c.get("config").db, id))) throw notFound(id);
+  c.get("log").info("monitor deleted", { monitor: id });
+  return c.body(null, 204);
+});

@@ -1,0 +1,23 @@
+// Result ids already ingested from agents (table ingested_results): what makes a repeated push count once.
+import type { StoredResult } from "../points/store.ts";
+
+/** Which of `ids` were ingested before. */
+export async function findIngested(db: D1Database, ids: string[]): Promise<Set<string>> {
+  const rows = await db
+    .prepare("SELECT id FROM ingested_results WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids))
+    .all<{ id: string }>();
+  return new Set(rows.results.map((r) => r.id));
+}
+
+/** Marks `results` ingested; committed in the same batch as their state, so a crash leaves neither. */
+export function markIngested(db: D1Database, results: StoredResult[], now: number): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO ingested_results (id, monitor, received_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2 FROM json_each(?1)")
+    .bind(JSON.stringify(results.map((r) => [r.id, r.monitor])), now);
+}
+
+/** Whether a commit failed because a concurrent request ingested the same result ids first. */
+export function isDuplicateIngest(e: unknown): boolean {
+  return /UNIQUE constraint failed: ingested_results/.test(String(e));
+}

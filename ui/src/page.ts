@@ -1,0 +1,6 @@
+// What every page of the UI provides to the shell in main.ts: how to load its data, render it and title it.
+export type Page<T> = {
+  load(): Promise<T>;
+  render(data: T, now: number): Node;
+  title(data: T): string;
+};
