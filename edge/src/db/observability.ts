@@ -1,10 +1,5 @@
 // D1 reads behind /metrics: uptime per monitor, location and window from rollups, and the point outbox.
-import { UPTIME_WINDOWS, type UptimeWindow } from "../observability/metrics.ts";
-import { floorTo } from "../status/rollups.ts";
-import { WINDOWS } from "../status/summary.ts";
-
-/** Each metrics window is the status API's window of the same length (1d = its 24h), so the figures agree. */
-const WINDOW_OF: Record<UptimeWindow, (typeof WINDOWS)[keyof typeof WINDOWS]> = { "1d": WINDOWS["24h"], "7d": WINDOWS["7d"], "30d": WINDOWS["30d"] };
+import { METRICS_WINDOW as WINDOW_OF, UPTIME_WINDOWS, floorTo, type UptimeWindow } from "../status/rollups.ts";
 
 export type WindowRow = { monitor: string; location: string; window: UptimeWindow; checks: number; up: number };
 

@@ -1,5 +1,6 @@
 // The edge's /metrics: Prometheus text exposition (format 0.0.4) built from a snapshot of D1. Pure.
 import { MONITOR_STATUSES, type Kind, type MonitorStatus } from "../../../contract/index.ts";
+import type { UptimeWindow } from "../status/rollups.ts";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -34,10 +35,6 @@ export function render(families: Family[]): string {
   }
   return lines.length ? `${lines.join("\n")}\n` : "";
 }
-
-/** Uptime windows of the metrics, each the same whole UTC buckets as the status API's window of the same length. */
-export const UPTIME_WINDOWS = ["1d", "7d", "30d"] as const;
-export type UptimeWindow = (typeof UPTIME_WINDOWS)[number];
 
 export type MetricsInput = {
   now: number;

@@ -5,7 +5,9 @@ import { toRfc3339, type CheckError, type CheckResult, type MonitorSpec } from "
 import type { StoredMonitor } from "../db/monitors.ts";
 import type { PointStore } from "../points/store.ts";
 import { readRollups } from "../db/rollups.ts";
-import { DAY, HOUR, figures, floorTo } from "./rollups.ts";
+import { DAY, HOUR, WINDOWS, figures, floorTo, type WindowName } from "./rollups.ts";
+
+export { WINDOWS, type WindowName } from "./rollups.ts";
 
 type Row = { monitor: string; start: number; checks: number; up: number; latency_sum: number; latency_n: number };
 
@@ -13,8 +15,6 @@ type Row = { monitor: string; start: number; checks: number; up: number; latency
  * Windows, all ending now and made of whole UTC buckets including the current partial one:
  * `24h` = the last 24 hourly buckets; `7d`, `30d`, `90d` = the last 7, 30, 90 daily buckets.
  */
-export const WINDOWS = { "24h": { size: HOUR, n: 24 }, "7d": { size: DAY, n: 7 }, "30d": { size: DAY, n: 30 }, "90d": { size: DAY, n: 90 } } as const;
-export type WindowName = keyof typeof WINDOWS;
 export const DAYS = 90;
 
 /**
