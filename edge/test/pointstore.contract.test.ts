@@ -3,7 +3,7 @@ import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../contract/index.ts";
 import type { InfluxConfig } from "../src/config/config.ts";
-import { EmbeddedPointStore } from "../src/points/embedded.ts";
+import { EmbeddedPointStore } from "../src/db/points.ts";
 import { InfluxPointStore } from "../src/points/influx.ts";
 import { PointStoreError, type PointStore, type StoredResult, type UptimeReport } from "../src/points/store.ts";
 import { dropDatabase, freshDatabase, influxOpen, influxWithAuth, type Endpoint } from "./points-influx.ts";

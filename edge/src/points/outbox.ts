@@ -1,6 +1,7 @@
 // The durable point outbox: results the point store did not acknowledge wait in D1 and are
 // retried with backoff until they land. Bounded; what it must drop is counted and logged.
 import { addCounter, getCounters, setCounter } from "../db/counters.ts";
+import { dropOldest, enqueueResult, oldestQueued, outboxDepth, removeThrough } from "../db/outbox.ts";
 import type { Logger } from "../observability/log.ts";
 import { PointStoreError, type PointStore, type StoredResult } from "./store.ts";
 
@@ -45,8 +46,7 @@ export class PointWriter {
   }
 
   async depth(): Promise<number> {
-    const r = await this.db.prepare("SELECT COUNT(*) AS n FROM point_outbox").first<{ n: number }>();
-    return r?.n ?? 0;
+    return outboxDepth(this.db);
   }
 
   /**
@@ -96,9 +96,9 @@ export class PointWriter {
     const dropQueued = Math.min(overflow, depth);
     const dropNew = overflow - dropQueued;
     if (dropQueued > 0)
-      stmts.push(this.db.prepare("DELETE FROM point_outbox WHERE seq IN (SELECT seq FROM point_outbox ORDER BY seq LIMIT ?)").bind(dropQueued));
+      stmts.push(dropOldest(this.db, dropQueued));
     const keep = [...results].sort((a, b) => a.ts - b.ts).slice(dropNew);
-    for (const r of keep) stmts.push(this.db.prepare("INSERT INTO point_outbox (result, enqueued_at) VALUES (?, ?)").bind(JSON.stringify(r), now));
+    for (const r of keep) stmts.push(enqueueResult(this.db, r, now));
     if (overflow > 0) stmts.push(addCounter(this.db, OUTBOX_COUNTERS.dropped, overflow, now));
     await this.db.batch(stmts);
     if (overflow > 0)
@@ -110,19 +110,17 @@ export class PointWriter {
   async flush(): Promise<{ delivered: number; remaining: number; subrequests: number }> {
     const now = this.opts.now();
     const { failures, nextAttemptAt } = await this.backoffState();
-    const rows = (
-      await this.db.prepare("SELECT seq, result FROM point_outbox ORDER BY seq LIMIT ?").bind(this.opts.flushBatch).all<{ seq: number; result: string }>()
-    ).results;
+    const rows = await oldestQueued(this.db, this.opts.flushBatch);
     if (rows.length === 0 || now < nextAttemptAt) return { delivered: 0, remaining: rows.length ? await this.depth() : 0, subrequests: 0 };
     try {
-      await this.store.write(rows.map((r) => JSON.parse(r.result) as StoredResult));
+      await this.store.write(rows.map((r) => r.result));
     } catch (e) {
       await this.recordFailure(e);
       return { delivered: 0, remaining: await this.depth(), subrequests: 1 };
     }
     const last = rows[rows.length - 1]!.seq;
     await this.db.batch([
-      this.db.prepare("DELETE FROM point_outbox WHERE seq <= ?").bind(last),
+      removeThrough(this.db, last),
       addCounter(this.db, OUTBOX_COUNTERS.delivered, rows.length, now),
       setCounter(this.db, OUTBOX_COUNTERS.failures, 0, now),
       setCounter(this.db, OUTBOX_COUNTERS.nextAttempt, 0, now),

@@ -1,9 +1,9 @@
-// PointStore on the Worker's D1 (table `points`, migration 0002): the default when no InfluxDB is configured.
+// The embedded point store: PointStore on the Worker's D1 (table `points`, migration 0002), the default when no InfluxDB is configured.
 import type { CheckResult, Kind } from "../../../contract/index.ts";
 import { ERROR_KINDS, type ErrorKind } from "../../../contract/index.ts";
-import { BUCKET_MS, assembleReport, type BucketSums } from "./buckets.ts";
-import { keptDetail } from "./lineprotocol.ts";
-import { PointStoreError, type CheckQuery, type PointStore, type StoredResult, type UptimeQuery, type UptimeReport } from "./store.ts";
+import { BUCKET_MS, assembleReport, type BucketSums } from "../points/buckets.ts";
+import { keptDetail } from "../points/lineprotocol.ts";
+import { PointStoreError, type CheckQuery, type PointStore, type StoredResult, type UptimeQuery, type UptimeReport } from "../points/store.ts";
 
 export type EmbeddedStoreOptions = {
   /** Rows per INSERT statement (all travel as one JSON parameter, so D1's 100-parameter limit never binds). */
