@@ -5,7 +5,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Monitor } from "../contract/index.ts";
-import { toLine } from "../edge/src/points/lineprotocol.ts";
+import { toLine } from "../edge/src/points/telegraf.ts";
 import type { StoredResult } from "../edge/src/points/store.ts";
 import { createDatabase, startInflux } from "../test/services/influxdb.ts";
 import { MINUTE, cleanup, migrate, percentile, round, tempState, worker, type BenchWorker } from "./lib.ts";

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.ts";
 import { parseConfig } from "../src/config/config.ts";
 import type { Env } from "../src/config/env.ts";
+import { SETTINGS } from "../src/config/settings.ts";
 import { createLogger } from "../src/observability/log.ts";
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
@@ -65,6 +66,14 @@ describe("configuration report", () => {
     expect(r.config.influx).toBeNull();
     expect(r.config.subrequestBudget).toBe(50);
     expect(r.config.publicStatus).toBe(false);
+  });
+
+  it("lists its settings, the required ones and each default as the one applied when unset", () => {
+    expect(SETTINGS.filter((s) => s.required).map((s) => s.name)).toEqual(["ADMIN_TOKEN"]);
+    const defaults = Object.fromEntries(SETTINGS.flatMap((s) => (s.default === null ? [] : [[s.name, s.default]])));
+    expect(Object.keys(defaults)).toHaveLength(17);
+    const base = { DB: env.DB, CHECKS_QUEUE: env.CHECKS_QUEUE, ADMIN_TOKEN: "0123456789abcdef" } as Env;
+    expect(parseConfig({ ...base, ...defaults })).toEqual(parseConfig(base));
   });
 
   it("parses InfluxDB settings with either auth style", () => {

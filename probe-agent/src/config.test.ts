@@ -1,6 +1,6 @@
 // Configuration: defaults, durations, and every problem listed by path.
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseDuration, parseListen } from "./config.ts";
+import { SETTINGS, loadConfig, parseDuration, parseListen } from "./config.ts";
 
 const base = { EDGE_URL: "https://uptime.example.net/", AGENT_TOKEN: "ium_abc" };
 
@@ -88,6 +88,13 @@ describe("loadConfig", () => {
       { path: "PUSH_BATCH", message: "must be at most 1000" },
       { path: "LOG_LEVEL", message: "must be one of trace, debug, info, warn, error, fatal, silent" },
     ]);
+  });
+
+  it("lists its settings, the required ones and each default as the one applied when unset", () => {
+    expect(SETTINGS.filter((s) => s.required).map((s) => s.name)).toEqual(["EDGE_URL", "AGENT_TOKEN"]);
+    const defaults = Object.fromEntries(SETTINGS.flatMap((s) => (s.default === null ? [] : [[s.name, s.default]])));
+    expect(Object.keys(defaults)).toHaveLength(9);
+    expect(loadConfig({ ...base, ...defaults })).toEqual(loadConfig(base));
   });
 
   it("requires EDGE_URL", () => {

@@ -1,6 +1,7 @@
 // The agent's configuration: environment variables, validated once at startup with every problem listed.
 import { z } from "zod";
 import { toIssues, type Issue } from "../../contract/index.ts";
+import { enumVar, envVar, intVar, optionalString, settingsOf, stringVar } from "../../contract/settings.ts";
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -27,21 +28,11 @@ export function parseListen(text: string): Listen | string {
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** An unset or empty variable takes the default (or is reported missing when required). */
-const env = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema);
-
-const int = (min: number, max: number, fallback: number) =>
-  env(
-    z
-      .string()
-      .regex(/^\d+$/, "must be a whole number")
-      .transform(Number)
-      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-      .default(fallback),
-  );
+/** Whole numbers are read from text only: process.env holds no numbers. */
+const TEXT = { numbers: false };
 
 const duration = (fallback: string, minMs: number) =>
-  env(
+  envVar(
     z
       .string()
       .default(fallback)
@@ -73,7 +64,7 @@ function parseHttpUrl(text: string): URL | "not a URL" | "not http" {
 const PROXY_MESSAGE = "must be the proxy's URL with http:// or https://, e.g. http://proxy.internal:3128";
 
 /** A proxy URL: http:// or https://, credentials allowed (proxy authentication). */
-const proxyUrl = env(
+const proxyUrl = envVar(
   z
     .string()
     .optional()
@@ -88,8 +79,8 @@ const proxyUrl = env(
     }),
 );
 
-const Env = z.object({
-  EDGE_URL: env(
+export const SettingsSchema = z.object({
+  EDGE_URL: envVar(
     z
       .string({ error: "is required: the edge's base URL, e.g. https://uptime.example.net" })
       .transform((s, ctx) => {
@@ -104,13 +95,13 @@ const Env = z.object({
         }
         return url.href.replace(/\/+$/, "");
       }),
-  ),
-  AGENT_TOKEN: env(
+  ).describe("the edge's base URL, http:// or https://"),
+  AGENT_TOKEN: envVar(
     z
       .string({ error: "is required: the token POST /api/v1/agents returned for this agent" })
       .regex(/^\S+$/, "must not contain whitespace"),
-  ),
-  AGENT_LISTEN: env(
+  ).describe("the token POST /api/v1/agents returned for this agent"),
+  AGENT_LISTEN: envVar(
     z
       .string()
       .default("0.0.0.0:9464")
@@ -122,19 +113,22 @@ const Env = z.object({
         }
         return l;
       }),
-  ),
-  AGENT_DATA_DIR: env(z.string().default("./data")),
-  OUTBOX_MAX_RESULTS: int(1, 100_000_000, 100_000),
-  OUTBOX_MAX_AGE: duration("7d", 60_000),
-  CONCURRENCY: int(1, 10_000, 256),
-  ASSIGNMENTS_REFRESH_S: int(1, 3600, 30),
-  PUSH_BATCH: int(1, 1000, 500),
-  SHUTDOWN_TIMEOUT: duration("8s", 0),
-  LOG_LEVEL: env(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
-  HTTPS_PROXY: proxyUrl,
-  HTTP_PROXY: proxyUrl,
-  NO_PROXY: env(z.string().optional()),
+  ).describe("host:port of /healthz and /metrics (port 0: any free port)"),
+  AGENT_DATA_DIR: stringVar("./data").describe("the outbox and the last good assignments; one agent per directory"),
+  OUTBOX_MAX_RESULTS: intVar(100_000, 1, 100_000_000, TEXT).describe("results the outbox holds at most; past that the oldest are dropped"),
+  OUTBOX_MAX_AGE: duration("7d", 60_000).describe("results older than this are dropped undelivered"),
+  CONCURRENCY: intVar(256, 1, 10_000, TEXT).describe("checks running at once"),
+  ASSIGNMENTS_REFRESH_S: intVar(30, 1, 3600, TEXT).describe("seconds between assignment refreshes"),
+  PUSH_BATCH: intVar(500, 1, 1000, TEXT).describe("results per push"),
+  SHUTDOWN_TIMEOUT: duration("8s", 0).describe("how long SIGTERM may take: running checks finish, then one last push"),
+  LOG_LEVEL: enumVar(LOG_LEVELS, "info", `must be one of ${LOG_LEVELS.join(", ")}`).describe("the least level logged"),
+  HTTPS_PROXY: proxyUrl.describe("proxy for an https:// edge (also https_proxy)"),
+  HTTP_PROXY: proxyUrl.describe("proxy for an http:// edge (also http_proxy)"),
+  NO_PROXY: optionalString.describe("hosts the edge is reached without the proxy (also no_proxy)"),
 });
+
+/** The agent's settings: name, whether required, default and one line each. */
+export const SETTINGS = settingsOf(SettingsSchema);
 
 /**
  * How the agent reaches the edge through a proxy (the usual HTTPS_PROXY, HTTP_PROXY and NO_PROXY,
@@ -142,53 +136,42 @@ const Env = z.object({
  */
 export type EdgeProxy = { httpsProxy?: string; httpProxy?: string; noProxy?: string };
 
-export type AgentConfig = {
-  edgeUrl: string;
-  token: string;
-  listen: Listen;
-  dataDir: string;
-  outboxMaxResults: number;
-  outboxMaxAgeMs: number;
-  concurrency: number;
-  assignmentsRefreshMs: number;
-  pushBatch: number;
-  shutdownTimeoutMs: number;
-  logLevel: LogLevel;
-  /** null: no proxy variable set, the edge is reached directly. */
-  edgeProxy: EdgeProxy | null;
-};
-
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; issues: Issue[] };
 
 /** Reads the agent's settings from environment variables; never throws. */
 export function loadConfig(vars: Record<string, string | undefined>): ConfigResult {
   // Proxy variables are honoured in either case, the upper-case one first.
   const either = (name: string) => vars[name] || vars[name.toLowerCase()];
-  const r = Env.safeParse({ ...vars, HTTPS_PROXY: either("HTTPS_PROXY"), HTTP_PROXY: either("HTTP_PROXY"), NO_PROXY: either("NO_PROXY") });
+  const r = SettingsSchema.safeParse({ ...vars, HTTPS_PROXY: either("HTTPS_PROXY"), HTTP_PROXY: either("HTTP_PROXY"), NO_PROXY: either("NO_PROXY") });
   if (!r.success) return { ok: false, issues: toIssues(r.error) };
-  const e = r.data;
+  return { ok: true, config: toAgentConfig(r.data) };
+}
+
+/** The validated settings as the agent uses them: durations in ms, the proxy settings grouped. */
+function toAgentConfig(e: z.output<typeof SettingsSchema>) {
+  const edgeProxy: EdgeProxy | null =
+    e.HTTPS_PROXY || e.HTTP_PROXY
+      ? {
+          ...(e.HTTPS_PROXY ? { httpsProxy: e.HTTPS_PROXY } : {}),
+          ...(e.HTTP_PROXY ? { httpProxy: e.HTTP_PROXY } : {}),
+          ...(e.NO_PROXY ? { noProxy: e.NO_PROXY } : {}),
+        }
+      : null;
   return {
-    ok: true,
-    config: {
-      edgeUrl: e.EDGE_URL,
-      token: e.AGENT_TOKEN,
-      listen: e.AGENT_LISTEN,
-      dataDir: e.AGENT_DATA_DIR,
-      outboxMaxResults: e.OUTBOX_MAX_RESULTS,
-      outboxMaxAgeMs: e.OUTBOX_MAX_AGE,
-      concurrency: e.CONCURRENCY,
-      assignmentsRefreshMs: e.ASSIGNMENTS_REFRESH_S * 1000,
-      pushBatch: e.PUSH_BATCH,
-      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
-      logLevel: e.LOG_LEVEL,
-      edgeProxy:
-        e.HTTPS_PROXY || e.HTTP_PROXY
-          ? {
-              ...(e.HTTPS_PROXY ? { httpsProxy: e.HTTPS_PROXY } : {}),
-              ...(e.HTTP_PROXY ? { httpProxy: e.HTTP_PROXY } : {}),
-              ...(e.NO_PROXY ? { noProxy: e.NO_PROXY } : {}),
-            }
-          : null,
-    },
+    edgeUrl: e.EDGE_URL,
+    token: e.AGENT_TOKEN,
+    listen: e.AGENT_LISTEN,
+    dataDir: e.AGENT_DATA_DIR,
+    outboxMaxResults: e.OUTBOX_MAX_RESULTS,
+    outboxMaxAgeMs: e.OUTBOX_MAX_AGE,
+    concurrency: e.CONCURRENCY,
+    assignmentsRefreshMs: e.ASSIGNMENTS_REFRESH_S * 1000,
+    pushBatch: e.PUSH_BATCH,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+    logLevel: e.LOG_LEVEL,
+    /** null: no proxy variable set, the edge is reached directly. */
+    edgeProxy,
   };
 }
+
+export type AgentConfig = ReturnType<typeof toAgentConfig>;

@@ -2,7 +2,7 @@
 import type { CheckResult, Kind } from "../../../contract/index.ts";
 import { ERROR_KINDS, type ErrorKind } from "../../../contract/index.ts";
 import { BUCKET_MS, assembleReport, type BucketSums } from "../points/buckets.ts";
-import { keptDetail } from "../points/lineprotocol.ts";
+import { keptDetail } from "../points/telegraf.ts";
 import { PointStoreError, type CheckQuery, type PointStore, type StoredResult, type UptimeQuery, type UptimeReport } from "../points/store.ts";
 
 export type EmbeddedStoreOptions = {

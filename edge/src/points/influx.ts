@@ -2,7 +2,7 @@
 import type { CheckResult } from "../../../contract/index.ts";
 import type { InfluxConfig } from "../config/config.ts";
 import { assembleReport, type BucketSums } from "./buckets.ts";
-import { MEASUREMENTS, fromRow, toLine, type PointRow } from "./lineprotocol.ts";
+import { MEASUREMENTS, fromRow, toLine, type PointRow } from "./telegraf.ts";
 import { PointStoreError, type CheckQuery, type PointStore, type StoredResult, type UptimeQuery, type UptimeReport } from "./store.ts";
 
 export type InfluxStoreOptions = {

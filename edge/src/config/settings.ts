@@ -1,0 +1,42 @@
+// The Worker's settings (vars and secrets, as text) with their defaults and one line each; config.ts adds the bindings.
+// No Workers types or APIs here, so docs and scripts can read the list in Node.
+import { z } from "zod";
+import { boolVar, enumVar, envVar, intVar, optionalString, settingsOf, stringVar } from "../../../contract/settings.ts";
+import { LEVELS } from "../observability/log.ts";
+
+export const SettingsSchema = z.object({
+  ADMIN_TOKEN: z
+    .string('is not set: run "wrangler secret put ADMIN_TOKEN" (or put it in .dev.vars locally)')
+    .min(16, "must be at least 16 characters")
+    .describe("bootstrap admin token (secret, at least 16 characters); always works"),
+  PUBLIC_STATUS: boolVar(false).describe("true makes the status pages, their API, the badges and /metrics public"),
+  LOG_LEVEL: enumVar(LEVELS, "info").describe("the least level logged"),
+  INFLUX_URL: envVar(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()).describe(
+    "InfluxDB base URL (v1-compatible API); unset: the embedded point store in D1",
+  ),
+  INFLUX_DATABASE: stringVar("uptime").describe("InfluxDB database (or bucket on 2.x/3.x)"),
+  INFLUX_RETENTION_POLICY: optionalString.describe("InfluxDB retention policy to write to"),
+  INFLUX_TOKEN: optionalString.describe("InfluxDB token (2.x/3.x/Cloud), not together with a username and password"),
+  INFLUX_USERNAME: optionalString.describe("InfluxDB user (1.x basic auth), with INFLUX_PASSWORD"),
+  INFLUX_PASSWORD: optionalString.describe("InfluxDB password (1.x basic auth), with INFLUX_USERNAME"),
+  EDGE_SUBREQUEST_BUDGET: intVar(50, 4, 10000).describe("subrequests one cron or queue invocation may use"),
+  OUTBOX_MAX_POINTS: intVar(100_000, 5, 10_000_000).describe("most points the D1 outbox holds while InfluxDB is unreachable"),
+  OUTBOX_BACKOFF_MAX_S: intVar(600, 1, 86_400).describe("longest wait between retries of the outbox, in seconds"),
+  AGENT_LIVENESS_S: intVar(40, 2, 3600).describe("seconds after which a silent agent loses its share of its location's monitors"),
+  // The daily trim (see retention.ts): ages in days; hourly rollups feed the 30-day latency series, daily ones the 90-day bars.
+  RETENTION_POINTS_DAYS: intVar(30, 1, 36_500).describe("days the embedded store keeps raw points"),
+  RETENTION_INGESTED_DAYS: intVar(7, 1, 36_500).describe("days result ids are remembered to recognise an agent's retried batch"),
+  RETENTION_HOURLY_ROLLUPS_DAYS: intVar(35, 31, 36_500).describe("days hourly rollups are kept"),
+  RETENTION_DAILY_ROLLUPS_DAYS: intVar(400, 90, 36_500).describe("days daily rollups are kept"),
+  RETENTION_NOTIFICATIONS_DAYS: intVar(30, 1, 36_500).describe("days delivered and skipped notifications are kept"),
+  RETENTION_INCIDENTS_DAYS: intVar(400, 1, 36_500).describe("days resolved incidents are kept"),
+  TRIM_BATCH_ROWS: intVar(5000, 1, 100_000).describe("rows one DELETE of the daily trim removes"),
+  TRIM_MAX_BATCHES: intVar(200, 1, 900).describe("DELETEs one daily trim may make"),
+  CERT_WARNING_DAYS: intVar(14, 0, 3650).describe("default certificate warning threshold, in days left"),
+  REMIND_EVERY_S: intVar(0, 0, 30 * 86400).describe("default reminder interval while down, in seconds; 0: off"),
+});
+
+export type SettingName = keyof typeof SettingsSchema.shape;
+
+/** The Worker's settings (bindings aside): name, whether required, default and one line each. */
+export const SETTINGS = settingsOf(SettingsSchema);

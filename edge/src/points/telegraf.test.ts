@@ -1,0 +1,196 @@
+// The exact line each kind of result becomes (Telegraf's measurements, tags and fields), the Telegraf result codes per
+// error kind, and a queried row read back.
+import { describe, expect, it } from "vitest";
+import { ERROR_KINDS, type ErrorKind } from "../../../contract/index.ts";
+import type { StoredResult } from "./store.ts";
+import { fromRow, keptDetail, toLine, toPoint } from "./telegraf.ts";
+
+const TS = 1_764_216_000_000; // 2025-11-27T04:00:00Z
+
+const base = { id: "01JABC", monitor: "homepage", ts: TS, ok: true, latency_ms: 123.5, location: "edge", agent: null, error: null } as const;
+
+describe("toLine", () => {
+  it("http: Telegraf's http_response tags and fields, escaped server URL", () => {
+    const r: StoredResult = { ...base, kind: "http", target: "https://example.com/a b,c=d", http: { status: 200, content_length: 1024 } };
+    expect(toLine(r)).toBe(
+      "http_response,location=edge,monitor=homepage,result=success,server=https://example.com/a\\ b\\,c\\=d,status_code=200 " +
+        'check_id="01JABC",content_length=1024i,http_response_code=200i,latency_ms=123.5,response_time=0.1235,result_code=0i,up=1i ' +
+        "1764216000000",
+    );
+  });
+
+  it("http: the method tag, as Telegraf writes it, when the result carries one", () => {
+    const r: StoredResult = { ...base, kind: "http", target: "http://h/", method: "POST", http: { status: 201, content_length: 0 } };
+    expect(toLine(r)).toMatch(/^http_response,location=edge,method=POST,monitor=homepage,result=success,server=http:\/\/h\/,status_code=201 /);
+  });
+
+  it("http failure from an agent: no status, error strings escaped, no latency", () => {
+    const r: StoredResult = {
+      ...base,
+      id: "r2",
+      monitor: "api",
+      ok: false,
+      latency_ms: null,
+      location: "dc1",
+      agent: "dc1-a",
+      error: { kind: "timeout", message: 'no answer "in time" \\ after 10 s\nsecond line' },
+      kind: "http",
+      target: "http://10.0.0.5:8080/",
+      http: { status: null, content_length: null },
+    };
+    expect(toLine(r)).toBe(
+      "http_response,agent=dc1-a,location=dc1,monitor=api,result=timeout,server=http://10.0.0.5:8080/ " +
+        'check_id="r2",error="no answer \\"in time\\" \\\\ after 10 s\nsecond line",error_kind="timeout",result_code=4i,up=0i ' +
+        "1764216000000",
+    );
+  });
+
+  it("http status mismatch keeps status_code as a tag and the latency", () => {
+    const r: StoredResult = { ...base, ok: false, latency_ms: 12, error: { kind: "status", message: "got 503" }, kind: "http", target: "https://x.test/", http: { status: 503, content_length: null } };
+    expect(toLine(r)).toBe(
+      "http_response,location=edge,monitor=homepage,result=response_status_code_mismatch,server=https://x.test/,status_code=503 " +
+        'check_id="01JABC",error="got 503",error_kind="status",http_response_code=503i,latency_ms=12,response_time=0.012,result_code=6i,up=0i 1764216000000',
+    );
+  });
+
+  it("tcp: net_response with server, port and protocol tags", () => {
+    const r: StoredResult = {
+      ...base,
+      monitor: "db",
+      ok: false,
+      latency_ms: 0.25,
+      location: "dc1",
+      agent: "dc1-a",
+      error: { kind: "refused", message: "connect ECONNREFUSED 10.0.0.5:5432" },
+      kind: "tcp",
+      target: "db.internal:5432",
+      tcp: { port: 5432 },
+    };
+    expect(toLine(r)).toBe(
+      "net_response,agent=dc1-a,location=dc1,monitor=db,port=5432,protocol=tcp,result=connection_failed,server=db.internal " +
+        'check_id="01JABC",error="connect ECONNREFUSED 10.0.0.5:5432",error_kind="refused",latency_ms=0.25,response_time=0.00025,result_code=2i,up=0i 1764216000000',
+    );
+  });
+
+  it("tcp to an IPv6 target without a tcp block takes host and port from the target", () => {
+    const r: StoredResult = { ...base, monitor: "v6", latency_ms: 2, kind: "tcp", target: "[::1]:5432" };
+    expect(toLine(r)).toBe(
+      'net_response,location=edge,monitor=v6,port=5432,protocol=tcp,result=success,server=::1 check_id="01JABC",latency_ms=2,response_time=0.002,result_code=0i,up=1i 1764216000000',
+    );
+  });
+
+  it("icmp: ping with Telegraf's packet and rtt fields; loss as an exact percentage", () => {
+    const r: StoredResult = {
+      ...base,
+      monitor: "gw",
+      latency_ms: 7,
+      location: "dc2",
+      kind: "icmp",
+      target: "10.0.0.1",
+      icmp: { sent: 100, received: 93, loss: 0.07, rtt_min_ms: 0.25, rtt_avg_ms: 7, rtt_max_ms: 70.125 },
+    };
+    expect(toLine(r)).toBe(
+      "ping,location=dc2,monitor=gw,url=10.0.0.1 " +
+        'average_response_ms=7,check_id="01JABC",latency_ms=7,maximum_response_ms=70.125,minimum_response_ms=0.25,packets_received=93i,packets_transmitted=100i,percent_packet_loss=7,result_code=0i,up=1i ' +
+        "1764216000000",
+    );
+  });
+
+  it("icmp: no such host is result_code 1, any other failure 2; null rtts are left out", () => {
+    const dns: StoredResult = { ...base, monitor: "gw", ok: false, latency_ms: null, error: { kind: "dns", message: "no such host" }, kind: "icmp", target: "gw.example.test" };
+    expect(toLine(dns)).toBe('ping,location=edge,monitor=gw,url=gw.example.test check_id="01JABC",error="no such host",error_kind="dns",result_code=1i,up=0i 1764216000000');
+    const lost: StoredResult = {
+      ...dns,
+      error: { kind: "timeout", message: "all lost" },
+      icmp: { sent: 3, received: 0, loss: 1, rtt_min_ms: null, rtt_avg_ms: null, rtt_max_ms: null },
+    };
+    expect(toLine(lost)).toBe(
+      'ping,location=edge,monitor=gw,url=gw.example.test check_id="01JABC",error="all lost",error_kind="timeout",packets_received=0i,packets_transmitted=3i,percent_packet_loss=100,result_code=2i,up=0i 1764216000000',
+    );
+  });
+
+  it("tls: x509_cert with expiry (seconds left), enddate and escaped names", () => {
+    const r: StoredResult = {
+      ...base,
+      monitor: "cert",
+      latency_ms: 12,
+      kind: "tls",
+      target: "mail.example.test:465",
+      tls: { expires_at: Date.UTC(2026, 0, 1), days_left: 34.5, issuer: "R3, Let's Encrypt = CA", common_name: "mail example", verified: true },
+    };
+    expect(toLine(r)).toBe(
+      "x509_cert,common_name=mail\\ example,issuer_common_name=R3\\,\\ Let's\\ Encrypt\\ \\=\\ CA,location=edge,monitor=cert,source=tcp://mail.example.test:465,verification=valid " +
+        'check_id="01JABC",days_left=34.5,enddate=1767225600i,expiry=3009600i,latency_ms=12,up=1i,verification_code=0i 1764216000000',
+    );
+  });
+
+  it("tls failure before any certificate: only the common fields", () => {
+    const r: StoredResult = { ...base, monitor: "cert", ok: false, latency_ms: null, error: { kind: "connection", message: "socket hang up" }, kind: "tls", target: "mail.example.test:465" };
+    expect(toLine(r)).toBe('x509_cert,location=edge,monitor=cert,source=tcp://mail.example.test:465 check_id="01JABC",error="socket hang up",error_kind="connection",up=0i 1764216000000');
+  });
+});
+
+describe("result codes", () => {
+  const http = (kind: ErrorKind) => toPoint({ ...base, ok: false, error: { kind, message: "x" }, kind: "http", target: "http://x.test/" });
+  const tcp = (kind: ErrorKind) => toPoint({ ...base, ok: false, error: { kind, message: "x" }, kind: "tcp", target: "x.test:1" });
+
+  it("maps every error kind onto Telegraf's http_response table", () => {
+    const table = Object.fromEntries(ERROR_KINDS.map((k) => [k, [http(k).tags.result, (http(k).fields.result_code as { int: number }).int]]));
+    expect(table).toEqual({
+      timeout: ["timeout", 4],
+      dns: ["dns_error", 5],
+      refused: ["connection_failed", 3],
+      unreachable: ["connection_failed", 3],
+      connection: ["connection_failed", 3],
+      tls: ["connection_failed", 3],
+      status: ["response_status_code_mismatch", 6],
+      keyword: ["response_string_mismatch", 1],
+      permission: ["connection_failed", 3],
+      other: ["connection_failed", 3],
+    });
+  });
+
+  it("maps every error kind onto Telegraf's net_response table", () => {
+    const table = Object.fromEntries(ERROR_KINDS.map((k) => [k, [tcp(k).tags.result, (tcp(k).fields.result_code as { int: number }).int]]));
+    expect(table).toEqual({
+      timeout: ["timeout", 1],
+      dns: ["connection_failed", 2],
+      refused: ["connection_failed", 2],
+      unreachable: ["connection_failed", 2],
+      connection: ["connection_failed", 2],
+      tls: ["connection_failed", 2],
+      status: ["string_mismatch", 4],
+      keyword: ["string_mismatch", 4],
+      permission: ["connection_failed", 2],
+      other: ["connection_failed", 2],
+    });
+  });
+});
+
+describe("fromRow and keptDetail", () => {
+  it("rebuilds what toPoint wrote, from a row of SELECT *", () => {
+    const r: StoredResult = {
+      ...base,
+      ok: false,
+      agent: "dc1-a",
+      error: { kind: "keyword", message: "keyword missing" },
+      kind: "http",
+      target: "https://x.test/",
+      http: { status: 200, content_length: null },
+    };
+    const p = toPoint(r);
+    const row: Record<string, unknown> = { time: p.ts, ...p.tags };
+    for (const [k, v] of Object.entries(p.fields)) if (v != null) row[k] = typeof v === "object" ? v.int : v;
+    const { kind: _kind, target: _target, ...expected } = r;
+    expect(fromRow("http", row)).toEqual(expected);
+  });
+
+  it("keeps the http block always, tcp's port from the target, and tls expiry to the second", () => {
+    expect(keptDetail({ ...base, kind: "http", target: "http://x.test/" })).toEqual({ http: { status: null, content_length: null } });
+    expect(keptDetail({ ...base, kind: "tcp", target: "x.test:25" })).toEqual({ tcp: { port: 25 } });
+    expect(keptDetail({ ...base, kind: "tls", target: "x.test:443", tls: { expires_at: 1_767_225_600_999, days_left: null, issuer: null, common_name: null, verified: null } })).toEqual({
+      tls: { expires_at: 1_767_225_600_000, days_left: null, issuer: null, common_name: null, verified: null },
+    });
+    expect(keptDetail({ ...base, kind: "tls", target: "x.test:443", tls: { expires_at: null, days_left: null, issuer: null, common_name: null, verified: null } })).toEqual({});
+  });
+});

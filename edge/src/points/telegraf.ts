@@ -1,0 +1,225 @@
+// The point schema (Telegraf-compatible): a stored result as Telegraf's measurement, tags and fields for its kind
+// (http_response, net_response, ping, x509_cert) and as its line, and a queried row back as a CheckResult.
+import { ERROR_KINDS, parseHostPort, type CheckResult, type ErrorKind, type Kind } from "../../../contract/index.ts";
+import { encodePoint, int, type Point } from "./lineprotocol.ts";
+import type { StoredResult } from "./store.ts";
+
+/** One measurement per kind, named as Telegraf's input for the same check. */
+export const MEASUREMENTS: Record<Kind, string> = {
+  http: "http_response",
+  tcp: "net_response",
+  icmp: "ping",
+  tls: "x509_cert",
+};
+
+/** Telegraf's http_response `result` values and their `result_code`. */
+const HTTP_RESULT_CODES = {
+  success: 0,
+  response_string_mismatch: 1,
+  body_read_error: 2,
+  connection_failed: 3,
+  timeout: 4,
+  dns_error: 5,
+  response_status_code_mismatch: 6,
+} as const;
+
+/** Telegraf's net_response `result` values and their `result_code`. */
+const NET_RESULT_CODES = { success: 0, timeout: 1, connection_failed: 2, read_failed: 3, string_mismatch: 4 } as const;
+
+/** Telegraf's ping `result_code`: 0 success, 1 no such host, 2 ping error. */
+const PING_NO_SUCH_HOST = 1;
+const PING_ERROR = 2;
+
+// Telegraf reports every client error that is neither a timeout nor DNS as connection_failed; so do we.
+const HTTP_RESULT: Record<ErrorKind, keyof typeof HTTP_RESULT_CODES> = {
+  timeout: "timeout",
+  dns: "dns_error",
+  refused: "connection_failed",
+  unreachable: "connection_failed",
+  connection: "connection_failed",
+  tls: "connection_failed",
+  status: "response_status_code_mismatch",
+  keyword: "response_string_mismatch",
+  permission: "connection_failed",
+  other: "connection_failed",
+};
+
+const NET_RESULT: Record<ErrorKind, keyof typeof NET_RESULT_CODES> = {
+  timeout: "timeout",
+  dns: "connection_failed",
+  refused: "connection_failed",
+  unreachable: "connection_failed",
+  connection: "connection_failed",
+  tls: "connection_failed",
+  status: "string_mismatch",
+  keyword: "string_mismatch",
+  permission: "connection_failed",
+  other: "connection_failed",
+};
+
+/**
+ * The kind's block as the schema keeps it, so both stores return the same thing:
+ * http always has its block (nulls when nothing was measured); tcp's port falls back to the target's;
+ * a tls block with nothing in it is dropped; tls `expires_at` is kept to the second (X.509 validity
+ * has no finer resolution; Telegraf's `enddate` is whole seconds).
+ */
+export function keptDetail(r: StoredResult): Pick<CheckResult, "http" | "tcp" | "icmp" | "tls"> {
+  switch (r.kind) {
+    case "http":
+      return { http: { status: r.http?.status ?? null, content_length: r.http?.content_length ?? null } };
+    case "tcp": {
+      const hp = parseHostPort(r.target);
+      const port = r.tcp?.port ?? (typeof hp === "string" ? null : hp.port);
+      return port === null ? {} : { tcp: { port } };
+    }
+    case "icmp":
+      return r.icmp ? { icmp: { ...r.icmp } } : {};
+    case "tls": {
+      const t = r.tls;
+      if (!t) return {};
+      const kept = {
+        expires_at: t.expires_at === null ? null : Math.floor(t.expires_at / 1000) * 1000,
+        days_left: t.days_left,
+        issuer: t.issuer,
+        common_name: t.common_name,
+        verified: t.verified,
+      };
+      return Object.values(kept).every((v) => v === null) ? {} : { tls: kept };
+    }
+  }
+}
+
+/** Shifts a decimal point exactly (0.07 → 7, not 7.000000000000001), so loss ↔ percent round-trips. */
+const shiftDecimal = (n: number, places: number): number => Number(`${n}e${places}`);
+
+/** A stored result as a point: Telegraf's measurement, tags and fields for its kind, plus ours (monitor, location, agent, up, check_id, latency_ms, error). */
+export function toPoint(r: StoredResult): Point {
+  const tags: Point["tags"] = { monitor: r.monitor, location: r.location, agent: r.agent };
+  const fields: Point["fields"] = {
+    up: int(r.ok ? 1 : 0),
+    check_id: r.id,
+    latency_ms: r.latency_ms,
+    error_kind: r.error?.kind,
+    error: r.error?.message,
+  };
+  const seconds = r.latency_ms === null ? null : r.latency_ms / 1000;
+  const detail = keptDetail(r);
+  switch (r.kind) {
+    case "http": {
+      const result = r.error ? HTTP_RESULT[r.error.kind] : "success";
+      const status = detail.http?.status ?? null;
+      tags.server = r.target;
+      tags.method = r.method ?? null;
+      tags.status_code = status === null ? null : String(status);
+      tags.result = result;
+      fields.response_time = seconds;
+      fields.http_response_code = status === null ? null : int(status);
+      fields.content_length = detail.http?.content_length == null ? null : int(detail.http.content_length);
+      fields.result_code = int(HTTP_RESULT_CODES[result]);
+      break;
+    }
+    case "tcp": {
+      const result = r.error ? NET_RESULT[r.error.kind] : "success";
+      const hp = parseHostPort(r.target);
+      tags.server = typeof hp === "string" ? r.target : hp.host;
+      tags.port = detail.tcp ? String(detail.tcp.port) : null;
+      tags.protocol = "tcp";
+      tags.result = result;
+      fields.response_time = seconds;
+      fields.result_code = int(NET_RESULT_CODES[result]);
+      break;
+    }
+    case "icmp": {
+      const i = detail.icmp;
+      tags.url = r.target;
+      if (i) {
+        fields.packets_transmitted = int(i.sent);
+        fields.packets_received = int(i.received);
+        fields.percent_packet_loss = shiftDecimal(i.loss, 2);
+        fields.minimum_response_ms = i.rtt_min_ms;
+        fields.average_response_ms = i.rtt_avg_ms;
+        fields.maximum_response_ms = i.rtt_max_ms;
+      }
+      fields.result_code = int(!r.error ? 0 : r.error.kind === "dns" ? PING_NO_SUCH_HOST : PING_ERROR);
+      break;
+    }
+    case "tls": {
+      const t = detail.tls;
+      tags.source = `tcp://${r.target}`;
+      tags.common_name = t?.common_name;
+      tags.issuer_common_name = t?.issuer;
+      tags.verification = t?.verified == null ? null : t.verified ? "valid" : "invalid";
+      if (t) {
+        fields.expiry = t.expires_at === null ? null : int((t.expires_at - r.ts) / 1000);
+        fields.enddate = t.expires_at === null ? null : int(t.expires_at / 1000);
+        fields.days_left = t.days_left;
+        fields.verification_code = t.verified === null ? null : int(t.verified ? 0 : 1);
+      }
+      break;
+    }
+  }
+  return { measurement: MEASUREMENTS[r.kind], tags, fields, ts: r.ts };
+}
+
+/** A stored result as its line of line protocol. */
+export const toLine = (r: StoredResult): string => encodePoint(toPoint(r));
+
+/** A row of `SELECT *` on a kind's measurement (queried with epoch=ms): column name → value. */
+export type PointRow = Record<string, unknown>;
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+const isErrorKind = (v: unknown): v is ErrorKind => (ERROR_KINDS as readonly unknown[]).includes(v);
+
+/** The inverse of toPoint: rebuilds the CheckResult from a queried row, for the fields the schema keeps. */
+export function fromRow(kind: Kind, row: PointRow): CheckResult {
+  const ok = row.up === 1 || row.up === true;
+  const result: CheckResult = {
+    id: String(row.check_id ?? ""),
+    monitor: String(row.monitor ?? ""),
+    ts: Number(row.time),
+    ok,
+    latency_ms: num(row.latency_ms),
+    location: String(row.location ?? ""),
+    agent: str(row.agent),
+    error: ok
+      ? null
+      : { kind: isErrorKind(row.error_kind) ? row.error_kind : "other", message: str(row.error) ?? "unknown error" },
+  };
+  switch (kind) {
+    case "http":
+      result.http = { status: num(row.http_response_code), content_length: num(row.content_length) };
+      break;
+    case "tcp": {
+      const port = Number(row.port);
+      if (Number.isInteger(port) && port > 0) result.tcp = { port };
+      break;
+    }
+    case "icmp": {
+      const sent = num(row.packets_transmitted);
+      if (sent !== null)
+        result.icmp = {
+          sent,
+          received: num(row.packets_received) ?? 0,
+          loss: shiftDecimal(num(row.percent_packet_loss) ?? 0, -2),
+          rtt_min_ms: num(row.minimum_response_ms),
+          rtt_avg_ms: num(row.average_response_ms),
+          rtt_max_ms: num(row.maximum_response_ms),
+        };
+      break;
+    }
+    case "tls": {
+      const enddate = num(row.enddate);
+      const tls = {
+        expires_at: enddate === null ? null : enddate * 1000,
+        days_left: num(row.days_left),
+        issuer: str(row.issuer_common_name),
+        common_name: str(row.common_name),
+        verified: row.verification === "valid" ? true : row.verification === "invalid" ? false : null,
+      };
+      if (Object.values(tls).some((v) => v !== null)) result.tls = tls;
+      break;
+    }
+  }
+  return result;
+}
