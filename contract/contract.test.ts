@@ -40,7 +40,7 @@ describe("targets", () => {
 });
 
 describe("CheckResult", () => {
-  it("accepts DESIGN.md's example", () => {
+  it("accepts the CheckResult example of docs/architecture.md", () => {
     expect(CheckResult.parse(result())).toMatchObject({ id: "01JABCDEF", ok: true, tcp: { port: 5432 } });
   });
   it("requires an error on failure and none on success", () => {

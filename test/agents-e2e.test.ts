@@ -1,5 +1,5 @@
 // End to end: wrangler dev + a real InfluxDB + two real agent processes in one location.
-// Points land with DESIGN.md's schema and each monitor is run by one replica; an edge outage, with
+// Points land with the schema of docs/architecture.md (Points) and each monitor is run by one replica; an edge outage, with
 // an agent SIGKILLed in the middle of it, loses nothing and duplicates nothing; a dead replica's
 // monitors are taken over by the other.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -91,7 +91,7 @@ async function owners(): Promise<Map<string, string>> {
 describe("agents end to end", () => {
   let settledAt = 0;
 
-  it("lands points with the DESIGN.md schema, each monitor run by exactly one replica", async () => {
+  it("lands points with the documented point schema, each monitor run by exactly one replica", async () => {
     await sleep(6000); // both replicas refresh twice: the split settles
     settledAt = Date.now();
     await sleep(2.5 * INTERVAL_MS);

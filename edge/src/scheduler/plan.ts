@@ -1,7 +1,8 @@
 // Splits due checks into batches that each fit one invocation's subrequest budget. Pure.
+import { MAX_REDIRECTS } from "../../../contract/http-rules.ts";
 
-/** Most redirect hops a check follows (DESIGN: at most 10), so a check costs at most 11 subrequests. */
-export const MAX_HOPS = 10;
+/** Most redirect hops a check follows (the HTTP check's rule), so a check costs at most MAX_HOPS + 1 subrequests. */
+export const MAX_HOPS = MAX_REDIRECTS;
 
 export type Planned = { id: string; cost: number };
 

@@ -1,4 +1,4 @@
-// Generic webhook: DESIGN's JSON body, signed the Standard Webhooks way.
+// Generic webhook: the alert event as JSON (docs/alerting.md, Channels), signed the Standard Webhooks way.
 import { toRfc3339 } from "../../../../contract/index.ts";
 import type { AlertEvent } from "../events.ts";
 import { WebhookSecret, signatureHeaders } from "../signing.ts";
@@ -12,7 +12,7 @@ function wireDetails(details: Record<string, unknown>): Record<string, unknown> 
 }
 
 /**
- * `{"id","type","timestamp","monitor","incident","details"}`: DESIGN's body plus `details`, the
+ * `{"id","type","timestamp","monitor","incident","details"}`: the original spec's body plus `details`, the
  * event's own facts (reminder number, latency, days left), so a receiver need not call back.
  */
 export function webhookBody(event: AlertEvent) {
