@@ -2,13 +2,12 @@
 // Plain TypeScript on plain values: no node: imports (workerd), nothing Node's type stripping rejects (the agent).
 import type { HttpOptions } from "./monitor.ts";
 import type { CheckError, CheckResult } from "./result.ts";
+import { clip } from "./text.ts";
 
 /** Redirects followed at most; the 11th is an error, as in curl's and browsers' defaults of the same order. */
 export const MAX_REDIRECTS = 10;
 /** Bytes of a body read at most for keyword rules and byte counting; the rest is dropped unread. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** The longest error message a result carries (CheckError's own limit). */
-const MAX_MESSAGE = 2000;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
@@ -175,8 +174,6 @@ export function endingError(e: unknown, deadline: Deadline, p: Progress, describ
   else throw e;
   return { kind: error.kind, message: clip(error.message) };
 }
-
-export const clip = (s: string) => (s.length <= MAX_MESSAGE ? s : `${s.slice(0, MAX_MESSAGE - 1)}…`);
 
 /** Whether `status` satisfies one of the expected codes ("200") or classes ("2xx"). */
 export function statusMatches(expected: readonly string[], status: number): boolean {

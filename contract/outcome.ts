@@ -2,6 +2,7 @@
 // turning a check's unexpected exception into an outcome.
 import type { MonitorSpec } from "./monitor.ts";
 import type { CheckResult } from "./result.ts";
+import { clip } from "./text.ts";
 
 /** A check's own result: a CheckResult without what the runner stamps on. */
 export type Outcome = Omit<CheckResult, "id" | "monitor" | "ts" | "location" | "agent">;
@@ -17,7 +18,7 @@ export function shouldConfirm(monitor: Pick<MonitorSpec, "confirm_failures">, ou
 /** The outcome that counts after a confirming retry: the retry's, marked when it confirmed the failure. */
 export function confirmedOutcome<O extends Outcome>(retry: O): O {
   if (retry.ok || !retry.error) return retry;
-  return { ...retry, error: { ...retry.error, message: `${retry.error.message} (confirmed by an immediate retry)`.slice(0, 2000) } };
+  return { ...retry, error: { ...retry.error, message: clip(`${retry.error.message} (confirmed by an immediate retry)`) } };
 }
 
 /** An exception out of a check is a bug, not a failing target: it becomes an `other` outcome. */
@@ -26,6 +27,6 @@ export function unexpectedOutcome(monitor: Pick<MonitorSpec, "kind" | "target">,
   return {
     ok: false,
     latency_ms: null,
-    error: { kind: "other", message: `the ${monitor.kind} check of ${monitor.target} failed unexpectedly: ${message}`.slice(0, 2000) },
+    error: { kind: "other", message: clip(`the ${monitor.kind} check of ${monitor.target} failed unexpectedly: ${message}`) },
   };
 }

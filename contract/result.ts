@@ -1,6 +1,7 @@
 // A check result and the batch agents push: the contract between probe-agent/ and edge/.
 import { z } from "zod";
 import { Location, MonitorId, Slug } from "./monitor.ts";
+import { MAX_MESSAGE } from "./text.ts";
 import { Timestamp } from "./time.ts";
 
 export const ERROR_KINDS = [
@@ -19,7 +20,7 @@ export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export const CheckError = z.strictObject({
   kind: z.enum(ERROR_KINDS),
-  message: z.string().min(1).max(2000),
+  message: z.string().min(1).max(MAX_MESSAGE),
 });
 export type CheckError = z.output<typeof CheckError>;
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "./agent.ts";
 import type { AgentConfig } from "./config.ts";
-import { EdgeStub, idsDueSoon, startConnectProxy, startTarget, tcpFirstByte, testConfig, waitFor } from "./testing.ts";
+import { EdgeStub, idsDueSoon, startConnectProxy, startTarget, tcpFirstByte, testConfig, waitFor } from "../test/helpers.ts";
 
 /** A monitor's first slot is 1-3 s away; a loaded machine may miss it, and the next comes an interval (10 s) later. */
 const SLOT_WAIT_MS = 25_000;

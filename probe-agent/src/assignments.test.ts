@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fileCache } from "./agent.ts";
 import { AssignmentsClient, parseAssignments, type Assignments } from "./assignments.ts";
 import { silentLogger } from "./log.ts";
-import { EdgeStub, waitFor } from "./testing.ts";
+import { EdgeStub, waitFor } from "../test/helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

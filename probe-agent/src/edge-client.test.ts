@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeClient } from "./edge-client.ts";
-import { startConnectProxy, waitFor } from "./testing.ts";
+import { startConnectProxy, waitFor } from "../test/helpers.ts";
 
 describe("edge client", () => {
   const seen: Array<{ method: string; url: string; headers: IncomingMessage["headers"]; body: string }> = [];

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { EdgeStub, idsDueSoon, startTarget, waitFor } from "./testing.ts";
+import { EdgeStub, idsDueSoon, startTarget, waitFor } from "../test/helpers.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const NODE = path.join(ROOT, "node_modules/.bin/node");

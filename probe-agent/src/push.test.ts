@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../contract/index.ts";
 import { silentLogger } from "./log.ts";
 import { Outbox, type DropReport } from "./outbox.ts";
-import { MAX_BATCH_BYTES, Pusher, backoffMs, namedResults, parseRetryAfter, type PushOptions } from "./push.ts";
-import { EdgeStub, waitFor } from "./testing.ts";
+import { MAX_BATCH_BYTES, Pusher, backoffMs, namedResults, type PushOptions } from "./push.ts";
+import { EdgeStub, waitFor } from "../test/helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -207,15 +207,6 @@ describe("Pusher", () => {
 });
 
 describe("helpers", () => {
-  it("Retry-After: seconds or an HTTP date", () => {
-    const now = Date.parse("2025-11-27T04:00:00Z");
-    expect(parseRetryAfter("120", now)).toBe(120_000);
-    expect(parseRetryAfter("Thu, 27 Nov 2025 04:00:30 GMT", now)).toBe(30_000);
-    expect(parseRetryAfter("Thu, 27 Nov 2025 03:00:00 GMT", now)).toBe(0);
-    expect(parseRetryAfter("soon", now)).toBeNull();
-    expect(parseRetryAfter(null, now)).toBeNull();
-  });
-
   it("backoff doubles up to its cap, with jitter in the upper half", () => {
     expect(backoffMs(1, 1000, 60_000, () => 0)).toBe(500);
     expect(backoffMs(1, 1000, 60_000, () => 1)).toBe(1000);

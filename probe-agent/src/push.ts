@@ -2,6 +2,7 @@
 // retries with backoff + jitter (honouring Retry-After), and drops only what the edge refused.
 import { edgeFetch, type EdgeFetch, type EdgeResponse } from "./edge-client.ts";
 import { MAX_BATCH_RESULTS } from "../../contract/index.ts";
+import { parseRetryAfter } from "../../contract/retry-after.ts";
 import { errorContext, type Logger } from "./log.ts";
 import type { Entry, Outbox } from "./outbox.ts";
 
@@ -37,15 +38,6 @@ export type Attempt =
   | { kind: "delivered"; count: number; accepted: number; duplicates: number }
   | { kind: "rejected"; count: number; status: number; reason: string }
   | { kind: "retry"; reason: string; retryAfterMs: number | null; status?: number };
-
-/** Parses Retry-After (delay-seconds or an HTTP date) into milliseconds from now; null when absent or invalid. */
-export function parseRetryAfter(value: string | null, now: number): number | null {
-  if (value === null) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
 
 /** Equal jitter: half the exponential step, plus a random part of the other half. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
@@ -174,7 +166,7 @@ export class Pusher {
       if (this.batchCap < this.ceiling) this.batchCap = Math.min(this.ceiling, this.batchCap * 2);
       return { kind: "delivered", count: batch.length, accepted, duplicates };
     }
-    const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), this.o.now());
+    const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), this.o.now(), this.o.retryAfterMaxMs);
     const body4xx = safeJson(text);
     const summary = errorSummary(body4xx, text);
     // 409 is the edge storing the same batch from a concurrent request; any answer that carries
@@ -230,8 +222,8 @@ export class Pusher {
   /** How long to wait before the next attempt after a retryable failure. */
   delayFor(attempt: Extract<Attempt, { kind: "retry" }>): number {
     if (attempt.retryAfterMs !== null) {
-      // Never earlier than the edge asked; a little later, so that agents do not come back together.
-      const asked = Math.min(attempt.retryAfterMs, this.o.retryAfterMaxMs);
+      // Never earlier than the edge asked (parseRetryAfter capped it to retryAfterMaxMs); a little later, so that agents do not come back together.
+      const asked = attempt.retryAfterMs;
       return Math.round(asked + this.o.random() * Math.min(1000, asked * 0.1));
     }
     return backoffMs(Math.max(1, this.failures), this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CheckResult, MonitorSpec } from "../../contract/index.ts";
 import { silentLogger } from "./log.ts";
 import { Scheduler, TICK_MS, nextDue, phaseMs, type CheckRunner } from "./scheduler.ts";
-import { startTarget, tcpFirstByte, tcpMonitor, waitFor } from "./testing.ts";
+import { startTarget, tcpFirstByte, tcpMonitor, waitFor } from "../test/helpers.ts";
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

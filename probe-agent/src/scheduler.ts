@@ -2,7 +2,8 @@
 // never overlapping a monitor with itself, and stamps the common fields onto each check's outcome.
 import { CheckResult, toIssues, type MonitorSpec } from "../../contract/index.ts";
 import type { CheckOutcome } from "./checks/types.ts";
-import { ulidFactory } from "./ids.ts";
+import { ulidFactory } from "../../contract/ids.ts";
+import { clip } from "../../contract/text.ts";
 import type { Logger } from "./log.ts";
 
 /** Runs one check. The agent passes the real checks; tests pass their own. */
@@ -213,7 +214,7 @@ export class Scheduler {
         latency_ms: null,
         location: identity.location,
         agent: identity.agent,
-        error: { kind: "other", message: message.slice(0, 2000) },
+        error: { kind: "other", message: clip(message) },
       });
     }
     try {
@@ -233,7 +234,7 @@ export class Scheduler {
     const check = this.opts.runCheck(spec).catch((e: unknown): CheckOutcome => {
       this.opts.logger.error({ monitor: spec.id, kind: spec.kind, err: e }, "check threw instead of returning a result");
       const message = e instanceof Error ? e.message : String(e);
-      return { ok: false, latency_ms: null, error: { kind: "other", message: `the check failed: ${message}`.slice(0, 2000) } };
+      return { ok: false, latency_ms: null, error: { kind: "other", message: clip(`the check failed: ${message}`) } };
     });
     let timer: NodeJS.Timeout | undefined;
     const overdue = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), limitMs)));

@@ -1,6 +1,6 @@
-// The retry schedule and Retry-After reading, pure.
+// The retry schedule, pure. Reading Retry-After: contract/retry-after.test.ts.
 import { describe, expect, it } from "vitest";
-import { JITTER, MAX_ATTEMPTS, MAX_RETRY_AFTER_MS, RETRY_SCHEDULE_MS, nextAttemptAt, retryAfterMs, retryDelayMs } from "./delivery.ts";
+import { JITTER, MAX_ATTEMPTS, MAX_RETRY_AFTER_MS, RETRY_SCHEDULE_MS, nextAttemptAt, retryDelayMs } from "./delivery.ts";
 
 const S = 1000;
 const M = 60 * S;
@@ -28,21 +28,5 @@ describe("retry schedule", () => {
     expect(nextAttemptAt(1000, 1, 3 * 24 * H, half)).toBe(1000 + MAX_RETRY_AFTER_MS);
     expect(nextAttemptAt(1000, 1, null, half)).toBe(1000 + 5 * S);
     expect(nextAttemptAt(1000, 8, 60 * S, half)).toBeNull();
-  });
-});
-
-describe("Retry-After", () => {
-  const now = Date.parse("2026-11-27T10:00:00Z");
-  it("reads delta-seconds and HTTP dates", () => {
-    expect(retryAfterMs("120", now)).toBe(120 * S);
-    expect(retryAfterMs(" 0 ", now)).toBe(0);
-    expect(retryAfterMs("Fri, 27 Nov 2026 10:02:30 GMT", now)).toBe(150 * S);
-    expect(retryAfterMs("Fri, 27 Nov 2026 09:00:00 GMT", now)).toBe(0);
-  });
-  it("ignores what it cannot read", () => {
-    expect(retryAfterMs(null, now)).toBeNull();
-    expect(retryAfterMs("soon", now)).toBeNull();
-    expect(retryAfterMs("-5", now)).toBeNull();
-    expect(retryAfterMs("1.5", now)).toBeNull();
   });
 });

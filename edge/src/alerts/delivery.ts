@@ -1,6 +1,7 @@
 // Notification delivery: a durable D1 outbox, one row per (event, channel), sent on a retry
 // schedule close to Standard Webhooks', with 410 disabling a channel and dead letters kept.
 import { toRfc3339 } from "../../../contract/index.ts";
+import { parseRetryAfter } from "../../../contract/retry-after.ts";
 import { disableChannel } from "../db/channels.ts";
 import {
   claimDue,
@@ -88,16 +89,6 @@ export function retryDelayMs(attemptsMade: number, random: () => number = Math.r
   return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
 }
 
-/** A Retry-After header (seconds or an HTTP date) as a wait in ms from `now`; null if absent or unreadable. */
-export function retryAfterMs(header: string | null, now: number): number | null {
-  if (header === null) return null;
-  const v = header.trim();
-  if (/^\d+$/.test(v)) return Number(v) * SECOND;
-  if (!/[a-z]/i.test(v)) return null;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
 /** When the next attempt goes, after `attemptsMade` attempts: the schedule, or Retry-After if longer. */
 export function nextAttemptAt(now: number, attemptsMade: number, retryAfter: number | null, random?: () => number): number | null {
   const scheduled = retryDelayMs(attemptsMade, random);
@@ -175,7 +166,7 @@ async function send(deps: DeliveryDeps, n: ClaimedNotification, now: number): Pr
     else {
       const snippet = await bodySnippet(res);
       error = `HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`;
-      retryAfter = retryAfterMs(res.headers.get("retry-after"), now);
+      retryAfter = parseRetryAfter(res.headers.get("retry-after"), now, MAX_RETRY_AFTER_MS);
     }
   } catch (e) {
     const name = e instanceof Error ? e.name : "";

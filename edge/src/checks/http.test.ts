@@ -1,7 +1,8 @@
 // The edge HTTP check in the real Workers runtime, against the local targets of test/services/targets.ts.
 import { describe, expect, inject, it } from "vitest";
 import { EDGE_KINDS, Monitor, type HttpOptions, type MonitorInput, type MonitorSpec } from "../../../contract/index.ts";
-import { MAX_BODY_BYTES, MAX_REDIRECTS, USER_AGENT, checkHttp, statusMatches } from "./http.ts";
+import { MAX_BODY_BYTES, MAX_REDIRECTS, statusMatches } from "../../../contract/http-rules.ts";
+import { USER_AGENT, checkHttp } from "./http.ts";
 import { EDGE_CHECKS, runCheck } from "./index.ts";
 import type { CheckDeps } from "./types.ts";
 

@@ -1,94 +1,59 @@
 // The edge HTTP check: one request (plus redirects) against a monitor's URL, judged by its `http` options.
-// The rules (redirects, judgements, wording, the timeout) are contract/http-rules.ts, shared with the agent; this file is fetch.
-import type { CheckError, HttpOptions } from "../../../contract/index.ts";
-import {
-  answered,
-  bodyNeeds,
-  describeRequest,
-  endingError,
-  firstHop,
-  judgeKeywords,
-  judgeStatus,
-  outcome,
-  readLimited,
-  redirectFrom,
-  sending,
-  startDeadline,
-  startProgress,
-  type Answer,
-  type BodyRead,
-  type Deadline,
-  type Hop,
-  type Progress,
-} from "../../../contract/http-rules.ts";
-import type { CheckDeps, CheckFn, CheckOutcome } from "./types.ts";
-
-export { MAX_BODY_BYTES, MAX_REDIRECTS, statusMatches } from "../../../contract/http-rules.ts";
+// The loop and its rules are contract/http-check.ts, shared with the agent; this file is the fetch transport.
+import type { CheckError } from "../../../contract/index.ts";
+import { runHttpCheck, type HttpResponse, type HttpTransport } from "../../../contract/http-check.ts";
+import type { BodyChunk, Progress } from "../../../contract/http-rules.ts";
+import type { CheckDeps, CheckFn } from "./types.ts";
 
 /** Sent unless the monitor sets its own, so operators can recognise (and allow-list) the checks in their logs. */
 export const USER_AGENT = "infra-uptime-monitor (edge http check)";
 
-export const checkHttp: CheckFn<"http"> = async (monitor, deps) => {
-  const progress = startProgress<Response>(monitor.http.method, monitor.target);
-  const deadline = startDeadline(monitor.timeout_ms);
-  try {
-    return await run(monitor.target, monitor.http, deps, progress, deadline);
-  } catch (e) {
-    return outcome(false, progress, endingError(e, deadline, progress, (original) => failureError(original, progress)));
-  } finally {
-    deadline.clear();
-    progress.response?.body?.cancel().catch(() => {});
-  }
-};
+export const checkHttp: CheckFn<"http"> = (monitor, deps) => runHttpCheck(monitor, fetchTransport(deps), deps);
 
-const answerOf = (res: Response): Answer => ({ status: res.status, reason: res.statusText, header: (name) => res.headers.get(name) });
-
-async function run(target: string, opts: HttpOptions, deps: CheckDeps, p: Progress<Response>, deadline: Deadline): Promise<CheckOutcome> {
-  const headers = new Headers(opts.headers);
-  if (!headers.has("user-agent")) headers.set("user-agent", USER_AGENT);
-  let hop: Hop = firstHop(target, opts);
-
-  const start = deps.now();
-  let res: Response;
-  let answer: Answer;
-  for (;;) {
-    sending(p, hop);
-    const { url, method, body } = hop;
-    res = await deadline.guard(() => deps.fetch(url.href, { method, headers, body, redirect: "manual", signal: deadline.signal }));
-    answer = answerOf(res);
-    answered(p, res, answer, deps.now() - start);
-
-    const redirect = redirectFrom(target, opts, hop, p.redirects, answer);
-    if (!redirect) break;
-    await res.body?.cancel().catch(() => {});
-    for (const h of redirect.dropHeaders) headers.delete(h);
-    hop = redirect;
-    p.redirects++;
-  }
-
-  const where = describeRequest(target, hop, p.redirects);
-  const statusError = judgeStatus(opts, answer, where);
-  const needs = bodyNeeds(opts, statusError, p.contentLength);
-  const read = needs.read ? await readBody(res, needs.decode, p, deadline) : null;
-  if (!read) await res.body?.cancel().catch(() => {});
-
-  const error = statusError ?? (read ? judgeKeywords(opts, read, where) : null);
-  return outcome(error === null, p, error);
+/** A fetch Response as the loop reads it; `cancel` drops what is left of its body. */
+interface FetchResponse extends HttpResponse {
+  cancel(): Promise<void> | void;
 }
 
-/** Reads at most MAX_BODY_BYTES of the body, decoding it only when `decode`; cancels the rest. */
-async function readBody(res: Response, decode: boolean, p: Progress, deadline: Deadline): Promise<BodyRead> {
-  const reader = res.body?.getReader();
-  if (!reader) return readLimited(async () => ({ done: true }), decode, p); // no body (HEAD, 204, 304): reads as empty
-  try {
-    return await readLimited(() => deadline.guard(() => reader.read()), decode, p);
-  } finally {
-    reader.cancel().catch(() => {});
-  }
+function fetchResponse(res: Response): FetchResponse {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return {
+    answer: { status: res.status, reason: res.statusText, header: (name) => res.headers.get(name) },
+    read(): Promise<BodyChunk> {
+      if (!res.body) return Promise.resolve({ done: true }); // no body (HEAD, 204, 304): reads as empty
+      reader ??= res.body.getReader();
+      return reader.read();
+    },
+    // A body being read is cancelled through its reader (the stream is locked to it), without waiting.
+    cancel: () => (reader ? void reader.cancel().catch(() => {}) : res.body?.cancel().catch(() => {})),
+  };
+}
+
+/** One check's fetch transport: redirects come back to the loop (redirect: "manual"); each body is cancelled when done with. */
+function fetchTransport(deps: CheckDeps): HttpTransport<FetchResponse> {
+  let current: FetchResponse | null = null;
+  return {
+    userAgent: USER_AGENT,
+    async send({ url, method, headers, body, signal }) {
+      current = null;
+      const res = fetchResponse(await deps.fetch(url.href, { method, headers, body, redirect: "manual", signal }));
+      current = res;
+      return res;
+    },
+    async discard(res) {
+      if (current === res) current = null;
+      await res.cancel();
+    },
+    end() {
+      current?.cancel();
+      current = null;
+    },
+    describeFailure,
+  };
 }
 
 /** A thrown fetch or body error. workerd hides the cause; the message says what its wording can mean. */
-function failureError(e: unknown, p: Progress): CheckError {
+function describeFailure(e: unknown, p: Progress): CheckError {
   const raw = e instanceof Error ? e.message : String(e);
   const where = p.phase === "body" ? `while reading the body of ${p.url} (after ${p.bytesRead} bytes)` : `${p.method} ${p.url}`;
   if (/network connection lost/i.test(raw))

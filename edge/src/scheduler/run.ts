@@ -2,7 +2,7 @@
 import type { MonitorSpec } from "../../../contract/index.ts";
 import { confirmedOutcome, shouldConfirm } from "../../../contract/outcome.ts";
 import { runCheck } from "../checks/index.ts";
-import { newResultId } from "../ids.ts";
+import { newResultId } from "../../../contract/ids.ts";
 import type { StoredResult } from "../points/store.ts";
 
 /** Cloudflare lets an invocation wait on at most 6 connections for response headers at once. */

@@ -4,7 +4,7 @@ import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node
 import { performance } from "node:perf_hooks";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { Client, buildConnector, type Dispatcher } from "undici";
-import { createSystemPinger, type Pinger, type SystemPingerOptions } from "./icmp.ts";
+import { createSystemPinger, type Pinger, type SystemPingerOptions } from "./pinger.ts";
 
 /**
  * Everything a check touches outside its own memory. Passed in, never taken from globals, so tests
@@ -28,7 +28,7 @@ export interface AgentCheckDeps {
   httpConnection(origin: string): HttpConnection;
   /** Resolves a host name to one address (dns.lookup: /etc/hosts, then DNS), for the icmp check. */
   lookup(host: string): Promise<{ address: string; family: number }>;
-  /** Sends ICMP echo requests; batches concurrent checks (see icmp.ts). */
+  /** Sends ICMP echo requests; batches concurrent checks (see pinger.ts). */
   pinger: Pinger;
 }
 

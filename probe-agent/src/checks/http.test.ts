@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
 import { createSilentHost, netnsUnavailable, type SilentHost } from "../../../test/services/netns.ts";
 import { defaultDeps } from "./deps.ts";
-import { checkHttp, MAX_BODY_BYTES, MAX_REDIRECTS, USER_AGENT } from "./http.ts";
-import { waitFor } from "../testing.ts";
+import { MAX_BODY_BYTES, MAX_REDIRECTS } from "../../../contract/http-rules.ts";
+import { checkHttp, USER_AGENT } from "./http.ts";
+import { waitFor } from "../../test/helpers.ts";
 
 type HttpMonitor = Extract<MonitorSpec, { kind: "http" }>;
 const run = promisify(execFile);

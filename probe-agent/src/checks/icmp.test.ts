@@ -1,4 +1,5 @@
 // The ICMP check with real echo requests: loopback, namespace hosts that drop or reject, batching, and a real unprivileged run.
+// The pingers' parsing and timing on plain values: pinger.test.ts.
 import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,18 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
 import { createNetns, createSilentHost, netnsUnavailable, type Netns, type SilentHost } from "../../../test/services/netns.ts";
 import { defaultDeps, type AgentCheckDeps } from "./deps.ts";
-import {
-  checkIcmp,
-  createFpingPinger,
-  createPingPinger,
-  createSystemPinger,
-  parseFpingOutput,
-  parsePingOutput,
-  pingerFailure,
-  pingTiming,
-  quantize,
-  type Pinger,
-} from "./icmp.ts";
+import { checkIcmp } from "./icmp.ts";
+import { createFpingPinger, createPingPinger, createSystemPinger, type Pinger } from "./pinger.ts";
 
 type IcmpMonitor = Extract<MonitorSpec, { kind: "icmp" }>;
 const run = promisify(execFile);
@@ -35,70 +26,6 @@ const pingPath = await which("ping");
 if (!fpingPath || !pingPath) console.warn("skipping the icmp tests: install Debian's fping and iputils-ping packages (npm test provisions them)");
 const noNetns = await netnsUnavailable();
 if (noNetns) console.warn(`skipping the namespace tests of the icmp check: ${noNetns}`);
-
-describe("parsing", () => {
-  it("reads fping -C summaries and ICMP errors (fping 5.1's real output)", () => {
-    const out = parseFpingOutput(
-      [
-        "ICMP Host Unreachable from 198.18.81.2 for ICMP Echo sent to 198.18.81.2",
-        "ICMP Host Unreachable from 198.18.81.2 for ICMP Echo sent to 198.18.81.2",
-        "",
-        "198.18.81.2 : - -",
-        "127.0.0.1   : 0.031 0.018",
-        "::1         : 0.190 -",
-        "fping: something else",
-      ].join("\n"),
-    );
-    expect(Object.fromEntries(out.rtts)).toEqual({ "198.18.81.2": [null, null], "127.0.0.1": [0.031, 0.018], "::1": [0.19, null] });
-    expect(Object.fromEntries(out.icmpErrors)).toEqual({ "198.18.81.2": "ICMP Host Unreachable from 198.18.81.2" });
-    expect(out.other).toEqual(["fping: something else"]);
-  });
-
-  it("reads iputils ping's replies and errors", () => {
-    const ok = parsePingOutput(
-      "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.\n64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.024 ms\n64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.031 ms\n\n--- 127.0.0.1 ping statistics ---\n3 packets transmitted, 2 received, 33.3333% packet loss, time 2003ms\n",
-    );
-    expect(ok).toEqual({ sent: 3, rtts: [0.024, 0.031], icmpError: null });
-    const unreachable = parsePingOutput(
-      "PING 198.18.81.2 (198.18.81.2) 56(84) bytes of data.\nFrom 198.18.81.2 icmp_seq=1 Destination Host Unreachable\n\n--- 198.18.81.2 ping statistics ---\n2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 203ms\n",
-    );
-    expect(unreachable).toEqual({ sent: 2, rtts: [], icmpError: "Destination Host Unreachable from 198.18.81.2" });
-  });
-
-  it("classifies the real texts of a missing privilege as permission, with the fix", () => {
-    for (const [program, text, code] of [
-      ["ping", "ping: socktype: SOCK_RAW\nping: socket: Operation not permitted\nping: => missing cap_net_raw+p capability or setuid?", 2],
-      ["fping", "fping: can't create socket (must run as root?)", 4],
-      ["fping", "", 4], // fping 5.1 under -q says nothing at all
-      ["ping", "ping: socket: Permission denied", 2],
-    ] as const) {
-      const e = pingerFailure(program, text, code);
-      expect(e.kind, text).toBe("permission");
-      expect(e.message).toContain("CAP_NET_RAW");
-      expect(e.message).toContain("--cap-add NET_RAW");
-      expect(e.message).toContain('sysctl -w net.ipv4.ping_group_range="0 2147483647"');
-    }
-    // exec of a binary whose file capability the bounding set lacks fails with EPERM
-    expect(pingerFailure("fping", "spawn fping EPERM", null, "EPERM").kind).toBe("permission");
-    expect(pingerFailure("fping", "spawn fping ENOENT", null, "ENOENT")).toEqual({
-      kind: "other",
-      message: "fping is not installed (Debian/Ubuntu package: fping)",
-    });
-    expect(pingerFailure("fping", "fping: invalid option", 3).kind).toBe("other");
-  });
-
-  it("rounds budgets down so that nearly equal ones share a batch", () => {
-    expect([quantize(10_000), quantize(9_987), quantize(9_751), quantize(999), quantize(480)]).toEqual([10_000, 9_750, 9_750, 990, 480]);
-  });
-
-  it("fits count echo requests, a period apart, into timeout_ms", () => {
-    expect(pingTiming(3, 10_000, 20)).toEqual({ periodMs: 1000, spreadMs: 10_000 - 70 - 3000 });
-    const short = pingTiming(3, 600, 20);
-    expect(short.periodMs).toBe(132);
-    expect(3 * short.periodMs + short.spreadMs).toBeLessThanOrEqual(600 - 20);
-    expect(pingTiming(20, 100, 20).periodMs).toBe(10); // fping's minimum
-  });
-});
 
 describe.skipIf(!fpingPath || !pingPath)("icmp check on loopback", () => {
   const deps = defaultDeps();

@@ -4,8 +4,9 @@ import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } fro
 import { X509Certificate } from "node:crypto";
 import type { CheckError } from "../../../contract/index.ts";
 import { parseHostPort } from "../../../contract/target.ts";
+import { clip } from "../../../contract/text.ts";
 import type { AgentCheckDeps } from "./deps.ts";
-import { clip, describeSocketError, errorCode, rawMessage } from "./tcp.ts";
+import { describeSocketError, errorCode, rawMessage } from "./socket-errors.ts";
 import type { CheckFn, CheckOutcome } from "./types.ts";
 
 const DAY_MS = 86_400_000;

@@ -1,7 +1,8 @@
 // Discord webhook: a one-line `content` and one embed with the facts; mentions are never parsed.
 import { toRfc3339 } from "../../../../contract/index.ts";
 import type { AlertEvent } from "../events.ts";
-import { EMOJI, TONE, clip, facts, headline, type Tone } from "./format.ts";
+import { clip } from "../../../../contract/text.ts";
+import { EMOJI, TONE, facts, headline, type Tone } from "./format.ts";
 import type { ChannelDef } from "./types.ts";
 
 const COLOR: Record<Tone, number> = { bad: 0xd93025, good: 0x1e8e3e, warning: 0xf9ab00, info: 0x1a73e8 };

@@ -41,10 +41,6 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 const errorText = (e: CheckError | null | undefined) => (e ? `${e.kind}: ${e.message}` : null);
 
 /** One line saying what happened, without emoji. */

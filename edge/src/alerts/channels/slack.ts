@@ -1,6 +1,7 @@
 // Slack incoming webhook: `text` (the notification line) plus Block Kit blocks.
 import type { AlertEvent } from "../events.ts";
-import { EMOJI, clip, facts, headline } from "./format.ts";
+import { clip } from "../../../../contract/text.ts";
+import { EMOJI, facts, headline } from "./format.ts";
 import type { ChannelDef } from "./types.ts";
 
 /** mrkdwn treats &, < and > as control characters. */

@@ -5,9 +5,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { Monitor, parseHostPort, type CheckResult, type MonitorInput, type MonitorSpec } from "../../contract/index.ts";
-import type { CheckOutcome } from "./checks/types.ts";
-import type { AgentConfig } from "./config.ts";
-import { nextDue } from "./scheduler.ts";
+import type { CheckOutcome } from "../src/checks/types.ts";
+import type { AgentConfig } from "../src/config.ts";
+import { nextDue } from "../src/scheduler.ts";
 
 export type Reply = { status: number; headers?: Record<string, string>; body?: unknown };
 export type Received = { method: string; path: string; headers: IncomingHttpHeaders; body: string; at: number };

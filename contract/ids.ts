@@ -1,13 +1,20 @@
 // Result ids: ULIDs (48-bit ms time + 80 random bits, Crockford base32), so they are unique and sort by time.
-import { randomBytes } from "node:crypto";
+// One maker for the edge (workerd) and the agent (Node): both have globalThis.crypto.getRandomValues.
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/** Random bytes drawn at once (see draw below). */
+const POOL_BYTES = 4096;
+
+/** `n` random bytes from the Web Crypto API: globalThis.crypto in workerd and in Node (getRandomValues takes at most 65,536 bytes a call). */
+const webRandom = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 
 /**
- * Returns a function making ULIDs. Within one millisecond the random part is incremented
- * rather than redrawn, so ids from one agent sort in the order they were made.
+ * Returns a function making ULIDs. Within one millisecond the random part is incremented rather
+ * than redrawn, and a time earlier than the last id's keeps the last id's time, so the ids of one
+ * maker sort in the order they were made. Nothing is drawn until the first id (workerd refuses
+ * random values at a module's top level).
  */
-export function ulidFactory(random: (n: number) => Uint8Array = randomBytes): (ms: number) => string {
+export function ulidFactory(random: (n: number) => Uint8Array = webRandom): (ms: number) => string {
   let lastMs = -1;
   let last: Uint8Array = new Uint8Array(10);
   // Random bytes are drawn 4 KiB at a time: one draw per id cost a crypto job per check.
@@ -15,7 +22,7 @@ export function ulidFactory(random: (n: number) => Uint8Array = randomBytes): (m
   let used = 0;
   const draw = (): Uint8Array => {
     if (used + 10 > pool.length) {
-      pool = Uint8Array.from(random(4096));
+      pool = Uint8Array.from(random(POOL_BYTES));
       used = 0;
     }
     used += 10;
@@ -54,3 +61,6 @@ export function ulidFactory(random: (n: number) => Uint8Array = randomBytes): (m
     return time + rand;
   };
 }
+
+/** The result id for a check at `ts` (epoch ms): one maker per process or isolate, so its ids sort as made. */
+export const newResultId: (ts: number) => string = ulidFactory();
