@@ -28,7 +28,12 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "edge",
-            globalSetup: ["test/global-setup-targets.ts", "test/global-setup.ts", "test/global-setup-scheduler.ts", "test/global-setup-receiver.ts"],
+            globalSetup: [
+              "test/global-setup-targets.ts",
+              "test/global-setup.ts",
+              "test/global-setup-scheduler.ts",
+              "test/global-setup-receiver.ts",
+            ],
             include: ["edge/src/**/*.test.ts", "edge/test/**/*.test.ts"],
             setupFiles: ["edge/test/apply-migrations.ts"],
           },

@@ -47,12 +47,23 @@ export async function benchAgentProcess(kinds: Array<"tcp" | "http" | "icmp"> = 
       try {
         const reg = await w.api("POST", "/api/v1/agents", { id: "bench-a", location: "bench" });
         const target = { tcp: `127.0.0.1:${tcpPort}`, http: `http://127.0.0.1:${webPort}/`, icmp: "127.0.0.1" }[kind];
-        await pool(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
-          const body: Record<string, unknown> = { id: `${kind}-${i}`, kind, target, interval_s: 10, timeout_ms: 3000, runner: "agent" };
-          const r = await w.api("POST", "/api/v1/monitors", body);
-          if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+        await pool(
+          Array.from({ length: n }, (_, i) => i),
+          8,
+          async (i) => {
+            const body: Record<string, unknown> = { id: `${kind}-${i}`, kind, target, interval_s: 10, timeout_ms: 3000, runner: "agent" };
+            const r = await w.api("POST", "/api/v1/monitors", body);
+            if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+          },
+        );
+        const agent = await startAgentProcess({
+          edgeUrl: w.url,
+          token: reg.body.token,
+          dataDir,
+          nodeArgs: process.env.BENCH_AGENT_NODE_ARGS?.split(" ").filter(Boolean) ?? AGENT_NODE_ARGS,
+          ...(process.env.BENCH_AGENT_SCRIPT ? { script: process.env.BENCH_AGENT_SCRIPT } : {}),
+          env: { LOG_LEVEL: "info", ASSIGNMENTS_REFRESH_S: "30", CONCURRENCY: process.env.BENCH_AGENT_CONCURRENCY ?? "256" },
         });
-        const agent = await startAgentProcess({ edgeUrl: w.url, token: reg.body.token, dataDir, nodeArgs: process.env.BENCH_AGENT_NODE_ARGS?.split(" ").filter(Boolean) ?? AGENT_NODE_ARGS, ...(process.env.BENCH_AGENT_SCRIPT ? { script: process.env.BENCH_AGENT_SCRIPT } : {}), env: { LOG_LEVEL: "info", ASSIGNMENTS_REFRESH_S: "30", CONCURRENCY: process.env.BENCH_AGENT_CONCURRENCY ?? "256" } });
         try {
           await new Promise((r) => setTimeout(r, WARMUP_S * 1000)); // assignments fetched, every monitor run a few times, the JIT warm
           const pid = agent.pid!;

@@ -56,12 +56,25 @@ export async function benchTimeToDetect(offsetsS = [1, 30, 59]) {
   await migrate(state);
   const w = await worker(state, { LOG_LEVEL: "error" });
   try {
-    const rows: Array<{ down_after_tick_s: number; detected: boolean; time_to_detect_s: number | null; delivery_after_tick_ms: number }> = [];
+    const rows: Array<{ down_after_tick_s: number; detected: boolean; time_to_detect_s: number | null; delivery_after_tick_ms: number }> =
+      [];
     for (const offset of offsetsS) {
       const id = `detect-${offset}`;
-      let r = await w.api("POST", "/api/v1/monitors", { id, kind: "http", target: `${target.url}/hit/${id}`, interval_s: 60, failure_threshold: 2 });
+      let r = await w.api("POST", "/api/v1/monitors", {
+        id,
+        kind: "http",
+        target: `${target.url}/hit/${id}`,
+        interval_s: 60,
+        failure_threshold: 2,
+      });
       if (r.status !== 201) throw new Error(JSON.stringify(r.body));
-      r = await w.api("POST", "/api/v1/channels", { id: `hook-${offset}`, name: "bench", kind: "webhook", url: `${receiver.url}/hook/${id}`, monitors: [id] });
+      r = await w.api("POST", "/api/v1/channels", {
+        id: `hook-${offset}`,
+        name: "bench",
+        kind: "webhook",
+        url: `${receiver.url}/hook/${id}`,
+        monitors: [id],
+      });
       if (r.status !== 201) throw new Error(JSON.stringify(r.body));
       let t = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE * (2 + rows.length * 5);
       await w.tick(t); // up

@@ -12,7 +12,12 @@ export async function benchTick(n = 1000, delayMs = 50) {
   try {
     const ids = Array.from({ length: n }, (_, i) => `tick-${String(i).padStart(4, "0")}`);
     await pool(ids, 8, async (id) => {
-      const r = await w.api("POST", "/api/v1/monitors", { id, kind: "http", target: `${target.url}/hit/${id}?ms=${delayMs}`, timeout_ms: 10_000 });
+      const r = await w.api("POST", "/api/v1/monitors", {
+        id,
+        kind: "http",
+        target: `${target.url}/hit/${id}?ms=${delayMs}`,
+        timeout_ms: 10_000,
+      });
       if (r.status !== 201) throw new Error(`create ${id}: ${r.status} ${JSON.stringify(r.body)}`);
     });
     await fetch(`${target.url}/control/reset`, { method: "POST" });

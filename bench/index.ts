@@ -12,9 +12,16 @@ import { execFileSync } from "node:child_process";
 /** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
 function benchAgentChecks(): unknown {
   const root = path.resolve(import.meta.dirname, "..");
-  const out = execFileSync(process.execPath, ["--max-semi-space-size=2", path.join(root, "probe-agent/bench/checks.ts"), "--json"], { cwd: root, encoding: "utf8", maxBuffer: 1 << 24 });
+  const out = execFileSync(process.execPath, ["--max-semi-space-size=2", path.join(root, "probe-agent/bench/checks.ts"), "--json"], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
   const last = out.trim().split("\n").pop()!;
-  return { note: "the checks alone, run from the TypeScript sources (RSS includes Node's type stripper); the shipped agent is the agent-process benchmark", ...JSON.parse(last) };
+  return {
+    note: "the checks alone, run from the TypeScript sources (RSS includes Node's type stripper); the shipped agent is the agent-process benchmark",
+    ...JSON.parse(last),
+  };
 }
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -23,7 +30,12 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   status: () => benchStatus({ monitors: 100, days: Number(process.env.BENCH_DAYS ?? 30), requests: 200 }),
   ui: () => benchUi({ runs: 20 }),
   agent: async () => benchAgentChecks(),
-  "agent-process": () => benchAgentProcess((process.env.BENCH_AGENT_KINDS?.split(",") as Array<"tcp" | "http" | "icmp"> | undefined) ?? ["tcp", "http", "icmp"], 1000, 60),
+  "agent-process": () =>
+    benchAgentProcess(
+      (process.env.BENCH_AGENT_KINDS?.split(",") as Array<"tcp" | "http" | "icmp"> | undefined) ?? ["tcp", "http", "icmp"],
+      1000,
+      60,
+    ),
   "false-alerts": () => benchFalseAlerts(1000, 0.05),
   "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
 };

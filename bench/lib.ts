@@ -28,7 +28,11 @@ export async function migrate(state: string) {
 
 export async function worker(state: string, vars: Record<string, string> = {}): Promise<BenchWorker> {
   const logs: string[] = [];
-  const w = await startWorker({ persistTo: state, vars: { ADMIN_TOKEN: TOKEN, LOG_LEVEL: "info", ...vars }, onLine: (l: string) => logs.push(l) });
+  const w = await startWorker({
+    persistTo: state,
+    vars: { ADMIN_TOKEN: TOKEN, LOG_LEVEL: "info", ...vars },
+    onLine: (l: string) => logs.push(l),
+  });
   const api = apiClient(() => w.url, TOKEN);
   return { url: w.url, state, logs, tick: (t?: number) => w.tick(t), stop: () => w.stop(), api };
 }
@@ -60,9 +64,11 @@ export function percentile(sorted: number[], p: number): number {
 
 export async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>) {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 export const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;

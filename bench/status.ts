@@ -56,8 +56,12 @@ function seedD1(file: string, o: Opts, now: number, rawInD1: boolean) {
   const db = new DatabaseSync(file);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;");
   db.exec("BEGIN");
-  const mon = db.prepare("INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at) VALUES (?, ?, 'http', 'edge', 1, 60, ?, ?)");
-  const st = db.prepare("INSERT INTO monitor_state (monitor_id, status, since, last_check_at, last_latency_ms, next_due_at) VALUES (?, 'up', ?, ?, 25, ?)");
+  const mon = db.prepare(
+    "INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at) VALUES (?, ?, 'http', 'edge', 1, 60, ?, ?)",
+  );
+  const st = db.prepare(
+    "INSERT INTO monitor_state (monitor_id, status, since, last_check_at, last_latency_ms, next_due_at) VALUES (?, 'up', ?, ?, 25, ?)",
+  );
   for (let m = 0; m < o.monitors; m++) {
     const id = `st-${String(m).padStart(3, "0")}`;
     const spec = Monitor.parse({ id, name: `Service ${m}`, group: `Group ${m % 5}`, kind: "http", target: `https://${id}.example.test/` });
@@ -71,7 +75,10 @@ function seedD1(file: string, o: Opts, now: number, rawInD1: boolean) {
   for (const r of results(o, now)) {
     if (rawInD1)
       point.run(r.id, r.monitor, r.ts, r.ok ? 1 : 0, r.latency_ms, r.error?.kind ?? null, r.error?.message ?? null, JSON.stringify(r.http));
-    for (const [size, ms] of [["1h", 3_600_000], ["1d", DAY]] as const) {
+    for (const [size, ms] of [
+      ["1h", 3_600_000],
+      ["1d", DAY],
+    ] as const) {
       const key = `${r.monitor}|${size}|${Math.floor(r.ts / ms) * ms}`;
       const v = roll.get(key) ?? roll.set(key, [0, 0, 0, 0]).get(key)!;
       v[0]! += 1;
@@ -84,7 +91,9 @@ function seedD1(file: string, o: Opts, now: number, rawInD1: boolean) {
       }
     }
   }
-  const ins = db.prepare("INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, 'edge', ?, ?, ?, ?)");
+  const ins = db.prepare(
+    "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, 'edge', ?, ?, ?, ?)",
+  );
   for (const [key, v] of roll) {
     const [monitor, size, start] = key.split("|");
     ins.run(monitor!, size!, Number(start), v[0]!, v[1]!, v[2]!, v[3]!);
@@ -147,7 +156,7 @@ export async function benchStatus(o: Opts = { monitors: 100, days: 30, requests:
     const state = tempState("ium-bench-status-");
     try {
       await migrate(state);
-      let t = performance.now();
+      const t = performance.now();
       seedD1(d1File(state), o, now, true);
       const seedS = (performance.now() - t) / 1000;
       const w = await worker(state);
@@ -168,7 +177,7 @@ export async function benchStatus(o: Opts = { monitors: 100, days: 30, requests:
     try {
       await createDatabase(influx, "uptime");
       await migrate(state);
-      let t = performance.now();
+      const t = performance.now();
       seedD1(d1File(state), o, now, false);
       await seedInflux(influx.url, "uptime", o, now);
       const seedS = (performance.now() - t) / 1000;

@@ -37,7 +37,9 @@ export async function benchUi(o: { runs: number } = { runs: 20 }) {
         const seen: string[] = [];
         page.on("request", (r) => seen.push(new URL(r.url()).pathname));
         await page.goto(w.url);
-        await page.waitForFunction(() => performance.getEntriesByName("uptime:rendered").length > 0 && document.querySelectorAll("li.mon").length > 0);
+        await page.waitForFunction(
+          () => performance.getEntriesByName("uptime:rendered").length > 0 && document.querySelectorAll("li.mon").length > 0,
+        );
         const t = (await page.evaluate(() => ({
           rendered: performance.getEntriesByName("uptime:rendered")[0]!.startTime,
           fcp: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,

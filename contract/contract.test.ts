@@ -1,6 +1,16 @@
 // The shared contract: schemas both edge/ and probe-agent/ rely on.
 import { describe, expect, it } from "vitest";
-import { CheckResult, IngestBatch, Monitor, MAX_BATCH_RESULTS, Timestamp, mergePatch, parseHostPort, parseTimeParam, toIssues } from "./index.ts";
+import {
+  CheckResult,
+  IngestBatch,
+  Monitor,
+  MAX_BATCH_RESULTS,
+  Timestamp,
+  mergePatch,
+  parseHostPort,
+  parseTimeParam,
+  toIssues,
+} from "./index.ts";
 
 const result = (extra: Record<string, unknown> = {}) => ({
   id: "01JABCDEF",
@@ -52,7 +62,11 @@ describe("CheckResult", () => {
   });
   it("rejects unknown keys and bad error kinds by path", () => {
     const r = CheckResult.safeParse(result({ ok: false, error: { kind: "gremlins", message: "x" }, extra: 1 }));
-    expect(toIssues(r.error!).map((i) => i.path).sort()).toEqual(["error.kind", "extra"]);
+    expect(
+      toIssues(r.error!)
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(["error.kind", "extra"]);
   });
 });
 
@@ -72,6 +86,9 @@ describe("Monitor", () => {
     expect(m).toMatchObject({ name: "a", runner: "agent", timeout_ms: 5000, tcp: { send: null, expect: null, expect_regex: false } });
   });
   it("merge patch: objects merge, null removes, arrays replace", () => {
-    expect(mergePatch({ a: 1, b: { c: 2, d: 3 }, e: [1] }, { b: { c: null, x: 1 }, e: [2], a: null })).toEqual({ b: { d: 3, x: 1 }, e: [2] });
+    expect(mergePatch({ a: 1, b: { c: 2, d: 3 }, e: [1] }, { b: { c: null, x: 1 }, e: [2], a: null })).toEqual({
+      b: { d: 3, x: 1 },
+      e: [2],
+    });
   });
 });

@@ -69,8 +69,18 @@ describe("runHttpCheck: redirects", () => {
   it("follows redirects to the final answer, timing every hop and discarding each response once done", async () => {
     const t = fakeTransport(site());
     const out = await runHttpCheck(monitor("http://a.example/r/3"), t.transport, t.deps);
-    expect(out).toEqual({ ok: true, latency_ms: 40, error: null, http: { status: 200, content_length: '{"method":"GET","body":null}'.length } });
-    expect(t.sent.map((r) => r.url.href)).toEqual(["http://a.example/r/3", "http://a.example/r/2", "http://a.example/r/1", "http://a.example/echo"]);
+    expect(out).toEqual({
+      ok: true,
+      latency_ms: 40,
+      error: null,
+      http: { status: 200, content_length: '{"method":"GET","body":null}'.length },
+    });
+    expect(t.sent.map((r) => r.url.href)).toEqual([
+      "http://a.example/r/3",
+      "http://a.example/r/2",
+      "http://a.example/r/1",
+      "http://a.example/echo",
+    ]);
     expect(t.discarded).toEqual([1, 2, 3, 4]);
     expect(t.ended).toEqual([false]);
   });
@@ -109,7 +119,12 @@ describe("runHttpCheck: redirects", () => {
     const t = fakeTransport(site(status));
     const body = method === "HEAD" || method === "DELETE" ? null : "{}";
     await runHttpCheck(
-      monitor("http://a.example/r/1", { method, body, headers: { "Content-Type": "application/json" }, expected_status: ["2xx", "3xx", "4xx"] }),
+      monitor("http://a.example/r/1", {
+        method,
+        body,
+        headers: { "Content-Type": "application/json" },
+        expected_status: ["2xx", "3xx", "4xx"],
+      }),
       t.transport,
       t.deps,
     );
@@ -121,7 +136,11 @@ describe("runHttpCheck: redirects", () => {
 
   it("sends the monitor's headers lower-cased with its own User-Agent, and drops credentials across origins", async () => {
     const t = fakeTransport(site());
-    await runHttpCheck(monitor("http://a.example/elsewhere", { headers: { Authorization: "Bearer x", "X-Probe": "1", Cookie: "c=1" } }), t.transport, t.deps);
+    await runHttpCheck(
+      monitor("http://a.example/elsewhere", { headers: { Authorization: "Bearer x", "X-Probe": "1", Cookie: "c=1" } }),
+      t.transport,
+      t.deps,
+    );
     expect(t.sent[0]!.headers).toEqual({ authorization: "Bearer x", "x-probe": "1", cookie: "c=1", "user-agent": "fake-agent" });
     expect(t.sent[1]!.headers).toEqual({ "x-probe": "1", "user-agent": "fake-agent" });
     const mine = fakeTransport(site());
@@ -149,7 +168,10 @@ describe("runHttpCheck: body and judgement", () => {
         return { ...res, read: () => (reads++, res.read()) };
       },
     };
-    expect(await runHttpCheck(monitor("http://a.example/"), counting, t.deps)).toMatchObject({ ok: true, http: { status: 200, content_length: 5 } });
+    expect(await runHttpCheck(monitor("http://a.example/"), counting, t.deps)).toMatchObject({
+      ok: true,
+      http: { status: 200, content_length: 5 },
+    });
     expect(reads).toBe(0);
     expect(await runHttpCheck(monitor("http://a.example/", { keyword: "hell" }), counting, t.deps)).toMatchObject({ ok: true });
     expect(reads).toBeGreaterThan(0);
@@ -158,7 +180,10 @@ describe("runHttpCheck: body and judgement", () => {
   it("judges keywords over at most MAX_BODY_BYTES, decoding across pieces", async () => {
     const bytes = new TextEncoder().encode("21°C ✓");
     const t = fakeTransport(() => ({ status: 200, body: [bytes.subarray(0, 3), bytes.subarray(3)] }));
-    expect(await runHttpCheck(monitor("http://a.example/", { keyword: "°C ✓" }), t.transport, t.deps)).toMatchObject({ ok: true, error: null });
+    expect(await runHttpCheck(monitor("http://a.example/", { keyword: "°C ✓" }), t.transport, t.deps)).toMatchObject({
+      ok: true,
+      error: null,
+    });
     const big = fakeTransport(() => ({ status: 200, body: [new Uint8Array(MAX_BODY_BYTES).fill(0x61), "needle"] }));
     const out = await runHttpCheck(monitor("http://a.example/", { keyword: "needle" }), big.transport, big.deps);
     expect(out.error?.kind).toBe("keyword");
@@ -177,7 +202,11 @@ describe("runHttpCheck: failures", () => {
   it("words a failed request through the transport, before any answer", async () => {
     const t = fakeTransport(() => "throw");
     const out = await runHttpCheck(monitor("http://a.example/"), t.transport, t.deps);
-    expect(out).toEqual({ ok: false, latency_ms: null, error: { kind: "connection", message: "GET http://a.example/: connection refused" } });
+    expect(out).toEqual({
+      ok: false,
+      latency_ms: null,
+      error: { kind: "connection", message: "GET http://a.example/: connection refused" },
+    });
     expect(t.failures).toHaveLength(1);
     expect(t.ended).toEqual([false]);
   });
@@ -185,7 +214,11 @@ describe("runHttpCheck: failures", () => {
   it("words a failed body read as such, keeping the answer", async () => {
     const t = fakeTransport(() => ({ status: 200, body: ["abc"], bodyError: new Error("reset") }));
     const out = await runHttpCheck(monitor("http://a.example/", { keyword: "x" }), t.transport, t.deps);
-    expect(out).toMatchObject({ ok: false, error: { kind: "connection", message: "body of http://a.example/: reset" }, http: { status: 200, content_length: 3 } });
+    expect(out).toMatchObject({
+      ok: false,
+      error: { kind: "connection", message: "body of http://a.example/: reset" },
+      http: { status: 200, content_length: 3 },
+    });
   });
 
   it("times out within timeout_ms when the transport never answers, and tells the transport so", async () => {
@@ -193,7 +226,10 @@ describe("runHttpCheck: failures", () => {
     const started = Date.now();
     const out = await runHttpCheck(monitor("http://a.example/r/1", {}, 150), t.transport, t.deps);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(out.error).toEqual({ kind: "timeout", message: "timed out after 150 ms (timeout_ms) waiting for the response headers of GET http://a.example/slow (redirect 1)" });
+    expect(out.error).toEqual({
+      kind: "timeout",
+      message: "timed out after 150 ms (timeout_ms) waiting for the response headers of GET http://a.example/slow (redirect 1)",
+    });
     expect(t.sent[1]!.signal.aborted).toBe(true);
     expect(t.ended).toEqual([true]);
   });

@@ -77,13 +77,21 @@ export interface HttpCheckDeps {
  * MAX_BODY_BYTES of the body when a rule or the byte count needs it, and judges status and keywords,
  * all within timeout_ms. Failures are outcomes; only a bug throws.
  */
-export async function runHttpCheck<R extends HttpResponse>(monitor: HttpMonitor, transport: HttpTransport<R>, deps: HttpCheckDeps): Promise<HttpOutcome> {
+export async function runHttpCheck<R extends HttpResponse>(
+  monitor: HttpMonitor,
+  transport: HttpTransport<R>,
+  deps: HttpCheckDeps,
+): Promise<HttpOutcome> {
   const progress = startProgress<R>(monitor.http.method, monitor.target);
   const deadline = startDeadline(monitor.timeout_ms);
   try {
     return await run(monitor.target, monitor.http, transport, deps, progress, deadline);
   } catch (e) {
-    return outcome(false, progress, endingError(e, deadline, progress, (original) => transport.describeFailure(original, progress)));
+    return outcome(
+      false,
+      progress,
+      endingError(e, deadline, progress, (original) => transport.describeFailure(original, progress)),
+    );
   } finally {
     deadline.clear();
     // After a timeout the transport releases at once what it holds: closing is what ends a request.
@@ -121,7 +129,13 @@ async function run<R extends HttpResponse>(
   let res: R;
   for (;;) {
     sending(p, hop);
-    const request: HttpRequest = { url: hop.url, method: hop.method, headers: Object.fromEntries(headers), body: hop.body, signal: deadline.signal };
+    const request: HttpRequest = {
+      url: hop.url,
+      method: hop.method,
+      headers: Object.fromEntries(headers),
+      body: hop.body,
+      signal: deadline.signal,
+    };
     res = await deadline.guard(() => transport.send(request));
     answered(p, res, res.answer, deps.now() - start);
 

@@ -20,7 +20,11 @@ import {
 import { HttpOptions } from "./monitor.ts";
 
 const opts = (o: Partial<HttpOptions> = {}): HttpOptions => ({ ...HttpOptions.parse({}), ...o });
-const answer = (status: number, headers: Record<string, string> = {}, reason = ""): Answer => ({ status, reason, header: (n) => headers[n] ?? null });
+const answer = (status: number, headers: Record<string, string> = {}, reason = ""): Answer => ({
+  status,
+  reason,
+  header: (n) => headers[n] ?? null,
+});
 const hop = (url: string, method = "GET", body: string | null = null): Hop => ({ url: new URL(url), method, body });
 
 describe("wording", () => {
@@ -50,12 +54,25 @@ describe("redirectFrom", () => {
 
   it("rewrites POST to GET on 301/302/303 and drops the body headers; keeps it on 307", () => {
     const post = hop("http://a/", "POST", "{}");
-    expect(redirectFrom("http://a/", opts(), post, 0, answer(302, { location: "/b" }))).toMatchObject({ method: "GET", body: null, dropHeaders: expect.arrayContaining(["content-type"]) });
-    expect(redirectFrom("http://a/", opts(), post, 0, answer(307, { location: "/b" }))).toEqual({ url: new URL("http://a/b"), method: "POST", body: "{}", dropHeaders: [] });
+    expect(redirectFrom("http://a/", opts(), post, 0, answer(302, { location: "/b" }))).toMatchObject({
+      method: "GET",
+      body: null,
+      dropHeaders: expect.arrayContaining(["content-type"]),
+    });
+    expect(redirectFrom("http://a/", opts(), post, 0, answer(307, { location: "/b" }))).toEqual({
+      url: new URL("http://a/b"),
+      method: "POST",
+      body: "{}",
+      dropHeaders: [],
+    });
   });
 
   it("drops credentials when the redirect leaves the monitor's origin", () => {
-    expect(redirectFrom("http://a/", opts(), hop("http://a/"), 0, answer(301, { location: "http://b/" }))?.dropHeaders).toEqual(["authorization", "proxy-authorization", "cookie"]);
+    expect(redirectFrom("http://a/", opts(), hop("http://a/"), 0, answer(301, { location: "http://b/" }))?.dropHeaders).toEqual([
+      "authorization",
+      "proxy-authorization",
+      "cookie",
+    ]);
   });
 
   it("stops on too many hops, an invalid Location or a non-http(s) target", () => {
@@ -86,7 +103,8 @@ describe("judgements", () => {
   it("reports Cloudflare's 52x as the origin being unreachable unless the exact code is expected", () => {
     expect(judgeStatus(opts(), answer(522, { "cf-ray": "abc" }), "GET http://a/")).toEqual({
       kind: "connection",
-      message: "GET http://a/: got 522 from Cloudflare: connection timed out (Cloudflare could not complete a TCP connection to the origin) [cf-ray abc]",
+      message:
+        "GET http://a/: got 522 from Cloudflare: connection timed out (Cloudflare could not complete a TCP connection to the origin) [cf-ray abc]",
     });
     expect(judgeStatus(opts({ expected_status: ["5xx"] }), answer(526), "w")?.kind).toBe("tls");
     expect(judgeStatus(opts({ expected_status: ["522"] }), answer(522), "w")).toBeNull();

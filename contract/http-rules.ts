@@ -32,11 +32,33 @@ const CLOUDFLARE_ORIGIN_ERRORS: Record<number, { kind: CheckError["kind"]; meani
 
 /** Reason phrases for when the answer carries none (HTTP/2 has none, undici does not report the server's). */
 const REASONS: Record<number, string> = {
-  200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content",
-  301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
-  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
-  409: "Conflict", 410: "Gone", 413: "Content Too Large", 418: "I'm a Teapot", 429: "Too Many Requests",
-  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  413: "Content Too Large",
+  418: "I'm a Teapot",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
 };
 
 /** One HTTP answer (status line and headers), whichever client got it. */
@@ -229,7 +251,10 @@ export function redirectFrom(target: string, opts: HttpOptions, hop: Hop, redire
   try {
     next = new URL(location, url);
   } catch {
-    throw new Stop({ kind: "other", message: `${method} ${url.href} answered ${describeStatus(answer)} with an invalid Location header: ${JSON.stringify(location)}` });
+    throw new Stop({
+      kind: "other",
+      message: `${method} ${url.href} answered ${describeStatus(answer)} with an invalid Location header: ${JSON.stringify(location)}`,
+    });
   }
   if (next.protocol !== "http:" && next.protocol !== "https:")
     throw new Stop({ kind: "other", message: `${method} ${url.href} redirects to ${next.href}, which is not an http(s) URL` });
@@ -252,7 +277,11 @@ export function describeRequest(target: string, hop: Hop, redirects: number): st
 }
 
 /** The body is read only when a rule needs its text, or to count its bytes when no Content-Length says it. */
-export function bodyNeeds(opts: HttpOptions, statusError: CheckError | null, contentLength: number | null): { read: boolean; decode: boolean } {
+export function bodyNeeds(
+  opts: HttpOptions,
+  statusError: CheckError | null,
+  contentLength: number | null,
+): { read: boolean; decode: boolean } {
   const decode = statusError === null && (opts.keyword !== null || opts.keyword_absent !== null);
   return { read: decode || contentLength === null, decode };
 }

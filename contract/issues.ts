@@ -16,8 +16,7 @@ export function toIssues(error: z.ZodError): Issue[] {
   const out: Issue[] = [];
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys)
-        out.push({ path: formatPath([...issue.path, key]), message: "is not a known field" });
+      for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: "is not a known field" });
       continue;
     }
     if (issue.code === "invalid_union" && issue.errors.length > 0) {

@@ -14,7 +14,10 @@ export const EDGE_KINDS: readonly Kind[] = ["http"];
 
 export const Slug = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit",
+  );
 export const MonitorId = Slug;
 export const Location = Slug;
 
@@ -29,9 +32,7 @@ export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "O
 
 export const HttpOptions = z.strictObject({
   method: z.enum(HTTP_METHODS).default("GET"),
-  headers: z
-    .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name"), z.string().max(8192))
-    .default({}),
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name"), z.string().max(8192)).default({}),
   body: z.string().max(65536).nullable().default(null),
   expected_status: z.array(StatusSpec).min(1).max(50).default(["2xx"]),
   follow_redirects: z.boolean().default(true),
@@ -86,7 +87,13 @@ const MonitorFields = z.strictObject({
   /** Warn when a tls check's certificate has fewer days left; null = the Worker's CERT_WARNING_DAYS. */
   certificate_warning_days: z.number().int().min(0).max(3650).nullable().default(null),
   /** Remind every this many seconds while down; null = the Worker's REMIND_EVERY_S (0 = off). */
-  remind_every_s: z.number().int().min(0).max(30 * 86400).nullable().default(null),
+  remind_every_s: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86400)
+    .nullable()
+    .default(null),
   http: HttpOptions.optional(),
   tcp: TcpOptions.optional(),
   icmp: IcmpOptions.optional(),
@@ -118,7 +125,11 @@ export const Monitor = MonitorFields.superRefine((m, ctx) => {
   if (runner === "edge" && !EDGE_KINDS.includes(m.kind))
     ctx.addIssue({ code: "custom", path: ["runner"], message: `${m.kind} monitors cannot run on the edge; use "runner": "agent"` });
   if (runner === "edge" && m.locations.length > 0)
-    ctx.addIssue({ code: "custom", path: ["locations"], message: 'locations name agent locations; edge monitors take none (use "runner": "agent")' });
+    ctx.addIssue({
+      code: "custom",
+      path: ["locations"],
+      message: 'locations name agent locations; edge monitors take none (use "runner": "agent")',
+    });
   if (m.interval_s < MIN_INTERVAL_S[runner])
     ctx.addIssue({ code: "custom", path: ["interval_s"], message: `must be at least ${MIN_INTERVAL_S[runner]} for ${runner} monitors` });
   if (m.timeout_ms !== undefined && m.timeout_ms >= m.interval_s * 1000)

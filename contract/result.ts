@@ -63,8 +63,7 @@ export const CheckResult = z
     tls: TlsDetail.optional(),
   })
   .superRefine((r, ctx) => {
-    if (!r.ok && r.error === null)
-      ctx.addIssue({ code: "custom", path: ["error"], message: "a failed result (ok: false) must say why" });
+    if (!r.ok && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed result (ok: false) must say why" });
     if (r.ok && r.error !== null)
       ctx.addIssue({ code: "custom", path: ["error"], message: "a successful result (ok: true) carries no error" });
   });

@@ -33,7 +33,21 @@ describe("parseRetryAfter", () => {
   });
 
   it("is null when absent or not one of RFC 9110's forms", () => {
-    for (const v of [null, "", "soon", "-5", "+5", "1.5", "1e3", "5 min", "0x10", "12 junk", "Tuesday 5", "2026-11-27T10:02:30Z", "Fri, 27 Nov 2026 10:02:30"])
+    for (const v of [
+      null,
+      "",
+      "soon",
+      "-5",
+      "+5",
+      "1.5",
+      "1e3",
+      "5 min",
+      "0x10",
+      "12 junk",
+      "Tuesday 5",
+      "2026-11-27T10:02:30Z",
+      "Fri, 27 Nov 2026 10:02:30",
+    ])
       expect(parseRetryAfter(v, now, DAY), String(v)).toBeNull();
   });
 });

@@ -1,8 +1,7 @@
 // Timestamps: the API accepts epoch milliseconds or RFC 3339 and normalises to epoch ms.
 import { z } from "zod";
 
-const RFC3339 =
-  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** Epoch milliseconds (integer) or an RFC 3339 string, parsed to epoch ms. */
 export const Timestamp = z.union([
@@ -27,5 +26,4 @@ export function parseTimeParam(value: string): number | undefined {
   return r.success ? r.data : undefined;
 }
 
-export const toRfc3339 = (ms: number | null | undefined): string | null =>
-  ms == null ? null : new Date(ms).toISOString();
+export const toRfc3339 = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());

@@ -54,9 +54,26 @@ async function register() {
 /** Checks the agent can run inside the stack with no internet: the stack's own InfluxDB and Grafana. */
 async function seed() {
   const demos = [
-    { id: "influxdb-tcp", name: "InfluxDB port", group: "Stack", kind: "tcp", target: "influxdb:8086", interval_s: 30, locations: [location] },
+    {
+      id: "influxdb-tcp",
+      name: "InfluxDB port",
+      group: "Stack",
+      kind: "tcp",
+      target: "influxdb:8086",
+      interval_s: 30,
+      locations: [location],
+    },
     { id: "influxdb-icmp", name: "InfluxDB host", group: "Stack", kind: "icmp", target: "influxdb", interval_s: 30, locations: [location] },
-    { id: "grafana-http", name: "Grafana health", group: "Stack", kind: "http", runner: "agent", target: "http://grafana:3000/api/health", interval_s: 30, locations: [location] },
+    {
+      id: "grafana-http",
+      name: "Grafana health",
+      group: "Stack",
+      kind: "http",
+      runner: "agent",
+      target: "http://grafana:3000/api/health",
+      interval_s: 30,
+      locations: [location],
+    },
   ];
   for (const m of demos) {
     const r = await call("POST", "/api/v1/monitors", m);

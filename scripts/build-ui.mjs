@@ -40,7 +40,10 @@ export async function buildUi({ outDir = UI_DIST } = {}) {
     const name = path.basename(f.path) === "app-css.css" ? path.join(outDir, "assets/app.css") : f.path;
     if (writeAtomic(name, f.contents)) written.push(name);
   }
-  for (const [from, to] of [["index.html", "index.html"], ["favicon.svg", "assets/favicon.svg"]]) {
+  for (const [from, to] of [
+    ["index.html", "index.html"],
+    ["favicon.svg", "assets/favicon.svg"],
+  ]) {
     const target = path.join(outDir, to);
     if (writeAtomic(target, readFileSync(path.join(UI_SRC, from)))) written.push(target);
   }
@@ -49,5 +52,7 @@ export async function buildUi({ outDir = UI_DIST } = {}) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const files = await buildUi();
-  process.stdout.write(`[build-ui] ${files.length ? `wrote ${files.map((f) => path.relative(ROOT, f)).join(", ")}` : "ui/dist is up to date"}\n`);
+  process.stdout.write(
+    `[build-ui] ${files.length ? `wrote ${files.map((f) => path.relative(ROOT, f)).join(", ")}` : "ui/dist is up to date"}\n`,
+  );
 }

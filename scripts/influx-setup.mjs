@@ -17,7 +17,7 @@ Options (each falls back to the environment variable, then the default):
 Authentication as the Worker's: INFLUX_TOKEN (Authorization: Token ...) or INFLUX_USERNAME and
 INFLUX_PASSWORD (basic auth; the user needs admin rights to create databases and policies).`;
 
-const UNIT_MS = { ns: 1e-6, u: 1e-3, "µ": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNIT_MS = { ns: 1e-6, u: 1e-3, µ: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** An InfluxQL duration literal (or INF) in ms; INF and 0 are both "keep forever" (0). null when it is not one. */
 export function durationMs(text) {
@@ -31,12 +31,14 @@ export function durationMs(text) {
 /** Go's duration string as SHOW RETENTION POLICIES prints it ("9600h0m0s", "0s") in ms. */
 function goDurationMs(text) {
   let ms = 0;
-  for (const [, n, unit] of String(text).matchAll(/([\d.]+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * (unit === "us" || unit === "µs" ? 1e-3 : UNIT_MS[unit]);
+  for (const [, n, unit] of String(text).matchAll(/([\d.]+)(ns|us|µs|ms|s|m|h)/g))
+    ms += Number(n) * (unit === "us" || unit === "µs" ? 1e-3 : UNIT_MS[unit]);
   return ms;
 }
 
 const ident = (s) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-const human = (ms) => (ms === 0 ? "infinite" : ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 1000}s`);
+const human = (ms) =>
+  ms === 0 ? "infinite" : ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 1000}s`;
 
 function settings(argv, env) {
   const { values } = parseArgs({
@@ -83,7 +85,9 @@ export async function setup(s, say = (m) => process.stdout.write(`${m}\n`)) {
   const request = async (q, write = false) => {
     const res = await fetch(
       write ? `${s.url}/query` : `${s.url}/query?${new URLSearchParams({ q })}`,
-      write ? { method: "POST", headers: { ...headers, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ q }) } : { headers },
+      write
+        ? { method: "POST", headers: { ...headers, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ q }) }
+        : { headers },
     ).catch((e) => {
       throw new Error(`cannot reach InfluxDB at ${s.url}: ${e.cause?.code ?? e.message}`);
     });
@@ -96,7 +100,10 @@ export async function setup(s, say = (m) => process.stdout.write(`${m}\n`)) {
     }
     const error = parsed.error ?? parsed.message ?? parsed.results?.find((r) => r.error)?.error;
     if (!res.ok || error) {
-      const hint = res.status === 401 || res.status === 403 ? " (check INFLUX_USERNAME/INFLUX_PASSWORD or INFLUX_TOKEN; the user must be an admin)" : "";
+      const hint =
+        res.status === 401 || res.status === 403
+          ? " (check INFLUX_USERNAME/INFLUX_PASSWORD or INFLUX_TOKEN; the user must be an admin)"
+          : "";
       throw new Error(`InfluxDB answered ${res.status} to ${q}: ${error ?? text.trim()}${hint}`);
     }
     return parsed.results?.[0]?.series ?? [];
@@ -125,7 +132,9 @@ export async function setup(s, say = (m) => process.stdout.write(`${m}\n`)) {
   const durationLit = wanted === 0 ? "INF" : s.duration;
   if (!dbs.includes(s.database)) {
     await post(`CREATE DATABASE ${db} WITH DURATION ${durationLit} REPLICATION 1 NAME ${rp}`);
-    say(`${s.dryRun ? "would create" : "created"} database "${s.database}" with retention policy "${s.policy}" (${human(wanted)}, default)`);
+    say(
+      `${s.dryRun ? "would create" : "created"} database "${s.database}" with retention policy "${s.policy}" (${human(wanted)}, default)`,
+    );
     return { database: "created", policy: "created" };
   }
   say(`database "${s.database}" exists`);

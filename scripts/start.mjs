@@ -38,12 +38,35 @@ const LOCAL_AGENT = { id: "local", location: "local" };
  */
 async function seedDemo(base, token, withAgent) {
   const demos = [
-    { id: "worker-healthz", name: "This Worker's /healthz", group: "Demo", kind: "http", target: `${base}/healthz`, http: { keyword: "ok" } },
+    {
+      id: "worker-healthz",
+      name: "This Worker's /healthz",
+      group: "Demo",
+      kind: "http",
+      target: `${base}/healthz`,
+      http: { keyword: "ok" },
+    },
   ];
   if (withAgent)
     demos.push(
-      { id: "loopback-icmp", name: "Loopback ping", group: "Demo", kind: "icmp", target: "127.0.0.1", interval_s: 30, locations: [LOCAL_AGENT.location] },
-      { id: "worker-tcp", name: "Worker's TCP port", group: "Demo", kind: "tcp", target: `127.0.0.1:${new URL(base).port}`, interval_s: 30, locations: [LOCAL_AGENT.location] },
+      {
+        id: "loopback-icmp",
+        name: "Loopback ping",
+        group: "Demo",
+        kind: "icmp",
+        target: "127.0.0.1",
+        interval_s: 30,
+        locations: [LOCAL_AGENT.location],
+      },
+      {
+        id: "worker-tcp",
+        name: "Worker's TCP port",
+        group: "Demo",
+        kind: "tcp",
+        target: `127.0.0.1:${new URL(base).port}`,
+        interval_s: 30,
+        locations: [LOCAL_AGENT.location],
+      },
     );
   for (const monitor of demos) {
     const res = await fetch(`${base}/api/v1/monitors`, {
@@ -95,7 +118,14 @@ async function startLocalAgent(base, token) {
   const child = spawn(nodeBinary(), ["--max-semi-space-size=2", agent], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, EDGE_URL: base, AGENT_TOKEN: agentToken, AGENT_DATA_DIR: dataDir, AGENT_LISTEN: process.env.AGENT_LISTEN ?? "127.0.0.1:0", ASSIGNMENTS_REFRESH_S: "10" },
+    env: {
+      ...process.env,
+      EDGE_URL: base,
+      AGENT_TOKEN: agentToken,
+      AGENT_DATA_DIR: dataDir,
+      AGENT_LISTEN: process.env.AGENT_LISTEN ?? "127.0.0.1:0",
+      ASSIGNMENTS_REFRESH_S: "10",
+    },
   });
   for (const stream of [child.stdout, child.stderr]) {
     let buf = "";
@@ -121,7 +151,9 @@ async function main() {
   await applyMigrations({ cwd, persistTo });
 
   const vars = Object.fromEntries(WORKER_SETTINGS.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
-  say(`starting the Worker on http://127.0.0.1:${port} (${process.env.INFLUX_URL ? `InfluxDB at ${process.env.INFLUX_URL}` : "embedded point store in D1"})`);
+  say(
+    `starting the Worker on http://127.0.0.1:${port} (${process.env.INFLUX_URL ? `InfluxDB at ${process.env.INFLUX_URL}` : "embedded point store in D1"})`,
+  );
   const worker = await startWorker({ cwd, ip, port, persistTo, vars, onLine: (l) => process.stdout.write(`${l}\n`) });
 
   const base = `http://127.0.0.1:${port}`;
@@ -129,14 +161,17 @@ async function main() {
   if (process.env.UPTIME_SEED !== "false") await seedDemo(base, admin.token, withAgent);
   const agent = withAgent ? await startLocalAgent(base, admin.token) : null;
 
-  const stopScheduler = startScheduler(async () => {
-    const at = new Date(); // the minute this firing stands for, before the tick takes its time
-    await worker.tick();
-    if (isTrimMinute(at)) await worker.tick(undefined, TRIM_CRON);
-  }, {
-    everyMs: tickMs,
-    onError: (e) => say(`cron tick failed: ${e.message}`),
-  });
+  const stopScheduler = startScheduler(
+    async () => {
+      const at = new Date(); // the minute this firing stands for, before the tick takes its time
+      await worker.tick();
+      if (isTrimMinute(at)) await worker.tick(undefined, TRIM_CRON);
+    },
+    {
+      everyMs: tickMs,
+      onError: (e) => say(`cron tick failed: ${e.message}`),
+    },
+  );
 
   say(`ready: http://127.0.0.1:${port}`);
   say(`admin token: ${admin.token}`);

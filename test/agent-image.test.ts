@@ -52,7 +52,12 @@ function contextFiles(): string[] {
   return out;
 }
 
-type Stage = { name: string | null; workdir: string; copies: Array<{ from: string | null; sources: string[]; dest: string }>; runs: string[] };
+type Stage = {
+  name: string | null;
+  workdir: string;
+  copies: Array<{ from: string | null; sources: string[]; dest: string }>;
+  runs: string[];
+};
 
 function stages(): Stage[] {
   const out: Stage[] = [];
@@ -91,7 +96,8 @@ describe("probe-agent/Dockerfile", () => {
     // Build stage: its COPYs, from the context only, into a scratch root; then its RUNs.
     const scratch = mkdtempSync(path.join(tmpdir(), "ium-agent-image-"));
     dirs.push(scratch);
-    const at = (stageRoot: string, p: string, workdir: string) => path.join(stageRoot, path.posix.isAbsolute(p) ? p : path.posix.join(workdir, p));
+    const at = (stageRoot: string, p: string, workdir: string) =>
+      path.join(stageRoot, path.posix.isAbsolute(p) ? p : path.posix.join(workdir, p));
     const buildRoot = path.join(scratch, "build");
     for (const c of build!.copies) {
       expect(c.from).toBeNull();
@@ -99,7 +105,13 @@ describe("probe-agent/Dockerfile", () => {
         const files = context.filter((f) => f === src.replace(/\/$/, "") || f.startsWith(src.endsWith("/") ? src : `${src}/`));
         expect(files.length, `COPY ${src}: nothing in the build context`).toBeGreaterThan(0);
         for (const f of files) {
-          const dest = c.dest.endsWith("/") ? at(buildRoot, path.posix.join(c.dest, src.endsWith("/") ? path.posix.relative(src, f) : path.posix.basename(f)), build!.workdir) : at(buildRoot, c.dest, build!.workdir);
+          const dest = c.dest.endsWith("/")
+            ? at(
+                buildRoot,
+                path.posix.join(c.dest, src.endsWith("/") ? path.posix.relative(src, f) : path.posix.basename(f)),
+                build!.workdir,
+              )
+            : at(buildRoot, c.dest, build!.workdir);
           mkdirSync(path.dirname(dest), { recursive: true });
           cpSync(path.join(ROOT, f), dest);
         }

@@ -29,14 +29,26 @@ const agents: Record<string, AgentProcess> = {};
 const dirs: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const workerVars = (influxUrl: string) => ({ ADMIN_TOKEN: TOKEN, INFLUX_URL: influxUrl, INFLUX_DATABASE: DB, AGENT_LIVENESS_S: "5", OUTBOX_BACKOFF_MAX_S: "2", LOG_LEVEL: "warn" });
+const workerVars = (influxUrl: string) => ({
+  ADMIN_TOKEN: TOKEN,
+  INFLUX_URL: influxUrl,
+  INFLUX_DATABASE: DB,
+  AGENT_LIVENESS_S: "5",
+  OUTBOX_BACKOFF_MAX_S: "2",
+  LOG_LEVEL: "warn",
+});
 
 const api = apiClient(() => worker.url, TOKEN);
 
 type Point = { time: number; monitor: string; agent: string; check_id: string; up: number };
 
 async function points(measurement: string, since = 0): Promise<Point[]> {
-  const r = (await influxQuery(influx.url, `SELECT "check_id", "up", "agent", "monitor" FROM "${measurement}" WHERE time >= ${since}ms`, undefined, DB)) as any;
+  const r = (await influxQuery(
+    influx.url,
+    `SELECT "check_id", "up", "agent", "monitor" FROM "${measurement}" WHERE time >= ${since}ms`,
+    undefined,
+    DB,
+  )) as any;
   const s = r.results?.[0]?.series?.[0];
   if (!s) return [];
   const col = (name: string) => s.columns.indexOf(name);
@@ -61,14 +73,42 @@ beforeAll(async () => {
   worker = await startWorker({ persistTo: state, vars: workerVars(influx.url) });
   port = worker.port;
   for (const id of TCP_MONITORS)
-    expect((await api("POST", "/api/v1/monitors", { id, kind: "tcp", target: `127.0.0.1:${tcpPort}`, interval_s: 10, timeout_ms: 3000, locations: [LOC] })).status).toBe(201);
-  expect((await api("POST", "/api/v1/monitors", { id: "icmp-lo", kind: "icmp", target: "127.0.0.1", interval_s: 10, timeout_ms: 3000, locations: [LOC], icmp: { count: 2 } })).status).toBe(201);
+    expect(
+      (
+        await api("POST", "/api/v1/monitors", {
+          id,
+          kind: "tcp",
+          target: `127.0.0.1:${tcpPort}`,
+          interval_s: 10,
+          timeout_ms: 3000,
+          locations: [LOC],
+        })
+      ).status,
+    ).toBe(201);
+  expect(
+    (
+      await api("POST", "/api/v1/monitors", {
+        id: "icmp-lo",
+        kind: "icmp",
+        target: "127.0.0.1",
+        interval_s: 10,
+        timeout_ms: 3000,
+        locations: [LOC],
+        icmp: { count: 2 },
+      })
+    ).status,
+  ).toBe(201);
   for (const id of ["lab-a", "lab-b"]) {
     const reg = await api("POST", "/api/v1/agents", { id, location: LOC });
     expect(reg.status).toBe(201);
     const dataDir = mkdtempSync(path.join(tmpdir(), `ium-agent-${id}-`));
     dirs.push(dataDir);
-    agents[id] = await startAgentProcess({ edgeUrl: worker.url, token: reg.body.token, dataDir, env: { ASSIGNMENTS_REFRESH_S: "2", LOG_LEVEL: "info" } });
+    agents[id] = await startAgentProcess({
+      edgeUrl: worker.url,
+      token: reg.body.token,
+      dataDir,
+      env: { ASSIGNMENTS_REFRESH_S: "2", LOG_LEVEL: "info" },
+    });
   }
 }, 180_000);
 
@@ -97,19 +137,44 @@ describe("agents end to end", () => {
     await sleep(2.5 * INTERVAL_MS);
     const net = (await influxQuery(influx.url, 'SELECT * FROM "net_response" LIMIT 1', undefined, DB)) as any;
     const cols: string[] = net.results[0].series[0].columns;
-    for (const c of ["time", "server", "port", "protocol", "result", "response_time", "result_code", "up", "monitor", "location", "agent", "check_id"]) expect(cols).toContain(c);
+    for (const c of [
+      "time",
+      "server",
+      "port",
+      "protocol",
+      "result",
+      "response_time",
+      "result_code",
+      "up",
+      "monitor",
+      "location",
+      "agent",
+      "check_id",
+    ])
+      expect(cols).toContain(c);
     const row = Object.fromEntries(cols.map((c, i) => [c, net.results[0].series[0].values[0][i]]));
     expect(row).toMatchObject({ protocol: "tcp", result: "success", result_code: 0, up: 1, location: LOC, server: "127.0.0.1" });
     const ping = (await influxQuery(influx.url, 'SELECT * FROM "ping" LIMIT 1', undefined, DB)) as any;
     const pcols: string[] = ping.results[0].series[0].columns;
-    for (const c of ["url", "packets_transmitted", "packets_received", "percent_packet_loss", "average_response_ms", "result_code", "up", "agent"]) expect(pcols).toContain(c);
+    for (const c of [
+      "url",
+      "packets_transmitted",
+      "packets_received",
+      "percent_packet_loss",
+      "average_response_ms",
+      "result_code",
+      "up",
+      "agent",
+    ])
+      expect(pcols).toContain(c);
 
     const after = await allPoints(settledAt);
     for (const id of ALL) {
       const mine = after.filter((p) => p.monitor === id).sort((a, b) => a.time - b.time);
       expect(mine.length, id).toBeGreaterThanOrEqual(2);
       expect(new Set(mine.map((p) => p.agent)).size, `${id} run by one replica`).toBe(1);
-      for (let i = 1; i < mine.length; i++) expect(mine[i]!.time - mine[i - 1]!.time, `${id} not run twice per interval`).toBeGreaterThan(INTERVAL_MS / 2);
+      for (let i = 1; i < mine.length; i++)
+        expect(mine[i]!.time - mine[i - 1]!.time, `${id} not run twice per interval`).toBeGreaterThan(INTERVAL_MS / 2);
     }
     const byAgent = new Set(after.map((p) => p.agent));
     expect(byAgent).toEqual(new Set(["lab-a", "lab-b"])); // the location's monitors are split between both
@@ -139,7 +204,10 @@ describe("agents end to end", () => {
     const pts = await allPoints(settledAt);
     expect(new Set(pts.map((p) => p.check_id)).size, "no result stored twice").toBe(pts.length);
     for (const id of ALL) {
-      const times = pts.filter((p) => p.monitor === id).map((p) => p.time).sort((a, b) => a - b);
+      const times = pts
+        .filter((p) => p.monitor === id)
+        .map((p) => p.time)
+        .sort((a, b) => a - b);
       const owner = who.get(id)!;
       // Every interval from before the outage until the edge came back has its result, except the
       // SIGKILLed replica's own downtime (it was not running then: nothing to lose).
@@ -149,7 +217,9 @@ describe("agents end to end", () => {
       expect(spanned.length, `${id} has results from inside the outage`).toBeGreaterThanOrEqual(2);
       for (const [from, to] of gaps) {
         const explained = owner === "lab-b" && from <= restartedAt && to >= killedAt && from >= killedAt - INTERVAL_MS - 3000;
-        expect(explained, `${id} (${owner}) lost results between ${new Date(from).toISOString()} and ${new Date(to).toISOString()}`).toBe(true);
+        expect(explained, `${id} (${owner}) lost results between ${new Date(from).toISOString()} and ${new Date(to).toISOString()}`).toBe(
+          true,
+        );
       }
     }
   }, 180_000);

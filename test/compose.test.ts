@@ -13,17 +13,26 @@ import { TRIM_CRON as LOCAL_TRIM_CRON, WORKER_SETTINGS } from "../scripts/lib/wr
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "..");
 const read = (p: string) => readFileSync(path.join(ROOT, p), "utf8");
-const SECRETS = { ADMIN_TOKEN: "compose-test-token-0123456789", INFLUX_PASSWORD: "p", INFLUX_READ_PASSWORD: "r", GRAFANA_ADMIN_PASSWORD: "g" };
+const SECRETS = {
+  ADMIN_TOKEN: "compose-test-token-0123456789",
+  INFLUX_PASSWORD: "p",
+  INFLUX_READ_PASSWORD: "r",
+  GRAFANA_ADMIN_PASSWORD: "g",
+};
 
 /** `docker-compose config` with .env.example and the given environment (Debian's docker-compose 1.29; npm test installs it). */
 async function config(env: Record<string, string>) {
   const base = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root" };
   try {
-    const r = await run("docker-compose", ["-f", "docker-compose.yml", "--env-file", ".env.example", "config"], { cwd: ROOT, env: { ...base, ...env } });
+    const r = await run("docker-compose", ["-f", "docker-compose.yml", "--env-file", ".env.example", "config"], {
+      cwd: ROOT,
+      env: { ...base, ...env },
+    });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
     const x = e as NodeJS.ErrnoException & { code: number | string; stdout: string; stderr: string };
-    if (x.code === "ENOENT") throw new Error("docker-compose is not installed: npm test installs Debian's docker-compose (scripts/lib/provision.mjs)");
+    if (x.code === "ENOENT")
+      throw new Error("docker-compose is not installed: npm test installs Debian's docker-compose (scripts/lib/provision.mjs)");
     return { code: Number(x.code), out: x.stdout, err: x.stderr };
   }
 }
@@ -35,7 +44,9 @@ const envExample = new Map(
     .filter((l) => /^\w+=/.test(l))
     .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as const),
 );
-const wranglerVars = [...(/\[vars\]\n([\s\S]*?)(\n\[|$)/.exec(read("wrangler.toml"))?.[1] ?? "").matchAll(/^(\w+) = "/gm)].map((m) => m[1]!);
+const wranglerVars = [...(/\[vars\]\n([\s\S]*?)(\n\[|$)/.exec(read("wrangler.toml"))?.[1] ?? "").matchAll(/^(\w+) = "/gm)].map(
+  (m) => m[1]!,
+);
 
 describe("docker-compose.yml", () => {
   it("is refused without the secrets, naming the missing one", async () => {
@@ -71,8 +82,7 @@ describe("docker-compose.yml", () => {
 
   it("pins every image and base image, and mounts Grafana's provisioning where it reads it", async () => {
     const c = parse((await config(SECRETS)).out);
-    for (const [name, s] of Object.entries<any>(c.services))
-      if (!s.build) expect(s.image, name).toMatch(/^[\w./-]+:\d+\.\d+\.\d+$/);
+    for (const [name, s] of Object.entries<any>(c.services)) if (!s.build) expect(s.image, name).toMatch(/^[\w./-]+:\d+\.\d+\.\d+$/);
     for (const f of ["docker/edge/Dockerfile", "probe-agent/Dockerfile"])
       for (const [, image] of read(f).matchAll(/^FROM (\S+)/gm)) expect(image, f).toMatch(/:\d+\.\d+\.\d+-[\w-]+$/);
     const provider = parse(read("dashboards/provisioning/dashboards/uptime.yaml")).providers[0].options.path;
@@ -80,7 +90,8 @@ describe("docker-compose.yml", () => {
     expect(mounts).toContainEqual([path.join(ROOT, "dashboards"), provider, "ro"]);
     expect(mounts).toContainEqual([path.join(ROOT, "dashboards/provisioning"), "/etc/grafana/provisioning", "ro"]);
     expect(c.services.grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(`${provider}/overview.json`);
-    for (const v of vars(read("dashboards/provisioning/datasources/influxdb.yaml"))) expect(c.services.grafana.environment, v).toHaveProperty(v);
+    for (const v of vars(read("dashboards/provisioning/datasources/influxdb.yaml")))
+      expect(c.services.grafana.environment, v).toHaveProperty(v);
     expect(c.services["probe-agent"].cap_add).toEqual(["NET_RAW"]);
   });
 

@@ -9,13 +9,28 @@ const provisioning = (p: string) => parse(readFileSync(path.join(DASHBOARDS_DIR,
 const datasources = provisioning("datasources/influxdb.yaml");
 const providers = provisioning("dashboards/uptime.yaml");
 const dashboards = loadDashboards();
-const BUILTIN = new Set(["timeFilter", "__interval", "__interval_ms", "tag_monitor", "tag_location", "tag_agent", "tag_result", "tag_status_code", "col"]);
+const BUILTIN = new Set([
+  "timeFilter",
+  "__interval",
+  "__interval_ms",
+  "tag_monitor",
+  "tag_location",
+  "tag_agent",
+  "tag_result",
+  "tag_status_code",
+  "col",
+]);
 
 describe("provisioning", () => {
   it("provisions one InfluxDB data source, with InfluxQL, and a file provider for the dashboards", () => {
     expect(datasources.apiVersion).toBe(1);
     expect(datasources.datasources).toHaveLength(1);
-    expect(datasources.datasources[0]).toMatchObject({ type: "influxdb", uid: "uptime-influxdb", access: "proxy", jsonData: { version: "InfluxQL" } });
+    expect(datasources.datasources[0]).toMatchObject({
+      type: "influxdb",
+      uid: "uptime-influxdb",
+      access: "proxy",
+      jsonData: { version: "InfluxQL" },
+    });
     expect(providers.apiVersion).toBe(1);
     expect(providers.providers).toHaveLength(1);
     expect(providers.providers[0]).toMatchObject({ type: "file", options: { path: "/etc/dashboards/uptime" } });
@@ -40,11 +55,17 @@ describe("dashboards", () => {
         const ids = panels.map((p) => p.id);
         expect(ids.every((id) => Number.isInteger(id) && id > 0)).toBe(true);
         expect(new Set(ids).size).toBe(ids.length);
-        const boxes = panels.map((p) => ({ id: p.id, ...(p as unknown as { gridPos: { x: number; y: number; w: number; h: number } }).gridPos }));
+        const boxes = panels.map((p) => ({
+          id: p.id,
+          ...(p as unknown as { gridPos: { x: number; y: number; w: number; h: number } }).gridPos,
+        }));
         for (const b of boxes) expect(b.x + b.w, `panel ${b.id}`).toBeLessThanOrEqual(24);
         for (const a of boxes)
           for (const b of boxes)
-            if (a.id < b.id) expect(a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h, `panels ${a.id} and ${b.id} overlap`).toBe(false);
+            if (a.id < b.id)
+              expect(a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h, `panels ${a.id} and ${b.id} overlap`).toBe(
+                false,
+              );
       });
 
       it("refers to the provisioned data source everywhere, with raw InfluxQL queries", () => {
@@ -60,7 +81,9 @@ describe("dashboards", () => {
             expect(t.query).toMatch(/^(SELECT|SHOW) /);
           }
         const withTargets = panels.filter((p) => p.targets?.length);
-        expect(new Set(withTargets.flatMap((p) => p.targets!.map((t) => `${p.id}/${t.refId}`))).size).toBe(withTargets.flatMap((p) => p.targets!).length);
+        expect(new Set(withTargets.flatMap((p) => p.targets!.map((t) => `${p.id}/${t.refId}`))).size).toBe(
+          withTargets.flatMap((p) => p.targets!).length,
+        );
       });
 
       it("uses only variables it defines", () => {

@@ -34,7 +34,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const teardown = async () => {
     await Promise.allSettled(stops.map((stop) => stop()));
   };
-  const failed = started.flatMap((r, i) => (r.status === "rejected" ? [`${SERVICES[i]!.name}: ${(r.reason as Error)?.message ?? r.reason}`] : []));
+  const failed = started.flatMap((r, i) =>
+    r.status === "rejected" ? [`${SERVICES[i]!.name}: ${(r.reason as Error)?.message ?? r.reason}`] : [],
+  );
   if (failed.length > 0) {
     await teardown();
     throw new Error(`test services failed to start:\n${failed.join("\n")}`);

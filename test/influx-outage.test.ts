@@ -73,7 +73,7 @@ describe("InfluxDB outage", () => {
     expect(ready.body.checks.point_store).toMatchObject({ store: "influxdb", ok: false });
     expect(ready.body.outbox).toMatchObject({ depth: 12, dropped: 0 });
     // Checks kept running and state kept moving while the store was down.
-    expect((await fetch(`${target.url}/control/stats`).then((r) => r.json()) as any).total).toBe(15);
+    expect(((await fetch(`${target.url}/control/stats`).then((r) => r.json())) as any).total).toBe(15);
     expect(logs.some((l) => l.includes("point store write failed"))).toBe(true);
   });
 

@@ -21,7 +21,13 @@ async function setup(env: Record<string, string>, args: string[] = []) {
   try {
     const r = await run(process.execPath, [path.join(ROOT, "scripts/influx-setup.mjs"), ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", INFLUX_URL: influx.url, INFLUX_USERNAME: influx.username!, INFLUX_PASSWORD: influx.password!, ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        INFLUX_URL: influx.url,
+        INFLUX_USERNAME: influx.username!,
+        INFLUX_PASSWORD: influx.password!,
+        ...env,
+      },
     });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
@@ -40,7 +46,9 @@ async function databases(): Promise<string[]> {
 async function policies(db: string): Promise<Policy[]> {
   const r = (await influxQuery(influx.url, `SHOW RETENTION POLICIES ON "${db}"`, admin())) as any;
   const s = r.results[0].series[0];
-  return s.values.map((v: unknown[]) => Object.fromEntries(s.columns.map((c: string, i: number) => [c, v[i]]))).map((p: any) => ({ name: p.name, duration: p.duration, default: p.default }));
+  return s.values
+    .map((v: unknown[]) => Object.fromEntries(s.columns.map((c: string, i: number) => [c, v[i]])))
+    .map((p: any) => ({ name: p.name, duration: p.duration, default: p.default }));
 }
 
 describe("influx:setup", () => {

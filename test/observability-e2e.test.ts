@@ -44,10 +44,38 @@ const api = apiClient(() => worker.url, TOKEN);
 async function certificates(dir: string) {
   const f = (n: string) => path.join(dir, n);
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await run("openssl", ["req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "30", "-subj", "/CN=Observability Test CA"]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.pem"),
+    "-days",
+    "30",
+    "-subj",
+    "/CN=Observability Test CA",
+  ]);
   await run("openssl", ["req", "-new", ...ec, "-keyout", f("leaf.key"), "-out", f("leaf.csr"), "-subj", "/CN=localhost"]);
   writeFileSync(f("leaf.ext"), "basicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1\n");
-  await run("openssl", ["x509", "-req", "-in", f("leaf.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("leaf.pem"), "-days", "20", "-extfile", f("leaf.ext")]);
+  await run("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    f("leaf.csr"),
+    "-CA",
+    f("ca.pem"),
+    "-CAkey",
+    f("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    f("leaf.pem"),
+    "-days",
+    "20",
+    "-extfile",
+    f("leaf.ext"),
+  ]);
   const end = (await run("openssl", ["x509", "-noout", "-enddate", "-in", f("leaf.pem")])).stdout.trim().replace(/^notAfter=/, "");
   return { ca: f("ca.pem"), key: readFileSync(f("leaf.key")), cert: readFileSync(f("leaf.pem")), notAfter: Date.parse(end) };
 }
@@ -99,7 +127,12 @@ beforeAll(async () => {
   expect(reg.status).toBe(201);
   const agentDir = mkdtempSync(path.join(tmpdir(), "ium-obs-agent-"));
   dirs.push(agentDir);
-  agent = await startAgentProcess({ edgeUrl: worker.url, token: reg.body.token, dataDir: agentDir, env: { ASSIGNMENTS_REFRESH_S: "2", NODE_EXTRA_CA_CERTS: certs.ca } });
+  agent = await startAgentProcess({
+    edgeUrl: worker.url,
+    token: reg.body.token,
+    dataDir: agentDir,
+    env: { ASSIGNMENTS_REFRESH_S: "2", NODE_EXTRA_CA_CERTS: certs.ca },
+  });
 
   // Three edge ticks a minute apart in scheduled time (the checks themselves run now), while the agent runs its checks.
   const t0 = Date.now();
@@ -173,14 +206,17 @@ describe("Grafana dashboards against real checks", () => {
         // Panels over every kind that do not filter on success or failure have data for every monitor.
         for (const p of panels)
           for (const t of p.targets!)
-            if (t.query.includes(MEASUREMENTS) && !t.query.includes('"up" =')) expect(answered.get(`${p.title} (${t.refId})`), p.title).toEqual(monitors);
+            if (t.query.includes(MEASUREMENTS) && !t.query.includes('"up" ='))
+              expect(answered.get(`${p.title} (${t.refId})`), p.title).toEqual(monitors);
     }, 120_000);
 
   it("shows each failed check's error kind and message (the Failed checks table)", async () => {
     const overview = loadDashboards().find((d) => d.file === "overview.json")!.dashboard;
     const failed = allPanels(overview).find((p) => p.title === "Failed checks")!;
     const series = await influxSeries(substitute(failed.targets![0]!.query, { location: ["edge", LOC] }, range()));
-    const rows = series.flatMap((s) => s.values.map((v) => ({ monitor: s.tags?.monitor, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })));
+    const rows = series.flatMap((s) =>
+      s.values.map((v) => ({ monitor: s.tags?.monitor, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })),
+    );
     const edgeDown = rows.find((r: any) => r.monitor === "edge-down") as any;
     expect(edgeDown).toMatchObject({ location: "edge", error_kind: "connection" });
     expect(edgeDown.error).toEqual(expect.any(String));
@@ -214,7 +250,11 @@ describe("/metrics against the API", () => {
   });
 
   it("has each monitor's latest result per location, state and uptime as the API reports them", async () => {
-    const status = (await api("GET", "/api/v1/status")).body.monitors as Array<{ id: string; status: string; uptime: Record<string, number | null> }>;
+    const status = (await api("GET", "/api/v1/status")).body.monitors as Array<{
+      id: string;
+      status: string;
+      uptime: Record<string, number | null>;
+    }>;
     expect(status).toHaveLength(7);
     for (const s of status) {
       const location = s.id.startsWith("edge-") ? "edge" : LOC;
@@ -222,9 +262,14 @@ describe("/metrics against the API", () => {
       expect(last.location, s.id).toBe(location);
       expect(value("uptime_monitor_up", { monitor: s.id, location }), s.id).toBe(last.ok ? 1 : 0);
       expect(value("uptime_monitor_last_check_timestamp_seconds", { monitor: s.id, location }), s.id).toBe(Date.parse(last.ts) / 1000);
-      if (last.latency_ms !== null) expect(value("uptime_monitor_response_time_seconds", { monitor: s.id, location })!, s.id).toBeCloseTo(last.latency_ms / 1000, 9);
+      if (last.latency_ms !== null)
+        expect(value("uptime_monitor_response_time_seconds", { monitor: s.id, location })!, s.id).toBeCloseTo(last.latency_ms / 1000, 9);
       expect(value("uptime_monitor_status", { monitor: s.id, status: s.status }), s.id).toBe(1);
-      for (const [window, api24] of [["1d", "24h"], ["7d", "7d"], ["30d", "30d"]] as const)
+      for (const [window, api24] of [
+        ["1d", "24h"],
+        ["7d", "7d"],
+        ["30d", "30d"],
+      ] as const)
         expect(value("uptime_monitor_uptime_ratio", { monitor: s.id, location, window }), `${s.id} ${window}`).toBe(s.uptime[api24]);
     }
     expect(value("uptime_monitor_up", { monitor: "tcp-refused", location: LOC })).toBe(0);
@@ -255,8 +300,19 @@ describe("/metrics against the API", () => {
 describe("logs and the daily trim", () => {
   it("logs every failed check with its monitor, error kind and message, from edge checks and agents alike", () => {
     const failed = workerLog.filter((l) => l.msg === "check failed");
-    expect(failed.find((l) => l.monitor === "edge-down")).toMatchObject({ location: "edge", check: "http", error_kind: "connection", error: expect.any(String) });
-    expect(failed.find((l) => l.monitor === "tcp-refused")).toMatchObject({ location: LOC, agent: "lab-a", check: "tcp", error_kind: "refused", error: expect.stringMatching(/refused/i) });
+    expect(failed.find((l) => l.monitor === "edge-down")).toMatchObject({
+      location: "edge",
+      check: "http",
+      error_kind: "connection",
+      error: expect.any(String),
+    });
+    expect(failed.find((l) => l.monitor === "tcp-refused")).toMatchObject({
+      location: LOC,
+      agent: "lab-a",
+      check: "tcp",
+      error_kind: "refused",
+      error: expect.stringMatching(/refused/i),
+    });
     expect(failed.filter((l) => ["edge-ok", "tcp-ok", "tls-ok", "icmp-lo", "agent-http"].includes(l.monitor))).toEqual([]);
   });
 
@@ -272,11 +328,20 @@ describe("logs and the daily trim", () => {
 describe("docker/register-agent.mjs (the stack's agent-register job)", () => {
   const register = async (file: string) => {
     const r = await run(process.execPath, [path.resolve(import.meta.dirname, "../docker/register-agent.mjs")], {
-      env: { PATH: process.env.PATH ?? "", EDGE_URL: worker.url, ADMIN_TOKEN: TOKEN, AGENT_ID: "compose-test", AGENT_LOCATION: "compose", AGENT_TOKEN_FILE: file, UPTIME_SEED: "false" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        EDGE_URL: worker.url,
+        ADMIN_TOKEN: TOKEN,
+        AGENT_ID: "compose-test",
+        AGENT_LOCATION: "compose",
+        AGENT_TOKEN_FILE: file,
+        UPTIME_SEED: "false",
+      },
     });
     return { out: r.stdout, token: readFileSync(file, "utf8").trim() };
   };
-  const works = async (token: string) => (await fetch(`${worker.url}/api/v1/agents/me/assignments`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const works = async (token: string) =>
+    (await fetch(`${worker.url}/api/v1/agents/me/assignments`, { headers: { authorization: `Bearer ${token}` } })).status;
 
   it("registers the agent once, keeps its working token, and registers it again when the edge has forgotten the token", async () => {
     const file = path.join(dirs[0]!, "agent-token");

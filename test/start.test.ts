@@ -32,7 +32,10 @@ function waitFor(pattern: RegExp, timeoutMs = 90_000): Promise<RegExpExecArray> 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "ium-start-"));
   for (const entry of ["package.json", "wrangler.toml", "tsconfig.base.json", "edge", "contract", "scripts", "probe-agent", "ui"])
-    cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes(".wrangler") && !src.includes("ui/dist") });
+    cpSync(path.join(ROOT, entry), path.join(dir, entry), {
+      recursive: true,
+      filter: (src) => !src.includes(".wrangler") && !src.includes("ui/dist"),
+    });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), UPTIME_TICK_MS: "2000" };
@@ -71,7 +74,11 @@ describe("npm start on a fresh checkout", () => {
     });
     expect(created.status).toBe(201);
     expect((await fetch(`${base}/api/v1/monitors/homepage`, { headers: auth })).status).toBe(200);
-    const patched = await fetch(`${base}/api/v1/monitors/homepage`, { method: "PATCH", headers: auth, body: JSON.stringify({ interval_s: 120 }) });
+    const patched = await fetch(`${base}/api/v1/monitors/homepage`, {
+      method: "PATCH",
+      headers: auth,
+      body: JSON.stringify({ interval_s: 120 }),
+    });
     expect(((await patched.json()) as { interval_s: number }).interval_s).toBe(120);
     expect((await fetch(`${base}/api/v1/monitors/homepage`, { method: "DELETE", headers: auth })).status).toBe(204);
     expect((await fetch(`${base}/api/v1/monitors`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
@@ -96,13 +103,17 @@ describe("npm start on a fresh checkout", () => {
     const [, token] = await waitFor(/\[start\] admin token: (\S+)/);
     await waitFor(/started the local probe agent "local"/);
     const auth = { authorization: `Bearer ${token}` };
-    const agents = (await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`, { headers: auth })).json()) as { agents: Array<{ id: string; location: string }> };
+    const agents = (await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`, { headers: auth })).json()) as {
+      agents: Array<{ id: string; location: string }>;
+    };
     expect(agents.agents.map((a) => `${a.id}@${a.location}`)).toEqual(["local@local"]);
     const deadline = Date.now() + 45_000;
     const status: Record<string, string> = {};
     while (Date.now() < deadline) {
       for (const id of ["loopback-icmp", "worker-tcp"]) {
-        const m = (await (await fetch(`http://127.0.0.1:${port}/api/v1/monitors/${id}`, { headers: auth })).json()) as { state: { status: string } };
+        const m = (await (await fetch(`http://127.0.0.1:${port}/api/v1/monitors/${id}`, { headers: auth })).json()) as {
+          state: { status: string };
+        };
         status[id] = m.state.status;
       }
       if (status["loopback-icmp"] === "up" && status["worker-tcp"] === "up") break;

@@ -29,7 +29,11 @@ let browser: Browser;
 const logs: string[] = [];
 
 async function start(vars: Record<string, string>) {
-  worker = await startWorker({ persistTo: state, vars: { ADMIN_TOKEN: TOKEN, LOG_LEVEL: "warn", ...vars }, onLine: (l: string) => logs.push(l) });
+  worker = await startWorker({
+    persistTo: state,
+    vars: { ADMIN_TOKEN: TOKEN, LOG_LEVEL: "warn", ...vars },
+    onLine: (l: string) => logs.push(l),
+  });
 }
 
 async function apiJson<T>(p: string, token: string | null = null): Promise<T> {
@@ -42,7 +46,10 @@ type Opened = { page: Page; context: BrowserContext; errors: string[]; bodies: s
 
 /** A fresh browser context and page; console errors, page errors and every API body are collected. */
 async function open(p: string, opts: { width?: number; height?: number; dark?: boolean; clock?: boolean } = {}): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, colorScheme: opts.dark ? "dark" : "light" });
+  const context = await browser.newContext({
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 },
+    colorScheme: opts.dark ? "dark" : "light",
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   const bodies: string[] = [];
@@ -60,7 +67,9 @@ async function open(p: string, opts: { width?: number; height?: number; dark?: b
 
 async function axe(page: Page, label: string) {
   await page.evaluate(AXE);
-  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as { violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> };
+  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as {
+    violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>;
+  };
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   expect(bad.map((v) => `${label}: ${v.impact} ${v.id}: ${v.help} (${v.nodes.length}× e.g. ${v.nodes[0]?.target.join(" ")})`)).toEqual([]);
 }
@@ -126,7 +135,13 @@ describe("status page (public)", () => {
     expect(shown.find((s) => s.id === "queue")!.u30).toMatch(/%$/);
     expect(shown.find((s) => s.id === "legacy-ftp")).toMatchObject({ status: "Paused", u24: "no data", checked: "30 d ago" });
     // Groups in name order, the ungrouped last.
-    expect(await page.$$eval("section.group h2", (hs) => hs.map((h) => h.textContent))).toEqual(["Databases", "Internal", "Website", "Workers fleet", "Other"]);
+    expect(await page.$$eval("section.group h2", (hs) => hs.map((h) => h.textContent))).toEqual([
+      "Databases",
+      "Internal",
+      "Website",
+      "Workers fleet",
+      "Other",
+    ]);
     const banner = await page.textContent(".banner h1");
     expect(banner).toBe(overall(api.monitors).title);
     expect(banner).toBe("1 of 98 monitors down");
@@ -171,7 +186,12 @@ describe("status page (public)", () => {
       expect(drawn[i]!.bg).toBe("rgba(0, 0, 0, 0)");
     }
     // Across the page: a block is drawn as data exactly when the API says that day had checks.
-    const all = await page.$$eval("li.mon", (els) => els.map((e) => ({ id: e.getAttribute("data-id")!, none: Array.from(e.querySelectorAll(".days .d")).map((d) => d.classList.contains("d-none")) })));
+    const all = await page.$$eval("li.mon", (els) =>
+      els.map((e) => ({
+        id: e.getAttribute("data-id")!,
+        none: Array.from(e.querySelectorAll(".days .d")).map((d) => d.classList.contains("d-none")),
+      })),
+    );
     for (const { id, none } of all) expect(none, id).toEqual(api.monitors.find((m) => m.id === id)!.days.checks.map((c) => c === 0));
     // The focus text says so too: keyboard to the first gap day.
     await page.focus('li[data-id="billing"] .days');
@@ -191,7 +211,9 @@ describe("status page (public)", () => {
     await page.route("**/api/v1/**", (r) => r.abort("connectionrefused"));
     await page.clock.fastForward("00:31");
     await page.waitForSelector("[data-stale]");
-    expect(await page.textContent("#notice")).toMatch(/Stale data: Cannot reach the API \(the request failed\)\. Showing what the API said at .+; retrying every 30 s\./);
+    expect(await page.textContent("#notice")).toMatch(
+      /Stale data: Cannot reach the API \(the request failed\)\. Showing what the API said at .+; retrying every 30 s\./,
+    );
     expect(await page.locator("li.mon").count()).toBe(100);
     await page.unroute("**/api/v1/**");
     await page.clock.fastForward("00:31");
@@ -218,7 +240,10 @@ describe("status page (public)", () => {
 
   it("passes axe-core with no serious or critical violation, light and dark, and fits 375 px", async () => {
     for (const dark of [false, true])
-      for (const [p, ready] of [["/", "li.mon"], ["/monitors/db-primary", "svg.chart"]] as const) {
+      for (const [p, ready] of [
+        ["/", "li.mon"],
+        ["/monitors/db-primary", "svg.chart"],
+      ] as const) {
         const { page, context, errors } = await open(p, { dark });
         await page.waitForSelector(ready);
         await axe(page, `${p} ${dark ? "dark" : "light"}`);
@@ -232,8 +257,14 @@ describe("status page (public)", () => {
   it("saves screenshots: desktop and 375 px, light and dark", async () => {
     const files: string[] = [];
     for (const dark of [false, true])
-      for (const [name, width, height] of [["desktop", 1280, 900], ["mobile", 375, 812]] as const)
-        for (const [page_, p, ready] of [["status", "/", "li.mon"], ["monitor", "/monitors/db-primary", "svg.chart"]] as const) {
+      for (const [name, width, height] of [
+        ["desktop", 1280, 900],
+        ["mobile", 375, 812],
+      ] as const)
+        for (const [page_, p, ready] of [
+          ["status", "/", "li.mon"],
+          ["monitor", "/monitors/db-primary", "svg.chart"],
+        ] as const) {
           const { page, context } = await open(p, { width, height, dark });
           await page.waitForSelector(ready);
           files.push(await shot(page, `${page_}-${name}-${dark ? "dark" : "light"}`));
@@ -284,7 +315,9 @@ describe("monitor page (public)", () => {
     expect(await page.textContent("main h1")).toBe("Primary database");
     expect(await page.textContent(".since")).toMatch(/^Down since .+ \(1[4-9] min\) · last checked (\d+ s|1 min) ago$/);
     expect(await page.textContent(".last-error")).toBe("Last errorrefused: connect ECONNREFUSED [hidden] ([hidden])");
-    const rows = await page.$$eval("table.checks tbody tr", (trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent)));
+    const rows = await page.$$eval("table.checks tbody tr", (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent)),
+    );
     expect(rows).toHaveLength(30);
     expect(rows[0]!.slice(1)).toEqual(["✕Down", "—", "dc1", "refused: connect ECONNREFUSED [hidden] ([hidden])"]);
     expect(rows[1]![3]).toBe("dc2");

@@ -80,10 +80,17 @@ describe("assignments", () => {
   it("gives a silent replica's monitors to the live one", async () => {
     const list = (await api("GET", "/api/v1/agents")).body.agents;
     const a2id = list.find((a: any) => a.location === loc && a.id.startsWith("a2"))!.id;
-    await env.DB.prepare("UPDATE agents SET last_seen_at = ? WHERE id = ?").bind(Date.now() - 120_000, a2id).run();
+    await env.DB.prepare("UPDATE agents SET last_seen_at = ? WHERE id = ?")
+      .bind(Date.now() - 120_000, a2id)
+      .run();
     const r1 = await api("GET", "/api/v1/agents/me/assignments", { token: a1 });
     expect(r1.body.replicas).toHaveLength(1);
-    expect(r1.body.monitors.map((m: any) => m.id).filter((id: string) => mine.includes(id)).sort()).toEqual([...mine].sort());
+    expect(
+      r1.body.monitors
+        .map((m: any) => m.id)
+        .filter((id: string) => mine.includes(id))
+        .sort(),
+    ).toEqual([...mine].sort());
   });
 
   it("is for agent tokens only", async () => {
@@ -106,7 +113,13 @@ describe("POST /api/v1/results", () => {
     mon = uid("tcp");
     httpMon = uid("web");
     expect((await api("POST", "/api/v1/monitors", { body: tcp(mon, [loc]) })).status).toBe(201);
-    expect((await api("POST", "/api/v1/monitors", { body: { id: httpMon, kind: "http", runner: "agent", target: "http://10.0.0.5/", interval_s: 30, locations: [loc] } })).status).toBe(201);
+    expect(
+      (
+        await api("POST", "/api/v1/monitors", {
+          body: { id: httpMon, kind: "http", runner: "agent", target: "http://10.0.0.5/", interval_s: 30, locations: [loc] },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("accepts a batch, stores it, updates state and the agent's report", async () => {
@@ -129,10 +142,17 @@ describe("POST /api/v1/results", () => {
     expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({ accepted: 2, duplicates: 0 });
     expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({ accepted: 0, duplicates: 2 });
     const mixed = [batch[0]!, result(mon, loc), result(mon, loc)];
-    expect((await api("POST", "/api/v1/results", { token, body: { results: [...mixed, mixed[1]] } })).body).toEqual({ accepted: 2, duplicates: 2 });
-    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE id IN (?, ?)").bind(batch[0]!.id, batch[1]!.id).first<{ n: number }>();
+    expect((await api("POST", "/api/v1/results", { token, body: { results: [...mixed, mixed[1]] } })).body).toEqual({
+      accepted: 2,
+      duplicates: 2,
+    });
+    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE id IN (?, ?)")
+      .bind(batch[0]!.id, batch[1]!.id)
+      .first<{ n: number }>();
     expect(stored!.n).toBe(2);
-    const rollup = await env.DB.prepare("SELECT SUM(checks) AS n FROM rollups WHERE monitor = ? AND size = '1d'").bind(mon).first<{ n: number }>();
+    const rollup = await env.DB.prepare("SELECT SUM(checks) AS n FROM rollups WHERE monitor = ? AND size = '1d'")
+      .bind(mon)
+      .first<{ n: number }>();
     const points = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE monitor = ?").bind(mon).first<{ n: number }>();
     expect(rollup!.n).toBe(points!.n);
   });
@@ -143,7 +163,10 @@ describe("POST /api/v1/results", () => {
     const edgeMon = uid("edge");
     await api("POST", "/api/v1/monitors", { body: { id: edgeMon, kind: "http", target: "https://x.test/" } });
     const good = result(mon, loc);
-    const r = await api("POST", "/api/v1/results", { token, body: { results: [good, result(stranger, loc), result("no-such-monitor", loc), result(edgeMon, loc, { tcp: undefined })] } });
+    const r = await api("POST", "/api/v1/results", {
+      token,
+      body: { results: [good, result(stranger, loc), result("no-such-monitor", loc), result(edgeMon, loc, { tcp: undefined })] },
+    });
     expect(r.status).toBe(403);
     expect(r.body.error.message).toContain(stranger);
     expect(r.body.error.message).toContain("no-such-monitor");
@@ -154,13 +177,19 @@ describe("POST /api/v1/results", () => {
   });
 
   it("validates with the shared contract and names every problem", async () => {
-    const r = await api("POST", "/api/v1/results", { token, body: { results: [result(mon, loc, { ok: false }), result(mon, loc, { latency_ms: "fast" }), { nope: 1 }] } });
+    const r = await api("POST", "/api/v1/results", {
+      token,
+      body: { results: [result(mon, loc, { ok: false }), result(mon, loc, { latency_ms: "fast" }), { nope: 1 }] },
+    });
     expect(r.status).toBe(400);
     const paths = r.body.error.issues.map((i: any) => i.path);
     expect(paths).toContain("results[0].error");
     expect(paths).toContain("results[1].latency_ms");
     expect(paths).toContain("results[2].nope");
-    const wrongPlace = await api("POST", "/api/v1/results", { token, body: { results: [result(mon, "somewhere-else"), result(httpMon, loc)] } });
+    const wrongPlace = await api("POST", "/api/v1/results", {
+      token,
+      body: { results: [result(mon, "somewhere-else"), result(httpMon, loc)] },
+    });
     expect(wrongPlace.status).toBe(400);
     expect(wrongPlace.body.error.issues).toEqual([
       { path: "results[0].location", message: `must be this agent's location "${loc}"` },

@@ -47,7 +47,9 @@ beforeEach(async () => {
 });
 
 async function edgeMonitor(id: string, extra: Record<string, unknown> = {}) {
-  const r = await api("POST", "/api/v1/monitors", { body: { id, kind: "http", target: `${target}/hit/${id}`, timeout_ms: 3000, ...extra } });
+  const r = await api("POST", "/api/v1/monitors", {
+    body: { id, kind: "http", target: `${target}/hit/${id}`, timeout_ms: 3000, ...extra },
+  });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
 }
 
@@ -93,7 +95,14 @@ describe("maintenance", () => {
     await edgeMonitor("mw-web");
     const rt = runtime();
     const w = await api("POST", "/api/v1/maintenance", {
-      body: { id: "upgrade", name: "DB upgrade", kind: "once", monitors: ["mw-web"], starts_at: clock - MINUTE, ends_at: clock + 10 * MINUTE },
+      body: {
+        id: "upgrade",
+        name: "DB upgrade",
+        kind: "once",
+        monitors: ["mw-web"],
+        starts_at: clock - MINUTE,
+        ends_at: clock + 10 * MINUTE,
+      },
     });
     expect(w.status, JSON.stringify(w.body)).toBe(201);
     expect(w.body.active).toBe(true);
@@ -105,10 +114,20 @@ describe("maintenance", () => {
   });
 
   it("validates windows and manages them", async () => {
-    const bad = await api("POST", "/api/v1/maintenance", { body: { id: "x", name: "x", kind: "weekly", days: ["mon"], start: "9:00", duration_min: 60, time_zone: "Nowhere/Land" } });
+    const bad = await api("POST", "/api/v1/maintenance", {
+      body: { id: "x", name: "x", kind: "weekly", days: ["mon"], start: "9:00", duration_min: 60, time_zone: "Nowhere/Land" },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: any) => i.path).sort()).toEqual(["start", "time_zone"]);
-    const weekly = { id: "sat", name: "Saturday patching", kind: "weekly", days: ["sat"], start: "02:00", duration_min: 120, time_zone: "Europe/Berlin" };
+    const weekly = {
+      id: "sat",
+      name: "Saturday patching",
+      kind: "weekly",
+      days: ["sat"],
+      start: "02:00",
+      duration_min: 120,
+      time_zone: "Europe/Berlin",
+    };
     expect((await api("POST", "/api/v1/maintenance", { body: weekly })).status).toBe(201);
     expect((await api("POST", "/api/v1/maintenance", { body: weekly })).status).toBe(409);
     expect((await api("GET", "/api/v1/maintenance")).body.maintenance.map((m: any) => m.id)).toEqual(["sat"]);
@@ -146,15 +165,35 @@ describe("reminders", () => {
 });
 
 describe("location quorum through agent ingest", () => {
-  const register = async (id: string, location: string) => (await api("POST", "/api/v1/agents", { body: { id, location } })).body.token as string;
+  const register = async (id: string, location: string) =>
+    (await api("POST", "/api/v1/agents", { body: { id, location } })).body.token as string;
   const push = (token: string, location: string, ok: boolean, ts: number) =>
     api("POST", "/api/v1/results", {
       token,
-      body: { results: [{ id: `q${crypto.randomUUID().slice(0, 12)}`, monitor: "q-db", ts, ok, latency_ms: ok ? 1 : null, location, error: ok ? null : { kind: "refused", message: "connection refused" }, tcp: { port: 5432 } }] },
+      body: {
+        results: [
+          {
+            id: `q${crypto.randomUUID().slice(0, 12)}`,
+            monitor: "q-db",
+            ts,
+            ok,
+            latency_ms: ok ? 1 : null,
+            location,
+            error: ok ? null : { kind: "refused", message: "connection refused" },
+            tcp: { port: 5432 },
+          },
+        ],
+      },
     });
 
   it("two locations, one failing: no incident; both failing: one incident", async () => {
-    expect((await api("POST", "/api/v1/monitors", { body: { id: "q-db", kind: "tcp", target: "db:5432", interval_s: 30, locations: ["qa", "qb"] } })).status).toBe(201);
+    expect(
+      (
+        await api("POST", "/api/v1/monitors", {
+          body: { id: "q-db", kind: "tcp", target: "db:5432", interval_s: 30, locations: ["qa", "qb"] },
+        })
+      ).status,
+    ).toBe(201);
     const a = await register(`qa-${crypto.randomUUID().slice(0, 4)}`, "qa");
     const b = await register(`qb-${crypto.randomUUID().slice(0, 4)}`, "qb");
     const t = Date.now() - 600_000;
@@ -176,11 +215,17 @@ describe("location quorum through agent ingest", () => {
 describe("end to end: checks → rules → channel → receiver", () => {
   const receiver = inject("receiverUrl" as never) as string;
   const received = async (hook: string) =>
-    ((await (await fetch(`${receiver}/control/requests/${hook}`)).json()) as { requests: Array<{ headers: Record<string, string>; body: string }> }).requests;
+    (
+      (await (await fetch(`${receiver}/control/requests/${hook}`)).json()) as {
+        requests: Array<{ headers: Record<string, string>; body: string }>;
+      }
+    ).requests;
 
   async function webhook(monitor: string) {
     const hook = `e2e-${monitor}`;
-    const r = await api("POST", "/api/v1/channels", { body: { id: hook, name: "ops", kind: "webhook", url: `${receiver}/hook/${hook}`, monitors: [monitor] } });
+    const r = await api("POST", "/api/v1/channels", {
+      body: { id: hook, name: "ops", kind: "webhook", url: `${receiver}/hook/${hook}`, monitors: [monitor] },
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return { hook, secret: r.body.secret as string };
   }
@@ -216,13 +261,20 @@ describe("end to end: checks → rules → channel → receiver", () => {
       await setStatus("flap-web", code);
       await ticks(rt, 1);
     }
-    expect((await received(hook)).map((r) => JSON.parse(r.body).type)).toEqual(["monitor.down", "monitor.up", "monitor.down", "monitor.up"]);
+    expect((await received(hook)).map((r) => JSON.parse(r.body).type)).toEqual([
+      "monitor.down",
+      "monitor.up",
+      "monitor.down",
+      "monitor.up",
+    ]);
   });
 
   it("a maintenance window sends nothing", async () => {
     await edgeMonitor("mw2-web");
     const { hook } = await webhook("mw2-web");
-    await api("POST", "/api/v1/maintenance", { body: { id: "mw2", name: "mw2", kind: "once", starts_at: clock - MINUTE, ends_at: clock + 30 * MINUTE } });
+    await api("POST", "/api/v1/maintenance", {
+      body: { id: "mw2", name: "mw2", kind: "once", starts_at: clock - MINUTE, ends_at: clock + 30 * MINUTE },
+    });
     await setStatus("mw2-web", 503);
     await ticks(runtime(), 5);
     expect(await received(hook)).toEqual([]);

@@ -30,11 +30,36 @@ async function seeded() {
 type Route = { name: string; need: keyof typeof RANK | "agent"; ok: number; call: (token: string | null) => Promise<{ status: number }> };
 const routes: Route[] = [
   { name: "GET /api/v1/monitors", need: "viewer", ok: 200, call: (t) => api("GET", "/api/v1/monitors", { token: t }) },
-  { name: "POST /api/v1/monitors", need: "editor", ok: 201, call: (t) => api("POST", "/api/v1/monitors", { token: t, body: httpMonitor(uniq()) }) },
-  { name: "GET /api/v1/monitors/:id", need: "viewer", ok: 200, call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}`, { token: t }) },
-  { name: "PATCH /api/v1/monitors/:id", need: "editor", ok: 200, call: async (t) => api("PATCH", `/api/v1/monitors/${await seeded()}`, { token: t, body: { name: "renamed" } }) },
-  { name: "DELETE /api/v1/monitors/:id", need: "editor", ok: 204, call: async (t) => api("DELETE", `/api/v1/monitors/${await seeded()}`, { token: t }) },
-  { name: "POST /api/v1/tokens", need: "admin", ok: 201, call: (t) => api("POST", "/api/v1/tokens", { token: t, body: { name: "x", role: "viewer" } }) },
+  {
+    name: "POST /api/v1/monitors",
+    need: "editor",
+    ok: 201,
+    call: (t) => api("POST", "/api/v1/monitors", { token: t, body: httpMonitor(uniq()) }),
+  },
+  {
+    name: "GET /api/v1/monitors/:id",
+    need: "viewer",
+    ok: 200,
+    call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}`, { token: t }),
+  },
+  {
+    name: "PATCH /api/v1/monitors/:id",
+    need: "editor",
+    ok: 200,
+    call: async (t) => api("PATCH", `/api/v1/monitors/${await seeded()}`, { token: t, body: { name: "renamed" } }),
+  },
+  {
+    name: "DELETE /api/v1/monitors/:id",
+    need: "editor",
+    ok: 204,
+    call: async (t) => api("DELETE", `/api/v1/monitors/${await seeded()}`, { token: t }),
+  },
+  {
+    name: "POST /api/v1/tokens",
+    need: "admin",
+    ok: 201,
+    call: (t) => api("POST", "/api/v1/tokens", { token: t, body: { name: "x", role: "viewer" } }),
+  },
   { name: "GET /api/v1/tokens", need: "admin", ok: 200, call: (t) => api("GET", "/api/v1/tokens", { token: t }) },
   {
     name: "DELETE /api/v1/tokens/:id",
@@ -45,38 +70,69 @@ const routes: Route[] = [
       return api("DELETE", `/api/v1/tokens/${made.body.id}`, { token: t });
     },
   },
-  { name: "POST /api/v1/agents", need: "admin", ok: 201, call: (t) => api("POST", "/api/v1/agents", { token: t, body: { id: uniq(), location: "dc9" } }) },
+  {
+    name: "POST /api/v1/agents",
+    need: "admin",
+    ok: 201,
+    call: (t) => api("POST", "/api/v1/agents", { token: t, body: { id: uniq(), location: "dc9" } }),
+  },
   { name: "GET /api/v1/agents", need: "admin", ok: 200, call: (t) => api("GET", "/api/v1/agents", { token: t }) },
-  { name: "GET /api/v1/monitors/:id/checks", need: "viewer", ok: 200, call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/checks`, { token: t }) },
-  { name: "GET /api/v1/monitors/:id/uptime", need: "viewer", ok: 200, call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/uptime`, { token: t }) },
+  {
+    name: "GET /api/v1/monitors/:id/checks",
+    need: "viewer",
+    ok: 200,
+    call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/checks`, { token: t }),
+  },
+  {
+    name: "GET /api/v1/monitors/:id/uptime",
+    need: "viewer",
+    ok: 200,
+    call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/uptime`, { token: t }),
+  },
   { name: "GET /api/v1/status", need: "viewer", ok: 200, call: (t) => api("GET", "/api/v1/status", { token: t }) },
   { name: "GET /api/v1/incidents", need: "viewer", ok: 200, call: (t) => api("GET", "/api/v1/incidents", { token: t }) },
-  { name: "GET /api/v1/monitors/:id/incidents", need: "viewer", ok: 200, call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/incidents`, { token: t }) },
+  {
+    name: "GET /api/v1/monitors/:id/incidents",
+    need: "viewer",
+    ok: 200,
+    call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/incidents`, { token: t }),
+  },
   { name: "GET /api/v1/maintenance", need: "viewer", ok: 200, call: (t) => api("GET", "/api/v1/maintenance", { token: t }) },
   {
     name: "POST /api/v1/maintenance",
     need: "editor",
     ok: 201,
-    call: (t) => api("POST", "/api/v1/maintenance", { token: t, body: { id: uniq(), name: "w", kind: "once", starts_at: 0, ends_at: 1000 } }),
+    call: (t) =>
+      api("POST", "/api/v1/maintenance", { token: t, body: { id: uniq(), name: "w", kind: "once", starts_at: 0, ends_at: 1000 } }),
   },
   { name: "GET /api/v1/channels", need: "admin", ok: 200, call: (t) => api("GET", "/api/v1/channels", { token: t }) },
   {
     name: "POST /api/v1/channels",
     need: "admin",
     ok: 201,
-    call: (t) => api("POST", "/api/v1/channels", { token: t, body: { id: uniq(), name: "c", kind: "webhook", url: "https://hooks.example.test/x" } }),
+    call: (t) =>
+      api("POST", "/api/v1/channels", { token: t, body: { id: uniq(), name: "c", kind: "webhook", url: "https://hooks.example.test/x" } }),
   },
   { name: "GET /api/v1/notifications", need: "admin", ok: 200, call: (t) => api("GET", "/api/v1/notifications", { token: t }) },
   { name: "GET /metrics", need: "viewer", ok: 200, call: (t) => api("GET", "/metrics", { token: t }) },
-  { name: "GET /api/v1/agents/me/assignments", need: "agent", ok: 200, call: (t) => api("GET", "/api/v1/agents/me/assignments", { token: t }) },
-  { name: "POST /api/v1/results", need: "agent", ok: 202, call: (t) => api("POST", "/api/v1/results", { token: t, body: { results: [] } }) },
+  {
+    name: "GET /api/v1/agents/me/assignments",
+    need: "agent",
+    ok: 200,
+    call: (t) => api("GET", "/api/v1/agents/me/assignments", { token: t }),
+  },
+  {
+    name: "POST /api/v1/results",
+    need: "agent",
+    ok: 202,
+    call: (t) => api("POST", "/api/v1/results", { token: t, body: { results: [] } }),
+  },
 ];
 
 describe.each(routes)("$name", (route) => {
   it.each(ROLES)("as %s", async (role) => {
     const res = await route.call(tokens[role]);
-    const allowed =
-      route.need === "agent" ? role === "agent" : role in RANK && RANK[role as keyof typeof RANK] >= RANK[route.need];
+    const allowed = route.need === "agent" ? role === "agent" : role in RANK && RANK[role as keyof typeof RANK] >= RANK[route.need];
     const expected = allowed ? route.ok : role === "none" || role === "bad" ? 401 : 403;
     expect(res.status, JSON.stringify(res)).toBe(expected);
     if (expected === 401 || expected === 403) {

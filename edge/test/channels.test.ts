@@ -17,7 +17,9 @@ async function script(hook: string, answers: unknown[], then: unknown = { status
 describe("channels CRUD", () => {
   it("creates a webhook with a generated secret shown once, then reads, lists, patches and deletes it", async () => {
     const id = uid("ops-hook");
-    const created = await api("POST", "/api/v1/channels", { body: { id, name: "Ops webhook", kind: "webhook", url: "https://hooks.example.net/uptime" } });
+    const created = await api("POST", "/api/v1/channels", {
+      body: { id, name: "Ops webhook", kind: "webhook", url: "https://hooks.example.net/uptime" },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe(`/api/v1/channels/${id}`);
     expect(created.body).toMatchObject({
@@ -57,7 +59,9 @@ describe("channels CRUD", () => {
 
   it("keeps a given webhook secret, and takes no secret for the other kinds", async () => {
     const secret = `whsec_${btoa("0123456789abcdef0123456789abcdef")}`;
-    const hook = await api("POST", "/api/v1/channels", { body: { id: uid("w"), kind: "webhook", url: "https://hooks.example.net/a", secret } });
+    const hook = await api("POST", "/api/v1/channels", {
+      body: { id: uid("w"), kind: "webhook", url: "https://hooks.example.net/a", secret },
+    });
     expect(hook.body.secret).toBe(secret);
     for (const kind of ["slack", "discord", "teams", "ntfy"]) {
       const r = await api("POST", "/api/v1/channels", { body: { id: uid(kind), kind, url: "https://hooks.example.net/topic" } });
@@ -73,28 +77,50 @@ describe("channels CRUD", () => {
     const again = await api("POST", "/api/v1/channels", { body: { id, kind: "discord", url: "https://hooks.example.net/b" } });
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: "conflict", issues: [{ path: "id", message: "is already taken" }] });
-    for (const [method, path] of [["GET", "/api/v1/channels/nope"], ["PATCH", "/api/v1/channels/nope"], ["POST", "/api/v1/channels/nope/test"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/v1/channels/nope"],
+      ["PATCH", "/api/v1/channels/nope"],
+      ["POST", "/api/v1/channels/nope/test"],
+    ] as const) {
       const r = await api(method, path, method === "PATCH" ? { body: { enabled: false } } : {});
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.body.error.code).toBe("not_found");
     }
     const editor = await tokenFor("editor");
     expect((await api("GET", "/api/v1/channels", { token: editor })).status).toBe(403);
-    expect((await api("POST", "/api/v1/channels", { token: editor, body: { id: uid("e"), kind: "slack", url: "https://x.example.net/" } })).status).toBe(403);
+    expect(
+      (await api("POST", "/api/v1/channels", { token: editor, body: { id: uid("e"), kind: "slack", url: "https://x.example.net/" } }))
+        .status,
+    ).toBe(403);
     expect((await api("GET", "/api/v1/channels", { token: null })).status).toBe(401);
   });
 
   it("answers 400 naming each problem", async () => {
     const cases: Array<[unknown, Array<{ path: string; message?: string | RegExp }>]> = [
-      [{ id: "x", kind: "pager", url: "https://a.example.net/" }, [{ path: "kind", message: 'must be one of "webhook", "slack", "discord", "teams", "ntfy"' }]],
+      [
+        { id: "x", kind: "pager", url: "https://a.example.net/" },
+        [{ path: "kind", message: 'must be one of "webhook", "slack", "discord", "teams", "ntfy"' }],
+      ],
       [{ id: "x", url: "https://a.example.net/" }, [{ path: "kind" }]],
       [
         { id: "bad id!", kind: "slack", url: "gopher://a.example.net/", events: ["down", "sideways"], monitors: ["a", "a"], colour: "red" },
-        [{ path: "colour", message: "is not a known field" }, { path: "events[1]" }, { path: "id" }, { path: "monitors" }, { path: "url", message: "must be an http:// or https:// URL" }],
+        [
+          { path: "colour", message: "is not a known field" },
+          { path: "events[1]" },
+          { path: "id" },
+          { path: "monitors" },
+          { path: "url", message: "must be an http:// or https:// URL" },
+        ],
       ],
-      [{ id: "x", kind: "slack", url: "https://a.example.net/", secret: "whsec_abc" }, [{ path: "secret", message: "is not a known field" }]],
+      [
+        { id: "x", kind: "slack", url: "https://a.example.net/", secret: "whsec_abc" },
+        [{ path: "secret", message: "is not a known field" }],
+      ],
       [{ id: "x", kind: "webhook", url: "https://a.example.net/", secret: "whsec_abc" }, [{ path: "secret", message: /24 to 64 bytes/ }]],
-      [{ id: "x", kind: "ntfy", url: "https://ntfy.example.net" }, [{ path: "url", message: "must be the topic's URL, e.g. https://ntfy.sh/my-alerts" }]],
+      [
+        { id: "x", kind: "ntfy", url: "https://ntfy.example.net" },
+        [{ path: "url", message: "must be the topic's URL, e.g. https://ntfy.sh/my-alerts" }],
+      ],
       [{ id: "x", kind: "teams", url: "https://a.example.net/", events: [] }, [{ path: "events" }]],
       [[1, 2], [{ path: "" }]],
     ];
@@ -113,7 +139,9 @@ describe("channels CRUD", () => {
     const notJson = await api("POST", "/api/v1/channels", { raw: "{" });
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.code).toBe("invalid_json");
-    const big = await api("POST", "/api/v1/channels", { raw: JSON.stringify({ id: "x", kind: "slack", url: "https://a.example.net/", name: "x".repeat(70_000) }) });
+    const big = await api("POST", "/api/v1/channels", {
+      raw: JSON.stringify({ id: "x", kind: "slack", url: "https://a.example.net/", name: "x".repeat(70_000) }),
+    });
     expect(big.status).toBe(413);
   });
 
@@ -168,7 +196,10 @@ describe("POST /api/v1/channels/:id/test", () => {
     const created = await api("POST", "/api/v1/channels", { body: { id, kind: "webhook", url: `${receiver}/hook/${hook}` } });
     const r = await api("POST", `/api/v1/channels/${id}/test`);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ delivered: true, notification: { channel: id, status: "delivered", event: { type: "test", monitor: "example", incident: null } } });
+    expect(r.body).toMatchObject({
+      delivered: true,
+      notification: { channel: id, status: "delivered", event: { type: "test", monitor: "example", incident: null } },
+    });
     expect(r.body.notification.attempts).toEqual([expect.objectContaining({ n: 1, status: 200, error: null })]);
     const [req, ...more] = await received(hook);
     expect(more).toHaveLength(0);
@@ -190,7 +221,11 @@ describe("POST /api/v1/channels/:id/test", () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
       delivered: false,
-      notification: { status: "dead", reason: "HTTP 401: unauthorized: token required (not retried)", attempts: [{ n: 1, status: 401, error: "HTTP 401: unauthorized: token required" }] },
+      notification: {
+        status: "dead",
+        reason: "HTTP 401: unauthorized: token required (not retried)",
+        attempts: [{ n: 1, status: 401, error: "HTTP 401: unauthorized: token required" }],
+      },
     });
     const [req] = await received(hook);
     expect(req!.headers).toMatchObject({ title: "Test notification from Infra Uptime Monitor", tags: "test_tube,test", priority: "3" });

@@ -23,7 +23,13 @@ describe("configuration report", () => {
 
   it("answers 503 on /readyz and on every API route, listing every problem", async () => {
     const app = createApp();
-    for (const [method, path] of [["GET", "/readyz"], ["GET", "/api/v1/monitors"], ["POST", "/api/v1/monitors"], ["DELETE", "/api/v1/tokens/x"], ["GET", "/nope"]]) {
+    for (const [method, path] of [
+      ["GET", "/readyz"],
+      ["GET", "/api/v1/monitors"],
+      ["POST", "/api/v1/monitors"],
+      ["DELETE", "/api/v1/tokens/x"],
+      ["GET", "/nope"],
+    ]) {
       const res = await app.request(path, { method, headers: { authorization: "Bearer anything" } }, bad, ctx);
       expect(res.status, `${method} ${path}`).toBe(503);
       const body = (await res.json()) as any;
@@ -79,23 +85,57 @@ describe("configuration report", () => {
   it("parses InfluxDB settings with either auth style", () => {
     const base = { DB: env.DB, CHECKS_QUEUE: env.CHECKS_QUEUE, ADMIN_TOKEN: "0123456789abcdef" };
     const t = parseConfig({ ...base, INFLUX_URL: "http://influx:8086/", INFLUX_TOKEN: "tok" } as Env);
-    expect(t.ok && t.config.influx).toEqual({ url: "http://influx:8086", database: "uptime", retentionPolicy: null, auth: { token: "tok" } });
-    const u = parseConfig({ ...base, INFLUX_URL: "http://influx:8086", INFLUX_USERNAME: "u", INFLUX_PASSWORD: "p", INFLUX_RETENTION_POLICY: "r400d" } as Env);
-    expect(u.ok && u.config.influx).toEqual({ url: "http://influx:8086", database: "uptime", retentionPolicy: "r400d", auth: { username: "u", password: "p" } });
+    expect(t.ok && t.config.influx).toEqual({
+      url: "http://influx:8086",
+      database: "uptime",
+      retentionPolicy: null,
+      auth: { token: "tok" },
+    });
+    const u = parseConfig({
+      ...base,
+      INFLUX_URL: "http://influx:8086",
+      INFLUX_USERNAME: "u",
+      INFLUX_PASSWORD: "p",
+      INFLUX_RETENTION_POLICY: "r400d",
+    } as Env);
+    expect(u.ok && u.config.influx).toEqual({
+      url: "http://influx:8086",
+      database: "uptime",
+      retentionPolicy: "r400d",
+      auth: { username: "u", password: "p" },
+    });
   });
 });
 
 describe("structured logs", () => {
   it("writes one JSON object per event with level, msg and context", () => {
     const lines: string[] = [];
-    const log = createLogger("info", { request_id: "r1" }, (_l, line) => lines.push(line), () => 0);
+    const log = createLogger(
+      "info",
+      { request_id: "r1" },
+      (_l, line) => lines.push(line),
+      () => 0,
+    );
     log.debug("hidden");
     log.info("check done", { monitor: "m1", duration_ms: 12 });
     log.child({ monitor: "m2" }).error("failed", { error: new Error("boom") });
     expect(lines).toHaveLength(2);
-    expect(JSON.parse(lines[0]!)).toEqual({ ts: "1970-01-01T00:00:00.000Z", level: "info", msg: "check done", request_id: "r1", monitor: "m1", duration_ms: 12 });
+    expect(JSON.parse(lines[0]!)).toEqual({
+      ts: "1970-01-01T00:00:00.000Z",
+      level: "info",
+      msg: "check done",
+      request_id: "r1",
+      monitor: "m1",
+      duration_ms: 12,
+    });
     const second = JSON.parse(lines[1]!);
-    expect(second).toMatchObject({ level: "error", msg: "failed", request_id: "r1", monitor: "m2", error: { name: "Error", message: "boom" } });
+    expect(second).toMatchObject({
+      level: "error",
+      msg: "failed",
+      request_id: "r1",
+      monitor: "m2",
+      error: { name: "Error", message: "boom" },
+    });
   });
 });
 
@@ -104,7 +144,11 @@ describe("configuration problems are logged once", () => {
     const { vi } = await import("vitest");
     const spy = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      const env = { DB: undefined, CHECKS_QUEUE: (await import("cloudflare:test")).env.CHECKS_QUEUE, ADMIN_TOKEN: "only-once-but-long-enough" } as unknown as Env;
+      const env = {
+        DB: undefined,
+        CHECKS_QUEUE: (await import("cloudflare:test")).env.CHECKS_QUEUE,
+        ADMIN_TOKEN: "only-once-but-long-enough",
+      } as unknown as Env;
       const app = createApp();
       for (let i = 0; i < 5; i++) expect((await app.request("/api/v1/monitors", {}, env, ctx)).status).toBe(503);
       const reports = spy.mock.calls.filter((c) => String(c[0]).includes('"configuration invalid"'));

@@ -41,7 +41,13 @@ const results: StoredResult[] = SEED.map(([ago, ok, latency], i) => ({
 }));
 
 beforeAll(async () => {
-  expect((await api("POST", "/api/v1/monitors", { body: { id: ID, name: "History", group: "Web", kind: "http", target: "https://hist.example.test/" } })).status).toBe(201);
+  expect(
+    (
+      await api("POST", "/api/v1/monitors", {
+        body: { id: ID, name: "History", group: "Web", kind: "http", target: "https://hist.example.test/" },
+      })
+    ).status,
+  ).toBe(201);
   const r = parseConfig(env as unknown as Env);
   if (!r.ok) throw new Error("bad test config");
   const rt = { config: r.config, log: createLogger("warn"), fetch, queue: r.config.queue };
@@ -82,7 +88,10 @@ describe("GET /api/v1/monitors/:id/checks", () => {
     for (const [qs, path] of cases) {
       const r = await api("GET", `/api/v1/monitors/${ID}/checks?${qs}`);
       expect(r.status, qs).toBe(400);
-      expect(r.body.error.issues.map((i: any) => i.path), qs).toContain(path);
+      expect(
+        r.body.error.issues.map((i: any) => i.path),
+        qs,
+      ).toContain(path);
     }
     expect((await api("GET", "/api/v1/monitors/nope/checks")).status).toBe(404);
   });

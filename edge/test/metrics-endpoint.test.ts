@@ -19,7 +19,12 @@ async function scrape(opts: { token?: string | null; public?: boolean } = {}) {
   const vars = opts.public ? { PUBLIC_STATUS: "true" } : {};
   const res = await createApp().request("/metrics", { headers }, { ...(env as unknown as Env), ...vars }, ctx);
   const text = await res.text();
-  return { status: res.status, type: res.headers.get("content-type"), text, families: res.status === 200 ? (parsePrometheus(text) as Family[]) : [] };
+  return {
+    status: res.status,
+    type: res.headers.get("content-type"),
+    text,
+    families: res.status === 200 ? (parsePrometheus(text) as Family[]) : [],
+  };
 }
 
 function value(families: Family[], name: string, labels: Record<string, string>): number | undefined {
@@ -31,7 +36,8 @@ function value(families: Family[], name: string, labels: Record<string, string>)
 let agentToken = "";
 const expiresAt = Math.floor((Date.now() + 20 * DAY) / 1000) * 1000;
 const rid = () => `r${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
-const push = (results: unknown[], backlog = 3) => api("POST", "/api/v1/results", { token: agentToken, body: { version: "9.9.9", backlog, results } });
+const push = (results: unknown[], backlog = 3) =>
+  api("POST", "/api/v1/results", { token: agentToken, body: { version: "9.9.9", backlog, results } });
 
 beforeAll(async () => {
   const reg = await api("POST", "/api/v1/agents", { body: { id: "metrics-a", location: LOC } });
@@ -48,7 +54,15 @@ beforeAll(async () => {
       await push([
         { id: rid(), monitor: "m-tls", ts: now - 2000, ok: true, latency_ms: 4.5, location: LOC, tls },
         { id: rid(), monitor: "m-tcp", ts: now - 3000, ok: true, latency_ms: 1.25, location: LOC, tcp: { port: 5432 } },
-        { id: rid(), monitor: "m-tcp", ts: now - 1000, ok: false, latency_ms: null, location: LOC, error: { kind: "refused", message: "connection refused" } },
+        {
+          id: rid(),
+          monitor: "m-tcp",
+          ts: now - 1000,
+          ok: false,
+          latency_ms: null,
+          location: LOC,
+          error: { kind: "refused", message: "connection refused" },
+        },
       ])
     ).status,
   ).toBe(202);
@@ -81,12 +95,18 @@ describe("GET /metrics", () => {
     expect(value(families, "uptime_monitor_response_time_seconds", { monitor: "m-tls", location: LOC })).toBe(0.0045);
     // The latest tcp check measured nothing: no stale response time from the check before it.
     expect(value(families, "uptime_monitor_response_time_seconds", { monitor: "m-tcp", location: LOC })).toBeUndefined();
-    expect(value(families, "uptime_monitor_certificate_expiry_timestamp_seconds", { monitor: "m-tls", location: LOC })).toBe(expiresAt / 1000);
+    expect(value(families, "uptime_monitor_certificate_expiry_timestamp_seconds", { monitor: "m-tls", location: LOC })).toBe(
+      expiresAt / 1000,
+    );
     const left = value(families, "uptime_monitor_certificate_expiry_seconds", { monitor: "m-tls", location: LOC })!;
     expect(Math.abs(left - (expiresAt - Date.now()) / 1000)).toBeLessThan(60);
     expect(value(families, "uptime_monitor_info", { monitor: "m-tls", name: 'TLS "edge" \\ cert', kind: "tls", runner: "agent" })).toBe(1);
 
-    const status = (await api("GET", "/api/v1/status")).body.monitors as Array<{ id: string; status: string; uptime: Record<string, number | null> }>;
+    const status = (await api("GET", "/api/v1/status")).body.monitors as Array<{
+      id: string;
+      status: string;
+      uptime: Record<string, number | null>;
+    }>;
     for (const id of ["m-tls", "m-tcp"]) {
       const s = status.find((m) => m.id === id)!;
       expect(value(families, "uptime_monitor_status", { monitor: id, status: s.status })).toBe(1);
@@ -110,20 +130,48 @@ describe("GET /metrics", () => {
 
   it("keeps the newest result when an older one arrives late, and the last known certificate when a check read none", async () => {
     const now = Date.now();
-    expect((await push([{ id: rid(), monitor: "m-tcp", ts: now - 60_000, ok: true, latency_ms: 2, location: LOC, tcp: { port: 5432 } }])).status).toBe(202);
-    expect((await push([{ id: rid(), monitor: "m-tls", ts: now, ok: false, latency_ms: null, location: LOC, error: { kind: "timeout", message: "no answer" } }])).status).toBe(202);
+    expect(
+      (await push([{ id: rid(), monitor: "m-tcp", ts: now - 60_000, ok: true, latency_ms: 2, location: LOC, tcp: { port: 5432 } }])).status,
+    ).toBe(202);
+    expect(
+      (
+        await push([
+          {
+            id: rid(),
+            monitor: "m-tls",
+            ts: now,
+            ok: false,
+            latency_ms: null,
+            location: LOC,
+            error: { kind: "timeout", message: "no answer" },
+          },
+        ])
+      ).status,
+    ).toBe(202);
     const { families } = await scrape({ token: await tokenFor("viewer") });
     expect(value(families, "uptime_monitor_up", { monitor: "m-tcp", location: LOC })).toBe(0);
     expect(value(families, "uptime_monitor_up", { monitor: "m-tls", location: LOC })).toBe(0);
-    expect(value(families, "uptime_monitor_certificate_expiry_timestamp_seconds", { monitor: "m-tls", location: LOC })).toBe(expiresAt / 1000);
+    expect(value(families, "uptime_monitor_certificate_expiry_timestamp_seconds", { monitor: "m-tls", location: LOC })).toBe(
+      expiresAt / 1000,
+    );
   });
 
   it("counts pending and dead-lettered notifications as the notifications API lists them", async () => {
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO channels (id, name, kind, url, events, created_at, updated_at) VALUES ('m-ch', 'm-ch', 'webhook', 'http://127.0.0.1:9/', '[]', 0, 0)"),
-      ...["p1", "p2", "d1", "ok"].map((e) => env.DB.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES (?, 'monitor.down', 'm-tls', 0, '{}', 0)").bind(`m-ev-${e}`)),
-      env.DB.prepare("INSERT INTO notifications (event_id, channel_id, status, next_attempt_at, created_at) VALUES ('m-ev-p1', 'm-ch', 'pending', ?1, 0), ('m-ev-p2', 'm-ch', 'pending', ?1, 0)").bind(Date.now() + DAY),
-      env.DB.prepare("INSERT INTO notifications (event_id, channel_id, status, created_at, finished_at) VALUES ('m-ev-d1', 'm-ch', 'dead', 0, 1), ('m-ev-ok', 'm-ch', 'delivered', 0, 1)"),
+      env.DB.prepare(
+        "INSERT INTO channels (id, name, kind, url, events, created_at, updated_at) VALUES ('m-ch', 'm-ch', 'webhook', 'http://127.0.0.1:9/', '[]', 0, 0)",
+      ),
+      ...["p1", "p2", "d1", "ok"].map((e) =>
+        env.DB.prepare(
+          "INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES (?, 'monitor.down', 'm-tls', 0, '{}', 0)",
+        ).bind(`m-ev-${e}`),
+      ),
+      env.DB.prepare(
+        "INSERT INTO notifications (event_id, channel_id, status, next_attempt_at, created_at) VALUES ('m-ev-p1', 'm-ch', 'pending', ?1, 0), ('m-ev-p2', 'm-ch', 'pending', ?1, 0)",
+      ).bind(Date.now() + DAY),
+      env.DB.prepare(
+        "INSERT INTO notifications (event_id, channel_id, status, created_at, finished_at) VALUES ('m-ev-d1', 'm-ch', 'dead', 0, 1), ('m-ev-ok', 'm-ch', 'delivered', 0, 1)",
+      ),
     ]);
     const { families } = await scrape({ token: await tokenFor("viewer") });
     for (const status of ["pending", "dead"]) {
@@ -134,8 +182,12 @@ describe("GET /metrics", () => {
   });
 
   it("drops a deleted monitor's series", async () => {
-    expect((await api("POST", "/api/v1/monitors", { body: { id: "m-gone", kind: "tcp", target: "127.0.0.1:1", locations: [LOC] } })).status).toBe(201);
-    expect((await push([{ id: rid(), monitor: "m-gone", ts: Date.now(), ok: true, latency_ms: 1, location: LOC, tcp: { port: 1 } }])).status).toBe(202);
+    expect(
+      (await api("POST", "/api/v1/monitors", { body: { id: "m-gone", kind: "tcp", target: "127.0.0.1:1", locations: [LOC] } })).status,
+    ).toBe(201);
+    expect(
+      (await push([{ id: rid(), monitor: "m-gone", ts: Date.now(), ok: true, latency_ms: 1, location: LOC, tcp: { port: 1 } }])).status,
+    ).toBe(202);
     expect((await scrape({ token: await tokenFor("viewer") })).text).toContain('monitor="m-gone"');
     expect((await api("DELETE", "/api/v1/monitors/m-gone")).status).toBe(204);
     expect((await scrape({ token: await tokenFor("viewer") })).text).not.toContain('monitor="m-gone"');

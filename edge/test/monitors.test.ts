@@ -7,7 +7,9 @@ const uid = (p: string) => `${p}-${crypto.randomUUID().slice(0, 8)}`;
 describe("monitors CRUD", () => {
   it("creates with defaults, reads, lists, patches and deletes", async () => {
     const id = uid("web");
-    const created = await api("POST", "/api/v1/monitors", { body: { id, name: "Web", group: "Public", kind: "http", target: "https://example.test/", tags: { team: "web" } } });
+    const created = await api("POST", "/api/v1/monitors", {
+      body: { id, name: "Web", group: "Public", kind: "http", target: "https://example.test/", tags: { team: "web" } },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe(`/api/v1/monitors/${id}`);
     expect(created.body).toMatchObject({
@@ -23,7 +25,15 @@ describe("monitors CRUD", () => {
       tags: { team: "web" },
       failure_threshold: 2,
       success_threshold: 1,
-      http: { method: "GET", headers: {}, body: null, expected_status: ["2xx"], follow_redirects: true, keyword: null, keyword_absent: null },
+      http: {
+        method: "GET",
+        headers: {},
+        body: null,
+        expected_status: ["2xx"],
+        follow_redirects: true,
+        keyword: null,
+        keyword_absent: null,
+      },
       state: { status: "pending", last_check_at: null, last_error: null },
     });
     expect(created.body.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
@@ -35,7 +45,9 @@ describe("monitors CRUD", () => {
     const list = await api("GET", "/api/v1/monitors");
     expect(list.body.monitors.map((m: any) => m.id)).toContain(id);
 
-    const patched = await api("PATCH", `/api/v1/monitors/${id}`, { body: { name: "Website", http: { expected_status: ["200", 204] }, group: null } });
+    const patched = await api("PATCH", `/api/v1/monitors/${id}`, {
+      body: { name: "Website", http: { expected_status: ["200", 204] }, group: null },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body.name).toBe("Website");
     expect(patched.body.group).toBeNull();
@@ -96,7 +108,12 @@ describe("invalid input", () => {
     expect(r.body.error.code).toBe("invalid_json");
   });
 
-  it.each([["a string", '"monitor"'], ["an array", "[]"], ["null", "null"], ["a number", "42"]])("a JSON %s → 400", async (_, raw) => {
+  it.each([
+    ["a string", '"monitor"'],
+    ["an array", "[]"],
+    ["null", "null"],
+    ["a number", "42"],
+  ])("a JSON %s → 400", async (_, raw) => {
     const r = await api("POST", "/api/v1/monitors", { raw });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("invalid_input");
@@ -177,7 +194,11 @@ describe("invalid input", () => {
   });
 
   it("unknown routes and methods → 404 in the same JSON shape", async () => {
-    for (const [method, path] of [["GET", "/api/v1/nothing"], ["PUT", "/api/v1/monitors"], ["GET", "/x/y/z"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/v1/nothing"],
+      ["PUT", "/api/v1/monitors"],
+      ["GET", "/x/y/z"],
+    ] as const) {
       const r = await api(method, path);
       expect(r.status).toBe(404);
       expect(r.body.error.code).toBe("not_found");

@@ -62,12 +62,27 @@ function down(monitor: string, incident: string, at = T0): AlertEvent {
     type: "monitor.down",
     timestamp: at,
     monitor: { id: monitor, name: `Monitor ${monitor}`, group: null, kind: "http", status: "down", target: "https://example.com/" },
-    incident: { id: incident, monitor, opened_at: at, resolved_at: null, cause: "2 consecutive failures", first_error: null, last_error: { kind: "status", message: "HTTP 500" } },
+    incident: {
+      id: incident,
+      monitor,
+      opened_at: at,
+      resolved_at: null,
+      cause: "2 consecutive failures",
+      first_error: null,
+      last_error: { kind: "status", message: "HTTP 500" },
+    },
     details: {},
   };
 }
 function up(d: AlertEvent, at: number): AlertEvent {
-  return { ...d, id: d.id.replace(/_down$/, "_up"), type: "monitor.up", timestamp: at, monitor: { ...d.monitor, status: "up" }, incident: { ...d.incident!, resolved_at: at } };
+  return {
+    ...d,
+    id: d.id.replace(/_down$/, "_up"),
+    type: "monitor.up",
+    timestamp: at,
+    monitor: { ...d.monitor, status: "up" },
+    incident: { ...d.incident!, resolved_at: at },
+  };
 }
 function reminder(d: AlertEvent, at: number, n: number): AlertEvent {
   return { ...d, id: d.id.replace(/_down$/, `_reminder_${n}`), type: "monitor.reminder", timestamp: at, details: { reminder: n } };
@@ -82,7 +97,11 @@ async function notifications(query: string) {
 beforeEach(async () => {
   clock = T0;
   sleeps.length = 0;
-  await env.DB.batch([env.DB.prepare("DELETE FROM notifications"), env.DB.prepare("DELETE FROM alert_events"), env.DB.prepare("DELETE FROM channels")]);
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM notifications"),
+    env.DB.prepare("DELETE FROM alert_events"),
+    env.DB.prepare("DELETE FROM channels"),
+  ]);
 });
 
 describe("retries", () => {
@@ -118,10 +137,20 @@ describe("retries", () => {
       expect(req.body).toBe(got[0]!.body);
       expect(await verifyWebhook(ch.secret!, req.headers, req.body, Math.floor(sentAt[i]! / 1000))).toBe(true);
     }
-    expect(JSON.parse(got[0]!.body)).toMatchObject({ id: ev.id, type: "monitor.down", timestamp: "2025-11-27T04:01:00.000Z", monitor: { id: "api" } });
+    expect(JSON.parse(got[0]!.body)).toMatchObject({
+      id: ev.id,
+      type: "monitor.down",
+      timestamp: "2025-11-27T04:01:00.000Z",
+      monitor: { id: "api" },
+    });
 
     const [n] = await notifications(`channel=${ch.id}`);
-    expect(n).toMatchObject({ status: "delivered", reason: null, next_attempt_at: null, event: { id: ev.id, type: "monitor.down", monitor: "api" } });
+    expect(n).toMatchObject({
+      status: "delivered",
+      reason: null,
+      next_attempt_at: null,
+      event: { id: ev.id, type: "monitor.down", monitor: "api" },
+    });
     expect(n.attempts.map((a: any) => [a.n, a.status, a.error])).toEqual([
       [1, 503, "HTTP 503: busy"],
       [2, 503, "HTTP 503"],
@@ -333,7 +362,12 @@ describe("ordering", () => {
     clock += 5 * S;
     expect(await deliverDue(deps(), 10)).toMatchObject({ delivered: 1, skipped: 1 });
     const texts = (await received(ch.hook)).map((r) => JSON.parse(r.body).text);
-    expect(texts).toEqual(["🔴 Monitor api is down", "🔁 Monitor api is still down", "🔁 Monitor api is still down", "✅ Monitor api is up again"]);
+    expect(texts).toEqual([
+      "🔴 Monitor api is down",
+      "🔁 Monitor api is still down",
+      "🔁 Monitor api is still down",
+      "✅ Monitor api is up again",
+    ]);
     const [skipped] = await notifications(`channel=${ch.id}&status=skipped`);
     expect(skipped).toMatchObject({ reason: "incident resolved", event: { type: "monitor.reminder" } });
   });
@@ -353,7 +387,9 @@ describe("formats through the real receiver", () => {
       expect(req!.method).toBe("POST");
       expect(req!.body, kind).toBe(DOWN_BODIES[kind]);
       expect(req!.headers["user-agent"]).toBe("infra-uptime-monitor/0.1 (alert delivery)");
-      for (const [k, v] of Object.entries(DOWN_HEADERS[kind])) if (!k.startsWith("webhook-signature")) expect(req!.headers[k], `${kind} ${k}`).toBe(k === "webhook-timestamp" ? String(Math.floor(clock / 1000)) : v);
+      for (const [k, v] of Object.entries(DOWN_HEADERS[kind]))
+        if (!k.startsWith("webhook-signature"))
+          expect(req!.headers[k], `${kind} ${k}`).toBe(k === "webhook-timestamp" ? String(Math.floor(clock / 1000)) : v);
       if (kind === "webhook") expect(await verifyWebhook(ch.secret!, req!.headers, req!.body, Math.floor(clock / 1000))).toBe(true);
     }
   });
@@ -383,7 +419,13 @@ describe("cron tick", () => {
   it("delivers due notifications after the checks, within the subrequests left", async () => {
     const r = parseConfig({ ...(env as unknown as Env), EDGE_SUBREQUEST_BUDGET: "4" });
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    const rt = { config: r.config, log: createLogger("error"), fetch: (i: RequestInfo | URL, init?: RequestInit) => fetch(i, init), queue: r.config.queue, clock: () => clock };
+    const rt = {
+      config: r.config,
+      log: createLogger("error"),
+      fetch: (i: RequestInfo | URL, init?: RequestInit) => fetch(i, init),
+      queue: r.config.queue,
+      clock: () => clock,
+    };
     const ch = await channel("webhook");
     for (const m of ["m1", "m2", "m3", "m4", "m5", "m6"]) await enqueue(env.DB, down(m, uid("inc")));
     const report = await runTick(rt, clock);
@@ -403,7 +445,9 @@ describe("GET /api/v1/notifications", () => {
     const bad = await api("GET", "/api/v1/notifications?status=lost&limit=0&colour=red");
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: any) => i.path).sort()).toEqual(["colour", "status"]);
-    expect((await api("GET", "/api/v1/notifications?limit=0")).body.error.issues).toEqual([{ path: "limit", message: "must be between 1 and 1000" }]);
+    expect((await api("GET", "/api/v1/notifications?limit=0")).body.error.issues).toEqual([
+      { path: "limit", message: "must be between 1 and 1000" },
+    ]);
   });
 
   it("filters by status, channel and monitor, newest first", async () => {

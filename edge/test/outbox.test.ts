@@ -46,7 +46,11 @@ describe("point outbox", () => {
     const first = await w.write([result(1), result(2)]);
     expect(first).toMatchObject({ stored: 0, queued: 2, dropped: 0, subrequests: 1 });
     expect(await w.depth()).toBe(2);
-    expect(lines.find((l) => l.msg.includes("write failed"))).toMatchObject({ level: "warn", consecutive_failures: 1, retry_in_ms: 15_000 });
+    expect(lines.find((l) => l.msg.includes("write failed"))).toMatchObject({
+      level: "warn",
+      consecutive_failures: 1,
+      retry_in_ms: 15_000,
+    });
     // Within the backoff: straight to the outbox, no subrequest spent.
     clock += 1_000;
     expect(await w.write([result(3)])).toMatchObject({ queued: 1, subrequests: 0 });

@@ -22,7 +22,12 @@ function seed(p: string) {
   const ids = { web: `${p}-web`, other: `${p}-web2`, db: `${p}-db`, ping: `${p}-ping`, cert: `${p}-cert`, none: `${p}-none` };
   let n = 0;
   type Given = Partial<CheckResult> & Pick<CheckResult, "ts" | "ok">;
-  const make = (kind: StoredResult["kind"], target: string, r: Given & Pick<CheckResult, "monitor">, read: Partial<CheckResult> = {}): Seed => {
+  const make = (
+    kind: StoredResult["kind"],
+    target: string,
+    r: Given & Pick<CheckResult, "monitor">,
+    read: Partial<CheckResult> = {},
+  ): Seed => {
     const written = {
       id: `${p}-r${String(++n).padStart(3, "0")}`,
       latency_ms: null,
@@ -44,8 +49,21 @@ function seed(p: string) {
   const a = {
     beforeWindow: web({ ts: H0 - 1, ok: true, latency_ms: 100, http: ok200 }),
     onBoundary: web({ ts: H0, ok: true, latency_ms: 10, http: ok200 }),
-    agentOk: web({ ts: H0 + 15 * MIN, ok: true, latency_ms: 20, location: "dc1", agent: "dc1-a", http: { status: 200, content_length: null } }),
-    failedWithLatency: web({ ts: H0 + 30 * MIN, ok: false, latency_ms: 5000, error: { kind: "timeout", message: "no response within 5000 ms" }, http: { status: null, content_length: null } }),
+    agentOk: web({
+      ts: H0 + 15 * MIN,
+      ok: true,
+      latency_ms: 20,
+      location: "dc1",
+      agent: "dc1-a",
+      http: { status: 200, content_length: null },
+    }),
+    failedWithLatency: web({
+      ts: H0 + 30 * MIN,
+      ok: false,
+      latency_ms: 5000,
+      error: { kind: "timeout", message: "no response within 5000 ms" },
+      http: { status: null, content_length: null },
+    }),
     okNoLatency: web({ ts: H0 + 45 * MIN, ok: true, latency_ms: null, http: { status: 204, content_length: 0 } }),
     noon: web({ ts: H0 + 2 * H, ok: true, latency_ms: 30, location: "dc1", agent: "dc1-a", http: ok200 }),
     status503: web({
@@ -59,28 +77,105 @@ function seed(p: string) {
     atTo: web({ ts: H0 + 3 * H, ok: true, latency_ms: 999, http: ok200 }),
     day2: web({ ts: D + 24 * H + H, ok: true, latency_ms: 12.5, http: ok200 }),
     // No http block at all: it reads back with nulls, as the schema keeps it.
-    day2Dns: web({ ts: D + 24 * H + 5 * H, ok: false, error: { kind: "dns", message: "getaddrinfo ENOTFOUND status.example.test" } }, noHttp),
+    day2Dns: web(
+      { ts: D + 24 * H + 5 * H, ok: false, error: { kind: "dns", message: "getaddrinfo ENOTFOUND status.example.test" } },
+      noHttp,
+    ),
   };
   // Same monitor id but another kind: never mixed into the http queries.
-  const webAsTcp = make("tcp", "status.example.test:443", { monitor: ids.web, ts: H0 + H + 30 * MIN, ok: true, latency_ms: 3, tcp: { port: 443 } });
+  const webAsTcp = make("tcp", "status.example.test:443", {
+    monitor: ids.web,
+    ts: H0 + H + 30 * MIN,
+    ok: true,
+    latency_ms: 3,
+    tcp: { port: 443 },
+  });
   // Another monitor, in the same windows: must not leak in (b2 would fill the empty 11:00 bucket).
   const other = [
-    make("http", webUrl, { monitor: ids.other, ts: H0 + 5 * MIN, ok: false, latency_ms: 1, error: { kind: "refused", message: "connection refused" }, http: { status: null, content_length: null } }),
+    make("http", webUrl, {
+      monitor: ids.other,
+      ts: H0 + 5 * MIN,
+      ok: false,
+      latency_ms: 1,
+      error: { kind: "refused", message: "connection refused" },
+      http: { status: null, content_length: null },
+    }),
     make("http", webUrl, { monitor: ids.other, ts: H0 + H + 5 * MIN, ok: true, latency_ms: 7, http: ok200 }),
     make("http", webUrl, { monitor: ids.other, ts: D + 24 * H + H + 1, ok: true, latency_ms: 8, http: ok200 }),
   ];
   const tcp = [
-    make("tcp", "db.internal:5432", { monitor: ids.db, ts: H0, ok: true, latency_ms: 1.84, location: "dc1", agent: "dc1-a", tcp: { port: 5432 } }),
-    make("tcp", "db.internal:5432", { monitor: ids.db, ts: H0 + MIN, ok: false, latency_ms: 0.25, location: "dc1", agent: "dc1-b", error: { kind: "refused", message: "connect ECONNREFUSED 10.0.0.5:5432" }, tcp: { port: 5432 } }),
+    make("tcp", "db.internal:5432", {
+      monitor: ids.db,
+      ts: H0,
+      ok: true,
+      latency_ms: 1.84,
+      location: "dc1",
+      agent: "dc1-a",
+      tcp: { port: 5432 },
+    }),
+    make("tcp", "db.internal:5432", {
+      monitor: ids.db,
+      ts: H0 + MIN,
+      ok: false,
+      latency_ms: 0.25,
+      location: "dc1",
+      agent: "dc1-b",
+      error: { kind: "refused", message: "connect ECONNREFUSED 10.0.0.5:5432" },
+      tcp: { port: 5432 },
+    }),
     // No tcp block: the port comes back from the target.
-    make("tcp", "db.internal:5432", { monitor: ids.db, ts: H0 + 2 * MIN, ok: true, latency_ms: 2, location: "dc1", agent: "dc1-a" }, { tcp: { port: 5432 } }),
+    make(
+      "tcp",
+      "db.internal:5432",
+      { monitor: ids.db, ts: H0 + 2 * MIN, ok: true, latency_ms: 2, location: "dc1", agent: "dc1-a" },
+      { tcp: { port: 5432 } },
+    ),
   ];
   const icmp = [
-    make("icmp", "10.0.0.1", { monitor: ids.ping, ts: H0, ok: true, latency_ms: 0.5, location: "dc2", agent: "dc2-a", icmp: { sent: 3, received: 3, loss: 0, rtt_min_ms: 0.25, rtt_avg_ms: 0.5, rtt_max_ms: 0.75 } }),
-    make("icmp", "10.0.0.1", { monitor: ids.ping, ts: H0 + MIN, ok: false, location: "dc2", agent: "dc2-a", error: { kind: "timeout", message: "1 of 3 probes lost" }, icmp: { sent: 3, received: 2, loss: 1 / 3, rtt_min_ms: 1.5, rtt_avg_ms: 2, rtt_max_ms: 2.5 } }),
-    make("icmp", "10.0.0.1", { monitor: ids.ping, ts: H0 + 2 * MIN, ok: false, location: "dc2", agent: "dc2-a", error: { kind: "unreachable", message: "host unreachable" }, icmp: { sent: 3, received: 0, loss: 1, rtt_min_ms: null, rtt_avg_ms: null, rtt_max_ms: null } }),
-    make("icmp", "10.0.0.1", { monitor: ids.ping, ts: H0 + 3 * MIN, ok: true, latency_ms: 7, location: "dc2", agent: "dc2-a", icmp: { sent: 100, received: 93, loss: 0.07, rtt_min_ms: 1, rtt_avg_ms: 7, rtt_max_ms: 70.125 } }),
-    make("icmp", "10.0.0.1", { monitor: ids.ping, ts: H0 + 4 * MIN, ok: false, location: "dc2", agent: "dc2-a", error: { kind: "dns", message: "no such host" } }),
+    make("icmp", "10.0.0.1", {
+      monitor: ids.ping,
+      ts: H0,
+      ok: true,
+      latency_ms: 0.5,
+      location: "dc2",
+      agent: "dc2-a",
+      icmp: { sent: 3, received: 3, loss: 0, rtt_min_ms: 0.25, rtt_avg_ms: 0.5, rtt_max_ms: 0.75 },
+    }),
+    make("icmp", "10.0.0.1", {
+      monitor: ids.ping,
+      ts: H0 + MIN,
+      ok: false,
+      location: "dc2",
+      agent: "dc2-a",
+      error: { kind: "timeout", message: "1 of 3 probes lost" },
+      icmp: { sent: 3, received: 2, loss: 1 / 3, rtt_min_ms: 1.5, rtt_avg_ms: 2, rtt_max_ms: 2.5 },
+    }),
+    make("icmp", "10.0.0.1", {
+      monitor: ids.ping,
+      ts: H0 + 2 * MIN,
+      ok: false,
+      location: "dc2",
+      agent: "dc2-a",
+      error: { kind: "unreachable", message: "host unreachable" },
+      icmp: { sent: 3, received: 0, loss: 1, rtt_min_ms: null, rtt_avg_ms: null, rtt_max_ms: null },
+    }),
+    make("icmp", "10.0.0.1", {
+      monitor: ids.ping,
+      ts: H0 + 3 * MIN,
+      ok: true,
+      latency_ms: 7,
+      location: "dc2",
+      agent: "dc2-a",
+      icmp: { sent: 100, received: 93, loss: 0.07, rtt_min_ms: 1, rtt_avg_ms: 7, rtt_max_ms: 70.125 },
+    }),
+    make("icmp", "10.0.0.1", {
+      monitor: ids.ping,
+      ts: H0 + 4 * MIN,
+      ok: false,
+      location: "dc2",
+      agent: "dc2-a",
+      error: { kind: "dns", message: "no such host" },
+    }),
   ];
   const tls = [
     make("tls", "mail.example.test:465", {
@@ -88,7 +183,13 @@ function seed(p: string) {
       ts: H0,
       ok: true,
       latency_ms: 12,
-      tls: { expires_at: Date.UTC(2026, 0, 1), days_left: 34.5, issuer: "R3, Let's Encrypt = CA", common_name: "mail example, test", verified: true },
+      tls: {
+        expires_at: Date.UTC(2026, 0, 1),
+        days_left: 34.5,
+        issuer: "R3, Let's Encrypt = CA",
+        common_name: "mail example, test",
+        verified: true,
+      },
     }),
     make("tls", "mail.example.test:465", {
       monitor: ids.cert,
@@ -98,7 +199,12 @@ function seed(p: string) {
       error: { kind: "tls", message: 'certificate "mail" expired\nsecond line \\ with a backslash' },
       tls: { expires_at: Date.UTC(2025, 10, 26), days_left: -1, issuer: "Example CA", common_name: "mail.example.test", verified: false },
     }),
-    make("tls", "mail.example.test:465", { monitor: ids.cert, ts: H0 + 2 * MIN, ok: false, error: { kind: "connection", message: "socket hang up" } }),
+    make("tls", "mail.example.test:465", {
+      monitor: ids.cert,
+      ts: H0 + 2 * MIN,
+      ok: false,
+      error: { kind: "connection", message: "socket hang up" },
+    }),
   ];
   const all = [...Object.values(a), webAsTcp, ...other, ...tcp, ...icmp, ...tls];
   return { ids, a, webAsTcp, other, tcp, icmp, tls, all };
@@ -150,7 +256,21 @@ function pointStoreContract(name: string, factory: Factory) {
     it("spans days, and keeps another monitor and another kind of the same id apart", async () => {
       const got = await store.checks({ monitor: s.ids.web, kind: "http", from: D, to: D + 48 * H, limit: 100 });
       const { a } = s;
-      expect(got).toEqual([a.day2Dns, a.day2, a.atTo, a.noonOk, a.status503, a.noon, a.okNoLatency, a.failedWithLatency, a.agentOk, a.onBoundary, a.beforeWindow].map((x) => x.read));
+      expect(got).toEqual(
+        [
+          a.day2Dns,
+          a.day2,
+          a.atTo,
+          a.noonOk,
+          a.status503,
+          a.noon,
+          a.okNoLatency,
+          a.failedWithLatency,
+          a.agentOk,
+          a.onBoundary,
+          a.beforeWindow,
+        ].map((x) => x.read),
+      );
       expect(await store.checks({ monitor: s.ids.web, kind: "tcp", from: D, to: D + 48 * H, limit: 100 })).toEqual([s.webAsTcp.read]);
       expect(await store.checks({ monitor: s.ids.none, kind: "http", from: D, to: D + 48 * H, limit: 100 })).toEqual([]);
     });
@@ -316,7 +436,10 @@ describe("InfluxDB refusals", () => {
 
   it("wrong credentials: a non-retryable PointStoreError naming 401", async () => {
     const store = new InfluxPointStore({ ...config, auth: { username: ep().username, password: "wrong-password" } }, fetch);
-    for (const call of [() => store.write([result("wrong-creds")]), () => store.checks({ monitor: "x", kind: "http", from: 0, to: H0, limit: 1 })]) {
+    for (const call of [
+      () => store.write([result("wrong-creds")]),
+      () => store.checks({ monitor: "x", kind: "http", from: 0, to: H0, limit: 1 }),
+    ]) {
       const e = await rejection(call());
       expect(e.retryable).toBe(false);
       expect(e.message).toContain("401");
@@ -331,7 +454,11 @@ describe("InfluxDB refusals", () => {
 
   it("a missing database is a configuration problem, not something to retry", async () => {
     const store = new InfluxPointStore({ ...config, database: "no_such_db_for_tests" }, fetch);
-    for (const call of [() => store.write([result("no-db")]), () => store.checks({ monitor: "x", kind: "http", from: 0, to: H0, limit: 1 }), () => store.ping()]) {
+    for (const call of [
+      () => store.write([result("no-db")]),
+      () => store.checks({ monitor: "x", kind: "http", from: 0, to: H0, limit: 1 }),
+      () => store.ping(),
+    ]) {
       const e = await rejection(call());
       expect(e.retryable).toBe(false);
       expect(e.message).toContain('"no_such_db_for_tests"');
@@ -355,10 +482,20 @@ describe("InfluxDB refusals", () => {
     expect(down.message).toMatch(/unreachable.*Network connection lost/);
     const answer = (status: number, body: string) => failing(async () => new Response(body, { status }));
     for (const status of [500, 503, 429]) {
-      const e = await rejection(answer(status, JSON.stringify({ error: "engine: cache maximum memory size exceeded" })).write([result(`s${status}`)]));
+      const e = await rejection(
+        answer(status, JSON.stringify({ error: "engine: cache maximum memory size exceeded" })).write([result(`s${status}`)]),
+      );
       expect([e.retryable, e.message]).toEqual([true, `InfluxDB write failed with ${status}: engine: cache maximum memory size exceeded`]);
     }
-    const bad = await rejection(answer(400, JSON.stringify({ error: 'partial write: field type conflict: input field "up" on measurement "http_response" is type float, already exists as type integer dropped=1' })).write([result("bad")]));
+    const bad = await rejection(
+      answer(
+        400,
+        JSON.stringify({
+          error:
+            'partial write: field type conflict: input field "up" on measurement "http_response" is type float, already exists as type integer dropped=1',
+        }),
+      ).write([result("bad")]),
+    );
     expect(bad.retryable).toBe(false);
     expect(bad.message).toContain("400: partial write: field type conflict");
   });
@@ -367,12 +504,26 @@ describe("InfluxDB refusals", () => {
     const seen: { url: string; auth: string | null; lines: number }[] = [];
     const recorder: typeof fetch = async (input, init) => {
       const body = typeof init?.body === "string" ? init.body : "";
-      seen.push({ url: String(input), auth: new Headers(init?.headers).get("authorization"), lines: body.split("\n").filter(Boolean).length });
+      seen.push({
+        url: String(input),
+        auth: new Headers(init?.headers).get("authorization"),
+        lines: body.split("\n").filter(Boolean).length,
+      });
       return new Response(null, { status: 204 });
     };
-    const store = new InfluxPointStore({ url: "http://influx.test:8086/", database: "up time", retentionPolicy: "raw", auth: { token: "t0ken" } }, recorder, { maxLinesPerWrite: 2 });
+    const store = new InfluxPointStore(
+      { url: "http://influx.test:8086/", database: "up time", retentionPolicy: "raw", auth: { token: "t0ken" } },
+      recorder,
+      { maxLinesPerWrite: 2 },
+    );
     await store.write(["t1", "t2", "t3", "t4", "t5"].map(result));
-    expect(seen).toEqual([1, 2, 3].map((i) => ({ url: "http://influx.test:8086/write?db=up+time&precision=ms&rp=raw", auth: "Token t0ken", lines: i === 3 ? 1 : 2 })));
+    expect(seen).toEqual(
+      [1, 2, 3].map((i) => ({
+        url: "http://influx.test:8086/write?db=up+time&precision=ms&rp=raw",
+        auth: "Token t0ken",
+        lines: i === 3 ? 1 : 2,
+      })),
+    );
   });
 
   it("writes a large batch through the real server", async () => {

@@ -35,20 +35,47 @@ async function seed() {
   ]);
   const stmts: D1PreparedStatement[] = [];
   for (const [name, ts] of Object.entries(around(NOW - 30 * DAY)))
-    stmts.push(db.prepare("INSERT INTO points (id, monitor, kind, location, ts, up) VALUES (?, 'm', 'http', 'edge', ?, 1)").bind(`p-${name}`, ts));
+    stmts.push(
+      db.prepare("INSERT INTO points (id, monitor, kind, location, ts, up) VALUES (?, 'm', 'http', 'edge', ?, 1)").bind(`p-${name}`, ts),
+    );
   for (const [name, ts] of Object.entries(around(NOW - 7 * DAY)))
     stmts.push(db.prepare("INSERT INTO ingested_results (id, monitor, received_at) VALUES (?, 'm', ?)").bind(`i-${name}`, ts));
-  for (const [size, days] of [["1h", 35], ["1d", 400]] as const)
+  for (const [size, days] of [
+    ["1h", 35],
+    ["1d", 400],
+  ] as const)
     for (const [name, start] of Object.entries(around(NOW - days * DAY)))
       stmts.push(
-        db.prepare("INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, 'edge', 1, 1, 0, 0)").bind(`${size}-${name}`, size, start),
+        db
+          .prepare(
+            "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, 'edge', 1, 1, 0, 0)",
+          )
+          .bind(`${size}-${name}`, size, start),
       );
   // An old hourly row's start is far past the daily age too: sizes are trimmed by their own ages only.
-  stmts.push(db.prepare("INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES ('1d-recent', '1d', ?, 'edge', 1, 1, 0, 0)").bind(NOW - 36 * DAY));
+  stmts.push(
+    db
+      .prepare(
+        "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES ('1d-recent', '1d', ?, 'edge', 1, 1, 0, 0)",
+      )
+      .bind(NOW - 36 * DAY),
+  );
   for (const [name, at] of Object.entries(around(NOW - 400 * DAY)))
-    stmts.push(db.prepare("INSERT INTO incidents (id, monitor, opened_at, resolved_at, cause) VALUES (?, 'm', ?, ?, 'x')").bind(`inc-${name}`, at - DAY, at));
-  stmts.push(db.prepare("INSERT INTO incidents (id, monitor, opened_at, resolved_at, cause) VALUES ('inc-open', 'm', ?, NULL, 'x')").bind(NOW - 900 * DAY));
-  stmts.push(db.prepare("INSERT INTO monitors (id, spec, kind, runner, interval_s, created_at, updated_at) VALUES ('kept', '{}', 'http', 'edge', 60, 0, 0)"));
+    stmts.push(
+      db
+        .prepare("INSERT INTO incidents (id, monitor, opened_at, resolved_at, cause) VALUES (?, 'm', ?, ?, 'x')")
+        .bind(`inc-${name}`, at - DAY, at),
+    );
+  stmts.push(
+    db
+      .prepare("INSERT INTO incidents (id, monitor, opened_at, resolved_at, cause) VALUES ('inc-open', 'm', ?, NULL, 'x')")
+      .bind(NOW - 900 * DAY),
+  );
+  stmts.push(
+    db.prepare(
+      "INSERT INTO monitors (id, spec, kind, runner, interval_s, created_at, updated_at) VALUES ('kept', '{}', 'http', 'edge', 60, 0, 0)",
+    ),
+  );
   for (const m of ["kept", "deleted"])
     stmts.push(db.prepare("INSERT INTO latest_results (monitor, location, ts, up) VALUES (?, 'edge', ?, 1)").bind(m, NOW - 900 * DAY));
   await db.batch(stmts);
@@ -56,18 +83,36 @@ async function seed() {
     db.prepare("DELETE FROM notifications"),
     db.prepare("DELETE FROM alert_events"),
     db.prepare("DELETE FROM channels"),
-    db.prepare("INSERT INTO channels (id, name, kind, url, events, created_at, updated_at) VALUES ('ch', 'ch', 'webhook', 'http://127.0.0.1:9/', '[]', 0, 0)"),
+    db.prepare(
+      "INSERT INTO channels (id, name, kind, url, events, created_at, updated_at) VALUES ('ch', 'ch', 'webhook', 'http://127.0.0.1:9/', '[]', 0, 0)",
+    ),
   ]);
   const n: D1PreparedStatement[] = [];
   let i = 0;
   for (const status of ["delivered", "skipped", "dead"])
     for (const [name, at] of Object.entries(around(NOW - 30 * DAY))) {
       const ev = `ev-${status}-${name}`;
-      n.push(db.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES (?, 'monitor.down', 'm', 0, '{}', 0)").bind(ev));
-      n.push(db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at, finished_at) VALUES (?, ?, 'ch', ?, 0, ?)").bind(++i, ev, status, at));
+      n.push(
+        db
+          .prepare(
+            "INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES (?, 'monitor.down', 'm', 0, '{}', 0)",
+          )
+          .bind(ev),
+      );
+      n.push(
+        db
+          .prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at, finished_at) VALUES (?, ?, 'ch', ?, 0, ?)")
+          .bind(++i, ev, status, at),
+      );
     }
-  n.push(db.prepare("INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES ('ev-pending', 'monitor.down', 'm', 0, '{}', 0)"));
-  n.push(db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at) VALUES (100, 'ev-pending', 'ch', 'pending', 0)"));
+  n.push(
+    db.prepare(
+      "INSERT INTO alert_events (id, type, monitor_id, timestamp, payload, created_at) VALUES ('ev-pending', 'monitor.down', 'm', 0, '{}', 0)",
+    ),
+  );
+  n.push(
+    db.prepare("INSERT INTO notifications (id, event_id, channel_id, status, created_at) VALUES (100, 'ev-pending', 'ch', 'pending', 0)"),
+  );
   await db.batch(n);
 }
 
@@ -82,9 +127,18 @@ describe("daily trim", () => {
     expect(await ids("SELECT monitor AS id FROM rollups")).toEqual(["1d-at", "1d-recent", "1d-young", "1h-at", "1h-young"]);
     expect(await ids("SELECT id FROM incidents")).toEqual(["inc-at", "inc-open", "inc-young"]);
     expect(await ids("SELECT monitor AS id FROM latest_results")).toEqual(["kept"]);
-    expect(report.deleted).toMatchObject({ points: 1, ingested_results: 1, hourly_rollups: 1, daily_rollups: 1, incidents: 1, latest_results: 1 });
+    expect(report.deleted).toMatchObject({
+      points: 1,
+      ingested_results: 1,
+      hourly_rollups: 1,
+      daily_rollups: 1,
+      incidents: 1,
+      latest_results: 1,
+    });
     // Finished ones (delivered, skipped) by age; dead-lettered and pending ones stay.
-    const left = await db.prepare("SELECT status, finished_at FROM notifications ORDER BY id").all<{ status: string; finished_at: number | null }>();
+    const left = await db
+      .prepare("SELECT status, finished_at FROM notifications ORDER BY id")
+      .all<{ status: string; finished_at: number | null }>();
     const cutoff = NOW - 30 * DAY;
     expect(left.results).toEqual([
       { status: "delivered", finished_at: cutoff },
@@ -99,12 +153,19 @@ describe("daily trim", () => {
     expect(report.deleted.notifications).toBe(2);
     // Their events go with them; events that still have notifications stay.
     expect(report.deleted.alert_events).toBe(2);
-    expect(await ids("SELECT id FROM alert_events WHERE id IN ('ev-delivered-old', 'ev-skipped-old', 'ev-dead-old', 'ev-pending')")).toEqual(["ev-dead-old", "ev-pending"]);
+    expect(
+      await ids("SELECT id FROM alert_events WHERE id IN ('ev-delivered-old', 'ev-skipped-old', 'ev-dead-old', 'ev-pending')"),
+    ).toEqual(["ev-dead-old", "ev-pending"]);
     expect(report.skipped).toEqual([]);
   });
 
   it("follows the configured ages", async () => {
-    await runTrim(db, retention({ RETENTION_POINTS_DAYS: "31", RETENTION_INGESTED_DAYS: "1", RETENTION_HOURLY_ROLLUPS_DAYS: "3650" }), NOW, log);
+    await runTrim(
+      db,
+      retention({ RETENTION_POINTS_DAYS: "31", RETENTION_INGESTED_DAYS: "1", RETENTION_HOURLY_ROLLUPS_DAYS: "3650" }),
+      NOW,
+      log,
+    );
     expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-old", "p-young"]);
     expect(await ids("SELECT id FROM ingested_results")).toEqual([]);
     expect(await ids("SELECT monitor AS id FROM rollups WHERE size = '1h'")).toEqual(["1h-at", "1h-old", "1h-young"]);
@@ -118,7 +179,13 @@ describe("daily trim", () => {
 
   it("works in bounded chunks and leaves the rest to the next run", async () => {
     const old = NOW - 31 * DAY;
-    await db.batch(Array.from({ length: 10 }, (_, i) => db.prepare("INSERT INTO points (id, monitor, kind, location, ts, up) VALUES (?, 'm', 'http', 'edge', ?, 1)").bind(`bulk-${i}`, old - i)));
+    await db.batch(
+      Array.from({ length: 10 }, (_, i) =>
+        db
+          .prepare("INSERT INTO points (id, monitor, kind, location, ts, up) VALUES (?, 'm', 'http', 'edge', ?, 1)")
+          .bind(`bulk-${i}`, old - i),
+      ),
+    );
     const small = { ...retention(), batchRows: 3 };
     // 7 rules with one chunk each (nothing or a few rows to delete), then the points: 11 old rows in chunks of 3.
     const first = await runTrim(db, { ...small, maxBatches: 9 }, NOW, log);

@@ -28,7 +28,9 @@ async function createMonitors(prefix: string, n: number, extra: Record<string, u
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const id = `${prefix}-${String(i).padStart(3, "0")}`;
-    const r = await api("POST", "/api/v1/monitors", { body: { id, kind: "http", target: `${target}/hit/${id}?ms=${ms}`, timeout_ms: 5000, ...extra } });
+    const r = await api("POST", "/api/v1/monitors", {
+      body: { id, kind: "http", target: `${target}/hit/${id}?ms=${ms}`, timeout_ms: 5000, ...extra },
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     ids.push(id);
   }
@@ -36,7 +38,9 @@ async function createMonitors(prefix: string, n: number, extra: Record<string, u
 }
 
 async function checkedCount(ids: string[]) {
-  const r = await env.DB.prepare("SELECT COUNT(*) AS n FROM monitor_state WHERE last_check_at IS NOT NULL AND monitor_id IN (SELECT value FROM json_each(?))")
+  const r = await env.DB.prepare(
+    "SELECT COUNT(*) AS n FROM monitor_state WHERE last_check_at IS NOT NULL AND monitor_id IN (SELECT value FROM json_each(?))",
+  )
     .bind(JSON.stringify(ids))
     .first<{ n: number }>();
   return r!.n;
@@ -126,7 +130,10 @@ describe("cron tick", () => {
     expect(s.hits[flaky!]).toBe(2);
     expect(s.hits[strict!]).toBe(1);
     expect((await api("GET", `/api/v1/monitors/${flaky}`)).body.state).toMatchObject({ status: "up", consecutive_failures: 0 });
-    expect((await api("GET", `/api/v1/monitors/${strict}`)).body.state).toMatchObject({ consecutive_failures: 1, last_error: { kind: "status" } });
+    expect((await api("GET", `/api/v1/monitors/${strict}`)).body.state).toMatchObject({
+      consecutive_failures: 1,
+      last_error: { kind: "status" },
+    });
   });
 
   it("drives the state machine: pending → down after two failures → up again", async () => {

@@ -71,12 +71,35 @@ beforeAll(async () => {
   const r = parseConfig(env as unknown as Env);
   if (!r.ok) throw new Error("bad test config");
   const rt = { config: r.config, log: createLogger("warn"), fetch, queue: r.config.queue };
-  const specs = new Map([PRIVATE, PUBLIC_TARGET].map((id) => [id, Monitor.parse(id === PRIVATE ? { id, kind: "http", target: `https://${SECRET.host}:8443/health?key=abc123`, http: { headers: { authorization: SECRET.header }, body: SECRET.body, keyword: SECRET.keyword } } : { id, kind: "http", target: "https://www.example.test/", public_target: true })]));
+  const specs = new Map(
+    [PRIVATE, PUBLIC_TARGET].map((id) => [
+      id,
+      Monitor.parse(
+        id === PRIVATE
+          ? {
+              id,
+              kind: "http",
+              target: `https://${SECRET.host}:8443/health?key=abc123`,
+              http: { headers: { authorization: SECRET.header }, body: SECRET.body, keyword: SECRET.keyword },
+            }
+          : { id, kind: "http", target: "https://www.example.test/", public_target: true },
+      ),
+    ]),
+  );
   const results: StoredResult[] = [];
   // Hours 0..9 ago measured a latency; hours 12..14 failed only (no latency): 10 chart points in 24h.
   for (let h = 0; h < 10; h++) results.push(result(PRIVATE, h, h * HOUR + 60_000, true, 20 + h));
   for (let h = 12; h < 15; h++)
-    results.push(result(PRIVATE, h, h * HOUR + 60_000, false, null, `connect to ${SECRET.host} (${SECRET.ip}:8443) failed: body did not contain "${SECRET.keyword}"`));
+    results.push(
+      result(
+        PRIVATE,
+        h,
+        h * HOUR + 60_000,
+        false,
+        null,
+        `connect to ${SECRET.host} (${SECRET.ip}:8443) failed: body did not contain "${SECRET.keyword}"`,
+      ),
+    );
   results.push(result(PUBLIC_TARGET, 0, 120_000, false, null, "connect to www.example.test failed"));
   results.push(result(PUBLIC_TARGET, 2, 60_000, false, null, "connect to www.example.test failed")); // same location (edge) as the first: two failures in a row
   // Oldest first, as checks arrive: the last state is what the newest result says.
@@ -115,7 +138,11 @@ describe("the app shell and its assets", () => {
   });
 
   it("puts the security headers on API answers and errors too", async () => {
-    for (const r of [await api("GET", "/api/v1/status"), await api("GET", "/api/v1/status", { token: null }), await api("GET", "/healthz", { token: null })])
+    for (const r of [
+      await api("GET", "/api/v1/status"),
+      await api("GET", "/api/v1/status", { token: null }),
+      await api("GET", "/healthz", { token: null }),
+    ])
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) expect(r.headers.get(k), k).toBe(v);
   });
 });
@@ -125,7 +152,15 @@ describe("GET /api/v1/status/:id", () => {
     const r = await api("GET", `/api/v1/status/${PRIVATE}`, { token: await tokenFor("viewer") });
     expect(r.status).toBe(200);
     const m = r.body.monitor;
-    expect(m).toMatchObject({ id: PRIVATE, name: "Private DB API", group: "Internal", kind: "http", status: "up", target: `https://${SECRET.host}:8443/health?key=abc123`, last_error: null });
+    expect(m).toMatchObject({
+      id: PRIVATE,
+      name: "Private DB API",
+      group: "Internal",
+      kind: "http",
+      status: "up",
+      target: `https://${SECRET.host}:8443/health?key=abc123`,
+      last_error: null,
+    });
     expect(m.uptime["24h"]).toBe(10 / 13);
     expect(m.days.checks.reduce((s: number, n: number) => s + n, 0)).toBe(13);
     expect(r.body.latency["24h"].avg_latency_ms).toHaveLength(24);
@@ -152,15 +187,34 @@ describe("GET /api/v1/status/:id", () => {
     const r = await publicCall(`/api/v1/status/${PRIVATE}`);
     const list = await publicCall("/api/v1/status");
     for (const text of [r.text, list.text])
-      for (const s of [SECRET.host, SECRET.header, SECRET.keyword, "private-body", SECRET.ip, "abc123", "POST", "dc1-a"]) expect(text).not.toContain(s);
+      for (const s of [SECRET.host, SECRET.header, SECRET.keyword, "private-body", SECRET.ip, "abc123", "POST", "dc1-a"])
+        expect(text).not.toContain(s);
     expect(r.body.monitor.target).toBeNull();
-    expect(r.body.checks.find((c: any) => !c.ok).error).toEqual({ kind: "connection", message: "connect to [hidden] ([hidden]) failed: body did not contain \"[hidden]\"" });
-    expect(Object.keys(list.body.monitors[0]).sort()).toEqual(["days", "group", "id", "kind", "last_check_at", "latency_ms", "name", "since", "status", "uptime"]);
+    expect(r.body.checks.find((c: any) => !c.ok).error).toEqual({
+      kind: "connection",
+      message: 'connect to [hidden] ([hidden]) failed: body did not contain "[hidden]"',
+    });
+    expect(Object.keys(list.body.monitors[0]).sort()).toEqual([
+      "days",
+      "group",
+      "id",
+      "kind",
+      "last_check_at",
+      "latency_ms",
+      "name",
+      "since",
+      "status",
+      "uptime",
+    ]);
   });
 
   it("shows the target and errors of a monitor marked public_target", async () => {
     const r = await publicCall(`/api/v1/status/${PUBLIC_TARGET}`);
-    expect(r.body.monitor).toMatchObject({ target: "https://www.example.test/", status: "down", last_error: { kind: "connection", message: "connect to www.example.test failed" } });
+    expect(r.body.monitor).toMatchObject({
+      target: "https://www.example.test/",
+      status: "down",
+      last_error: { kind: "connection", message: "connect to www.example.test failed" },
+    });
   });
 });
 
@@ -170,7 +224,9 @@ describe("publicMessage", () => {
     expect(publicMessage("connect ECONNREFUSED [fd00::5]:5432", spec)).toBe("connect ECONNREFUSED [hidden]");
     expect(publicMessage("connect ECONNREFUSED fd00::5 port 5432", spec)).toBe("connect ECONNREFUSED [hidden] port 5432");
     expect(publicMessage("expected PONG after PING secret", spec)).toBe("expected [hidden] after [hidden]");
-    expect(publicMessage("redirected to http://10.1.2.3/login, then 192.168.0.9:80 timed out", spec)).toBe("redirected to [hidden] then [hidden] timed out");
+    expect(publicMessage("redirected to http://10.1.2.3/login, then 192.168.0.9:80 timed out", spec)).toBe(
+      "redirected to [hidden] then [hidden] timed out",
+    );
     expect(publicMessage("got 503 Service Unavailable, expected 2xx", spec)).toBe("got 503 Service Unavailable, expected 2xx");
   });
 });
@@ -190,8 +246,18 @@ describe("badges", () => {
   });
 
   it("answer shields.io's endpoint schema", async () => {
-    expect((await api("GET", `/badge/${PUBLIC_TARGET}/shields.json`)).body).toEqual({ schemaVersion: 1, label: "status", message: "down", color: "red" });
-    expect((await api("GET", `/badge/${PRIVATE}/shields.json?window=24h`)).body).toEqual({ schemaVersion: 1, label: "uptime 24h", message: "76.92%", color: "red" });
+    expect((await api("GET", `/badge/${PUBLIC_TARGET}/shields.json`)).body).toEqual({
+      schemaVersion: 1,
+      label: "status",
+      message: "down",
+      color: "red",
+    });
+    expect((await api("GET", `/badge/${PRIVATE}/shields.json?window=24h`)).body).toEqual({
+      schemaVersion: 1,
+      label: "uptime 24h",
+      message: "76.92%",
+      color: "red",
+    });
   });
 
   it("refuse a bad window, 404 an unknown monitor", async () => {

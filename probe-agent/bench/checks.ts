@@ -172,7 +172,9 @@ try {
 
 if (args.json) process.stdout.write(`${JSON.stringify({ pinger: deps.pinger.describe(), concurrency: CONCURRENCY, rows })}\n`);
 else {
-  process.stdout.write(`pinger: ${deps.pinger.describe()}\ntcp/http concurrency: ${CONCURRENCY}; CPU includes child processes (fping/ping), from /proc/self/stat at ${1000 / CLK_TCK} ms resolution\n\n`);
+  process.stdout.write(
+    `pinger: ${deps.pinger.describe()}\ntcp/http concurrency: ${CONCURRENCY}; CPU includes child processes (fping/ping), from /proc/self/stat at ${1000 / CLK_TCK} ms resolution\n\n`,
+  );
   console.table(rows);
 }
 process.exit(0);

@@ -125,13 +125,23 @@ describe("agent", () => {
               error: {
                 code: "forbidden",
                 message: `results for monitors not assigned to this agent: ${moved}`,
-                issues: b.results.flatMap((r, i) => (r.monitor === moved ? [{ path: `results[${i}].monitor`, message: `monitor "${moved}" is not assigned` }] : [])),
+                issues: b.results.flatMap((r, i) =>
+                  r.monitor === moved ? [{ path: `results[${i}].monitor`, message: `monitor "${moved}" is not assigned` }] : [],
+                ),
               },
             },
           }
         : null;
-    await waitFor(() => edge.pushesReceived().length > 0 && edge.stored.size === 2 && agent.outbox.depth() === 0 && agent.scheduler.active() === 0, SLOT_WAIT_MS, "the other results delivered");
-    await waitFor(async () => metric((await get(agent, "/metrics")).text, 'uptime_agent_outbox_dropped_total{reason="rejected"}') === 1, SLOT_WAIT_MS, "the refused result dropped");
+    await waitFor(
+      () => edge.pushesReceived().length > 0 && edge.stored.size === 2 && agent.outbox.depth() === 0 && agent.scheduler.active() === 0,
+      SLOT_WAIT_MS,
+      "the other results delivered",
+    );
+    await waitFor(
+      async () => metric((await get(agent, "/metrics")).text, 'uptime_agent_outbox_dropped_total{reason="rejected"}') === 1,
+      SLOT_WAIT_MS,
+      "the refused result dropped",
+    );
     expect([...edge.stored.values()].some((r) => r.monitor === moved)).toBe(false);
     const text = (await get(agent, "/metrics")).text;
     expect(metric(text, 'uptime_agent_outbox_dropped_total{reason="rejected"}')).toBe(1);
@@ -150,7 +160,13 @@ describe("agent", () => {
     const target = await startTarget(700);
     const dir = mkdtempSync(path.join(os.tmpdir(), "agent-"));
     const ids = idsDueSoon("agent-stop", 4, 10_000, 1000, 2500);
-    edge.assignments.monitors = ids.map((id) => ({ id, kind: "tcp", target: `127.0.0.1:${target.port}`, interval_s: 10, timeout_ms: 3000 }));
+    edge.assignments.monitors = ids.map((id) => ({
+      id,
+      kind: "tcp",
+      target: `127.0.0.1:${target.port}`,
+      interval_s: 10,
+      timeout_ms: 3000,
+    }));
     // Until stop, the edge asks for an hour's patience: only the shutdown flush can deliver.
     let accept = false;
     edge.results = () => (accept ? null : { status: 503, headers: { "retry-after": "3600" } });

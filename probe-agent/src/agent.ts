@@ -171,7 +171,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     metrics.checkDuration.observe({ kind: monitor.kind }, durationS);
     const flipped = lastOk.get(monitor.id) !== result.ok;
     if (flipped || logDebug) {
-      const context = { monitor: monitor.id, kind: monitor.kind, ok: result.ok, duration_ms: Math.round(durationS * 1000), latency_ms: result.latency_ms, error: result.error };
+      const context = {
+        monitor: monitor.id,
+        kind: monitor.kind,
+        ok: result.ok,
+        duration_ms: Math.round(durationS * 1000),
+        latency_ms: result.latency_ms,
+        error: result.error,
+      };
       if (flipped) logger.info(context, result.ok ? "monitor check succeeded" : "monitor check failed");
       else logger.debug(context, "check done");
     }
@@ -237,7 +244,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           last_error: assignments.lastError,
         },
         push: { last_success_at: iso(pusher.lastSuccessAt), consecutive_failures: failures, last_error: pusher.lastError },
-        outbox: { depth: outbox.depth(), oldest_at: iso(outbox.oldestTs()), max_results: config.outboxMaxResults, last_write_error: lastWriteError },
+        outbox: {
+          depth: outbox.depth(),
+          oldest_at: iso(outbox.oldestTs()),
+          max_results: config.outboxMaxResults,
+          last_write_error: lastWriteError,
+        },
         checks_running: scheduler.active(),
       },
     };
@@ -253,9 +265,20 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   pusher.start();
   assignments.restore();
   void assignments.start(config.assignmentsRefreshMs);
-  const proxy = config.edgeProxy ? (config.edgeUrl.startsWith("https:") ? config.edgeProxy.httpsProxy : config.edgeProxy.httpProxy) : undefined;
+  const proxy = config.edgeProxy
+    ? config.edgeUrl.startsWith("https:")
+      ? config.edgeProxy.httpsProxy
+      : config.edgeProxy.httpProxy
+    : undefined;
   logger.info(
-    { version, edge: config.edgeUrl, edge_proxy: proxy ? withoutCredentials(proxy) : null, listen: server.url, concurrency: config.concurrency, data_dir: config.dataDir },
+    {
+      version,
+      edge: config.edgeUrl,
+      edge_proxy: proxy ? withoutCredentials(proxy) : null,
+      listen: server.url,
+      concurrency: config.concurrency,
+      data_dir: config.dataDir,
+    },
     "agent started",
   );
 
@@ -275,7 +298,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       await edge?.close();
       outbox.close();
       const summary = { unfinished, remaining, flushAttempts: attempts };
-      logger.info({ ...summary, duration_ms: Math.round(performance.now() - t0) }, remaining ? "agent stopped; results left in the outbox for the next start" : "agent stopped");
+      logger.info(
+        { ...summary, duration_ms: Math.round(performance.now() - t0) },
+        remaining ? "agent stopped; results left in the outbox for the next start" : "agent stopped",
+      );
       return summary;
     })();
     return stopping;

@@ -43,7 +43,11 @@ describe("AssignmentsClient", () => {
     const { edge, client, changes } = await setup();
     edge.assignments.monitors = [tcp("db"), tcp("cache")];
     expect(await client.refresh()).toBe("updated");
-    expect(client.current()).toMatchObject({ agent: "dc1-a", location: "dc1", monitors: [{ id: "db", runner: "agent", tcp: { send: null } }, { id: "cache" }] });
+    expect(client.current()).toMatchObject({
+      agent: "dc1-a",
+      location: "dc1",
+      monitors: [{ id: "db", runner: "agent", tcp: { send: null } }, { id: "cache" }],
+    });
     expect(changes).toHaveLength(1);
     expect(await client.refresh()).toBe("unchanged");
     const [first, second] = edge.requests;

@@ -35,7 +35,9 @@ export type AssignmentsOptions = {
  * edge newer than the agent) are removed and named rather than failing the monitor: an edge
  * upgrade must not stop every agent in the field from checking.
  */
-export function parseMonitor(raw: unknown): { ok: true; monitor: MonitorSpec; unknown: string[] } | { ok: false; issues: ReturnType<typeof toIssues> } {
+export function parseMonitor(
+  raw: unknown,
+): { ok: true; monitor: MonitorSpec; unknown: string[] } | { ok: false; issues: ReturnType<typeof toIssues> } {
   const first = Monitor.safeParse(raw);
   if (first.success) return { ok: true, monitor: first.data, unknown: [] };
   const extra = first.error.issues.filter((i) => i.code === "unrecognized_keys");
@@ -56,14 +58,20 @@ export function parseMonitor(raw: unknown): { ok: true; monitor: MonitorSpec; un
 }
 
 /** Validates an assignments answer; invalid monitors are left out and reported. */
-export function parseAssignments(body: unknown): {
-  assignments: Assignments;
-  invalid: Array<{ id: unknown; issues: ReturnType<typeof toIssues> }>;
-  unknownFields: string[];
-} | { error: string } {
+export function parseAssignments(body: unknown):
+  | {
+      assignments: Assignments;
+      invalid: Array<{ id: unknown; issues: ReturnType<typeof toIssues> }>;
+      unknownFields: string[];
+    }
+  | { error: string } {
   const envelope = Answer.safeParse(body);
   if (!envelope.success)
-    return { error: `invalid assignments answer: ${toIssues(envelope.error).map((i) => `${i.path}: ${i.message}`).join("; ")}` };
+    return {
+      error: `invalid assignments answer: ${toIssues(envelope.error)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join("; ")}`,
+    };
   const monitors: MonitorSpec[] = [];
   const invalid: Array<{ id: unknown; issues: ReturnType<typeof toIssues> }> = [];
   const unknownFields = new Set<string>();
@@ -80,7 +88,11 @@ export function parseAssignments(body: unknown): {
     seen.add(m.monitor.id);
     monitors.push(m.monitor);
   }
-  return { assignments: { agent: envelope.data.agent, location: envelope.data.location, monitors }, invalid, unknownFields: [...unknownFields].sort() };
+  return {
+    assignments: { agent: envelope.data.agent, location: envelope.data.location, monitors },
+    invalid,
+    unknownFields: [...unknownFields].sort(),
+  };
 }
 
 export class AssignmentsClient {
@@ -125,7 +137,12 @@ export class AssignmentsClient {
     this.source = "cache";
     this.apply(parsed.assignments);
     this.o.logger.info(
-      { agent: parsed.assignments.agent, location: parsed.assignments.location, monitors: parsed.assignments.monitors.length, fetched_at: new Date(cached.fetchedAt).toISOString() },
+      {
+        agent: parsed.assignments.agent,
+        location: parsed.assignments.location,
+        monitors: parsed.assignments.monitors.length,
+        fetched_at: new Date(cached.fetchedAt).toISOString(),
+      },
       "running the cached assignments until the edge answers",
     );
     return true;
@@ -167,7 +184,10 @@ export class AssignmentsClient {
     for (const bad of parsed.invalid)
       this.o.logger.error({ monitor: bad.id, issues: bad.issues }, "assigned monitor is invalid for this agent's contract; not running it");
     if (parsed.unknownFields.length)
-      this.o.logger.warn({ fields: parsed.unknownFields, version: this.o.version }, "the edge sent monitor fields this agent does not know (ignored); consider upgrading the agent");
+      this.o.logger.warn(
+        { fields: parsed.unknownFields, version: this.o.version },
+        "the edge sent monitor fields this agent does not know (ignored); consider upgrading the agent",
+      );
     this.lastRefreshAt = this.now();
     this.lastError = null;
     this.source = "edge";

@@ -28,7 +28,10 @@ describe("loadConfig", () => {
 
   it("reads the proxy for the edge from HTTPS_PROXY, HTTP_PROXY and NO_PROXY, in either case", () => {
     const upper = loadConfig({ ...base, HTTPS_PROXY: "http://user:pw@proxy.internal:3128", NO_PROXY: "localhost,.internal" });
-    expect(upper.ok && upper.config.edgeProxy).toEqual({ httpsProxy: "http://user:pw@proxy.internal:3128/", noProxy: "localhost,.internal" });
+    expect(upper.ok && upper.config.edgeProxy).toEqual({
+      httpsProxy: "http://user:pw@proxy.internal:3128/",
+      noProxy: "localhost,.internal",
+    });
     const lower = loadConfig({ ...base, http_proxy: "http://10.0.0.1:8080", https_proxy: "https://proxy.internal" });
     expect(lower.ok && lower.config.edgeProxy).toEqual({ httpProxy: "http://10.0.0.1:8080/", httpsProxy: "https://proxy.internal/" });
     // Upper case wins; NO_PROXY alone is no proxy.

@@ -81,25 +81,24 @@ const proxyUrl = envVar(
 
 export const SettingsSchema = z.object({
   EDGE_URL: envVar(
-    z
-      .string({ error: "is required: the edge's base URL, e.g. https://uptime.example.net" })
-      .transform((s, ctx) => {
-        const url = parseHttpUrl(s);
-        if (typeof url === "string") {
-          ctx.addIssue({ code: "custom", message: url === "not a URL" ? "must be an absolute http:// or https:// URL" : "must use http:// or https://" });
-          return z.NEVER;
-        }
-        if (url.search || url.hash) {
-          ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
-          return z.NEVER;
-        }
-        return url.href.replace(/\/+$/, "");
-      }),
+    z.string({ error: "is required: the edge's base URL, e.g. https://uptime.example.net" }).transform((s, ctx) => {
+      const url = parseHttpUrl(s);
+      if (typeof url === "string") {
+        ctx.addIssue({
+          code: "custom",
+          message: url === "not a URL" ? "must be an absolute http:// or https:// URL" : "must use http:// or https://",
+        });
+        return z.NEVER;
+      }
+      if (url.search || url.hash) {
+        ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+        return z.NEVER;
+      }
+      return url.href.replace(/\/+$/, "");
+    }),
   ).describe("the edge's base URL, http:// or https://"),
   AGENT_TOKEN: envVar(
-    z
-      .string({ error: "is required: the token POST /api/v1/agents returned for this agent" })
-      .regex(/^\S+$/, "must not contain whitespace"),
+    z.string({ error: "is required: the token POST /api/v1/agents returned for this agent" }).regex(/^\S+$/, "must not contain whitespace"),
   ).describe("the token POST /api/v1/agents returned for this agent"),
   AGENT_LISTEN: envVar(
     z
@@ -142,7 +141,12 @@ export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; issu
 export function loadConfig(vars: Record<string, string | undefined>): ConfigResult {
   // Proxy variables are honoured in either case, the upper-case one first.
   const either = (name: string) => vars[name] || vars[name.toLowerCase()];
-  const r = SettingsSchema.safeParse({ ...vars, HTTPS_PROXY: either("HTTPS_PROXY"), HTTP_PROXY: either("HTTP_PROXY"), NO_PROXY: either("NO_PROXY") });
+  const r = SettingsSchema.safeParse({
+    ...vars,
+    HTTPS_PROXY: either("HTTPS_PROXY"),
+    HTTP_PROXY: either("HTTP_PROXY"),
+    NO_PROXY: either("NO_PROXY"),
+  });
   if (!r.success) return { ok: false, issues: toIssues(r.error) };
   return { ok: true, config: toAgentConfig(r.data) };
 }

@@ -42,7 +42,11 @@ describe("edge client", () => {
   it("sends method, headers and body; reads status, headers and text; keeps one connection; closes it", async () => {
     const edge = createEdgeClient();
     const before = connections;
-    const r = await edge.fetch(`${base}/api/v1/results`, { method: "POST", headers: { authorization: "Bearer t", "content-type": "application/json" }, body: "12345" });
+    const r = await edge.fetch(`${base}/api/v1/results`, {
+      method: "POST",
+      headers: { authorization: "Bearer t", "content-type": "application/json" },
+      body: "12345",
+    });
     expect(r.status).toBe(202);
     expect(await r.text()).toBe('{"accepted":5}');
     expect(r.headers.get("ETag")).toBe('"v1"');

@@ -31,7 +31,12 @@ export function createEdgeDispatcher(proxy: EdgeProxy | null = null): Dispatcher
   if (!proxy) return new Agent(pool);
   // As curl and Go do it: an https:// edge uses HTTPS_PROXY, an http:// one HTTP_PROXY, neither the
   // other. "" rather than undefined: an unset one must not fall back to the process environment.
-  return new EnvHttpProxyAgent({ ...pool, httpProxy: proxy.httpProxy ?? "", httpsProxy: proxy.httpsProxy ?? "", noProxy: proxy.noProxy ?? "" });
+  return new EnvHttpProxyAgent({
+    ...pool,
+    httpProxy: proxy.httpProxy ?? "",
+    httpsProxy: proxy.httpsProxy ?? "",
+    noProxy: proxy.noProxy ?? "",
+  });
 }
 
 /** One pool for everything the agent sends to the edge, closed when the agent stops. */

@@ -17,7 +17,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Proc = { child: ChildProcess; logs: Array<Record<string, unknown>>; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string };
+type Proc = {
+  child: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+};
 
 function run(env: Record<string, string>): Proc {
   // Only what the test gives: no inherited AGENT_* or EDGE_* from the machine.
@@ -32,7 +37,9 @@ function run(env: Record<string, string>): Proc {
     for (const l of lines) if (l.trim()) logs.push(JSON.parse(l) as Record<string, unknown>);
   });
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on("exit", (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on("exit", (code, signal) => r({ code, signal })),
+  );
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await exited;
@@ -44,7 +51,8 @@ const started = async (p: Proc) => {
   const line = await waitFor(() => p.logs.find((l) => l.msg === "agent started"), 15_000, "the agent to start");
   return String(line.listen);
 };
-const health = async (url: string) => (await fetch(`${url}/healthz`)).json() as Promise<{ outbox: { depth: number }; assignments: { source: string; monitors: number } }>;
+const health = async (url: string) =>
+  (await fetch(`${url}/healthz`)).json() as Promise<{ outbox: { depth: number }; assignments: { source: string; monitors: number } }>;
 
 async function scenario() {
   const edge = await new EdgeStub().start();
@@ -73,7 +81,13 @@ describe("main.ts", () => {
     expect(code).toBe(1);
     const fatal = p.logs.find((l) => l.level === "fatal")!;
     expect(fatal.msg).toBe("invalid configuration: 5 problems; see issues");
-    expect((fatal.issues as Array<{ path: string }>).map((i) => i.path)).toEqual(["EDGE_URL", "AGENT_TOKEN", "AGENT_LISTEN", "OUTBOX_MAX_AGE", "PUSH_BATCH"]);
+    expect((fatal.issues as Array<{ path: string }>).map((i) => i.path)).toEqual([
+      "EDGE_URL",
+      "AGENT_TOKEN",
+      "AGENT_LISTEN",
+      "OUTBOX_MAX_AGE",
+      "PUSH_BATCH",
+    ]);
   });
 
   it("exits 1 when it cannot start (data directory in use by another agent)", async () => {
@@ -82,13 +96,19 @@ describe("main.ts", () => {
     await started(first);
     const second = run(env);
     expect((await second.exited).code).toBe(1);
-    expect(second.logs.find((l) => l.level === "fatal")).toMatchObject({ msg: "agent could not start", error: expect.stringMatching(/in use by another process/) });
+    expect(second.logs.find((l) => l.level === "fatal")).toMatchObject({
+      msg: "agent could not start",
+      error: expect.stringMatching(/in use by another process/),
+    });
   });
 
   it("the container healthcheck exits 0 while /healthz answers 200, 1 on 503 or no answer", async () => {
     const { edge, env } = await scenario();
     const healthcheck = async (listen: string) => {
-      const p = spawn(NODE, [path.join(ROOT, "probe-agent/src/healthcheck.ts")], { env: { PATH: process.env.PATH ?? "", AGENT_LISTEN: listen }, stdio: "ignore" });
+      const p = spawn(NODE, [path.join(ROOT, "probe-agent/src/healthcheck.ts")], {
+        env: { PATH: process.env.PATH ?? "", AGENT_LISTEN: listen },
+        stdio: "ignore",
+      });
       return new Promise<number | null>((r) => p.on("exit", (code) => r(code)));
     };
     const p = run(env);
@@ -114,7 +134,11 @@ describe("main.ts", () => {
     const p = run(env);
     const url = await started(p);
     const ids = await assignSoon(edge, "sigterm", 3, target.port);
-    await waitFor(async () => (await health(url)).outbox.depth >= 3 && coversAll(ids, p), SLOT_WAIT_MS, "a result of every monitor in the outbox");
+    await waitFor(
+      async () => (await health(url)).outbox.depth >= 3 && coversAll(ids, p),
+      SLOT_WAIT_MS,
+      "a result of every monitor in the outbox",
+    );
     accept = true;
     p.child.kill("SIGTERM");
     const { code } = await p.exited;
@@ -136,7 +160,11 @@ describe("main.ts", () => {
     await started(first);
     const ids = await assignSoon(edge, "sigkill", 4, target.port);
     // Every monitor's result is in the outbox and was offered to (and refused by) the edge.
-    await waitFor(() => ids.every((id) => [...offered.values()].includes(id)), SLOT_WAIT_MS, "a result of every monitor offered to the failing edge");
+    await waitFor(
+      () => ids.every((id) => [...offered.values()].includes(id)),
+      SLOT_WAIT_MS,
+      "a result of every monitor offered to the failing edge",
+    );
     first.child.kill("SIGKILL");
     expect((await first.exited).signal).toBe("SIGKILL");
 

@@ -76,7 +76,9 @@ describe("Outbox", () => {
     await o.append(result(2, { ts: now - 30_000 }));
     await o.append(result(3, { ts: now }));
     expect(o.peek(10, 1e6).map((e) => e.id)).toEqual(["r000002", "r000003"]);
-    expect(drops).toEqual([{ reason: "expired", count: 1, monitors: ["old"], oldestTs: now - 120_000, newestTs: now - 120_000, detail: "older than 60 s" }]);
+    expect(drops).toEqual([
+      { reason: "expired", count: 1, monitors: ["old"], oldestTs: now - 120_000, newestTs: now - 120_000, detail: "older than 60 s" },
+    ]);
     now += 45_000;
     expect(o.expire()).toBe(1);
     expect(o.depth()).toBe(1);

@@ -8,7 +8,14 @@ import type { CheckResult } from "../../contract/index.ts";
 export type DropReason = "full" | "expired" | "rejected";
 
 /** Told about every drop, once per batch of dropped results. */
-export type DropReport = { reason: DropReason; count: number; monitors: string[]; oldestTs: number | null; newestTs: number | null; detail?: string };
+export type DropReport = {
+  reason: DropReason;
+  count: number;
+  monitors: string[];
+  oldestTs: number | null;
+  newestTs: number | null;
+  detail?: string;
+};
 
 export type OutboxOptions = {
   /** Directory holding `outbox.sqlite` (created when missing). */
@@ -150,7 +157,14 @@ export class Outbox {
 
   private select(sql: string, ...params: number[]): Entry[] {
     const rows = this.statement(sql).all(...params) as Array<{ seq: number; id: string; monitor: string; ts: number; json: string }>;
-    return rows.map((r) => ({ seq: Number(r.seq), id: r.id, monitor: r.monitor, ts: Number(r.ts), json: r.json, bytes: Buffer.byteLength(r.json) }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      id: r.id,
+      monitor: r.monitor,
+      ts: Number(r.ts),
+      json: r.json,
+      bytes: Buffer.byteLength(r.json),
+    }));
   }
 
   private deleteSeqs(seqs: number[]): number {

@@ -77,7 +77,8 @@ describe("Pusher", () => {
 
   it("waits out 503 + Retry-After, then delivers each result exactly once", async () => {
     const { edge, outbox, pusher, failures, add } = await setup();
-    edge.results = (_b, n) => (n === 1 ? { status: 503, headers: { "retry-after": "1" }, body: { error: { code: "unavailable", message: "down" } } } : null);
+    edge.results = (_b, n) =>
+      n === 1 ? { status: 503, headers: { "retry-after": "1" }, body: { error: { code: "unavailable", message: "down" } } } : null;
     const rs = await add([result(), result(), result()]);
     pusher.start();
     await waitFor(() => edge.stored.size === 3 && outbox.depth() === 0, 5000, "delivery");
@@ -92,7 +93,14 @@ describe("Pusher", () => {
 
   it("retries network errors, timeouts, 408, 429, 5xx and 409 + Retry-After with growing, jittered backoff", async () => {
     const { edge, pusher, failures, add } = await setup({ requestTimeoutMs: 300 });
-    const script = ["destroy", "hang", { status: 408 }, { status: 429 }, { status: 500 }, { status: 409, headers: { "retry-after": "0" } }] as const;
+    const script = [
+      "destroy",
+      "hang",
+      { status: 408 },
+      { status: 429 },
+      { status: 500 },
+      { status: 409, headers: { "retry-after": "0" } },
+    ] as const;
     edge.results = (_b, n) => (script[n - 1] as never) ?? null;
     await add([result()]);
     pusher.start();
@@ -110,7 +118,12 @@ describe("Pusher", () => {
     const { edge, outbox, pusher, drops, add } = await setup();
     edge.results = (b, n) =>
       n === 1
-        ? { status: 400, body: { error: { code: "invalid_input", message: "batch is invalid", issues: [{ path: "results[1].latency_ms", message: "bad" }] } } }
+        ? {
+            status: 400,
+            body: {
+              error: { code: "invalid_input", message: "batch is invalid", issues: [{ path: "results[1].latency_ms", message: "bad" }] },
+            },
+          }
         : null;
     const rs = await add([result(), result("m2"), result()]);
     expect(await pusher.pushOnce()).toMatchObject({ kind: "rejected", count: 1, status: 400 });
@@ -135,7 +148,16 @@ describe("Pusher", () => {
     const { edge, pusher, drops, add } = await setup();
     edge.results = (_b, n) =>
       n === 1
-        ? { status: 403, body: { error: { code: "forbidden", message: 'monitors not assigned to agent "dc1-a": "moved"', issues: [{ path: "results", message: "moved" }] } } }
+        ? {
+            status: 403,
+            body: {
+              error: {
+                code: "forbidden",
+                message: 'monitors not assigned to agent "dc1-a": "moved"',
+                issues: [{ path: "results", message: "moved" }],
+              },
+            },
+          }
         : null;
     await add([result("kept"), result("moved"), result("kept"), result("moved")]);
     expect(await pusher.pushOnce()).toMatchObject({ kind: "rejected", count: 2 });

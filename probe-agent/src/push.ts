@@ -123,7 +123,10 @@ export class Pusher {
     const body = `{"version":${JSON.stringify(this.o.version)},"backlog":${backlog},"results":[${batch.map((e) => e.json).join(",")}]}`;
     const started = performance.now();
     const controller = new AbortController();
-    const timeout = setTimeout(() => controller.abort(new Error(`no answer within ${this.o.requestTimeoutMs} ms`)), this.o.requestTimeoutMs);
+    const timeout = setTimeout(
+      () => controller.abort(new Error(`no answer within ${this.o.requestTimeoutMs} ms`)),
+      this.o.requestTimeoutMs,
+    );
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     let res: EdgeResponse;
@@ -161,7 +164,10 @@ export class Pusher {
       this.lastSuccessAt = this.o.now();
       this.lastError = null;
       this.o.onDelivered?.(accepted, duplicates);
-      this.o.logger.debug({ results: batch.length, accepted, duplicates, backlog: this.o.outbox.depth(), duration_ms }, "results delivered");
+      this.o.logger.debug(
+        { results: batch.length, accepted, duplicates, backlog: this.o.outbox.depth(), duration_ms },
+        "results delivered",
+      );
       // Grow back after a 413 made batches smaller, but stay below the size the edge refused.
       if (this.batchCap < this.ceiling) this.batchCap = Math.min(this.ceiling, this.batchCap * 2);
       return { kind: "delivered", count: batch.length, accepted, duplicates };
@@ -176,7 +182,10 @@ export class Pusher {
     if (status === 413 && batch.length > 1) {
       this.ceiling = Math.min(this.ceiling, batch.length - 1);
       this.batchCap = Math.max(1, Math.floor(batch.length / 2));
-      this.o.logger.warn({ status, results: batch.length, next_batch: this.batchCap }, "the edge found the batch too large; sending smaller batches");
+      this.o.logger.warn(
+        { status, results: batch.length, next_batch: this.batchCap },
+        "the edge found the batch too large; sending smaller batches",
+      );
       return { kind: "retry", reason: "http_413", retryAfterMs: 0, status };
     }
     const named = namedResults(body4xx, batch);
@@ -185,7 +194,9 @@ export class Pusher {
     if (status === 401 || status === 404 || (status === 403 && named.size === 0)) {
       this.o.logger.error(
         { status, edge_error: summary, url: `${this.o.edgeUrl}/api/v1/results` },
-        status === 401 ? "the edge refused the agent token (AGENT_TOKEN); results are kept" : "the edge refused the push; check EDGE_URL and AGENT_TOKEN; results are kept",
+        status === 401
+          ? "the edge refused the agent token (AGENT_TOKEN); results are kept"
+          : "the edge refused the push; check EDGE_URL and AGENT_TOKEN; results are kept",
       );
       return this.failed(`http_${status}`, retryAfterMs, { status, results: batch.length });
     }

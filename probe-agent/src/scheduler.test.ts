@@ -12,7 +12,11 @@ afterEach(async () => {
 });
 
 /** A monitor every `intervalS` seconds (below the contract's 10 s minimum: the scheduler itself does not care). */
-const every = (id: string, port: number, intervalS: number, timeoutMs = 800): MonitorSpec => ({ ...tcpMonitor(id, port), interval_s: intervalS, timeout_ms: timeoutMs });
+const every = (id: string, port: number, intervalS: number, timeoutMs = 800): MonitorSpec => ({
+  ...tcpMonitor(id, port),
+  interval_s: intervalS,
+  timeout_ms: timeoutMs,
+});
 
 function harness(runCheck: CheckRunner, concurrency = 64, tickMs?: number) {
   const results: Array<{ result: CheckResult; durationS: number }> = [];
@@ -150,7 +154,12 @@ describe("Scheduler", () => {
     expect(h.s.setMonitors([every("keep", target.port, 1), every("drop", target.port, 1)])).toEqual({ added: 2, removed: 0, changed: 0 });
     await waitFor(() => h.results.some((r) => r.result.monitor === "drop"), 3000, "a drop result");
     expect(h.s.setMonitors([every("keep", target.port, 3), every("new", target.port, 1)])).toEqual({ added: 1, removed: 1, changed: 1 });
-    expect(h.s.monitors().map((m) => m.id).sort()).toEqual(["keep", "new"]);
+    expect(
+      h.s
+        .monitors()
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(["keep", "new"]);
     const rescheduled = h.s.dueAt("keep")!;
     expect(rescheduled % 3000).toBe(phaseMs("keep", 3000));
     expect(rescheduled - Date.now()).toBeLessThanOrEqual(3000);
@@ -160,7 +169,11 @@ describe("Scheduler", () => {
     expect(h.results.filter((r) => r.result.monitor === "drop").length).toBe(dropsThen);
     // A change that is not the interval keeps the slot and uses the new spec on the next run.
     const slot = h.s.dueAt("keep");
-    expect(h.s.setMonitors([{ ...every("keep", target.port, 3), timeout_ms: 900 }, every("new", target.port, 1)])).toEqual({ added: 0, removed: 0, changed: 1 });
+    expect(h.s.setMonitors([{ ...every("keep", target.port, 3), timeout_ms: 900 }, every("new", target.port, 1)])).toEqual({
+      added: 0,
+      removed: 0,
+      changed: 1,
+    });
     expect(h.s.dueAt("keep")).toBe(slot);
     expect(h.s.monitors().find((m) => m.id === "keep")!.timeout_ms).toBe(900);
   });

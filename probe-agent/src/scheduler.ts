@@ -58,7 +58,7 @@ export function phaseMs(monitorId: string, intervalMs: number): number {
  */
 export function nextDue(monitorId: string, intervalMs: number, now: number): number {
   const phase = phaseMs(monitorId, intervalMs);
-  const base = now - (((now - phase) % intervalMs) + intervalMs) % intervalMs;
+  const base = now - ((((now - phase) % intervalMs) + intervalMs) % intervalMs);
   return base > now ? base : base + intervalMs;
 }
 

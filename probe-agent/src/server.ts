@@ -17,7 +17,8 @@ export async function startServer(listen: Listen, health: () => Health, registry
       res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
       res.end(req.method === "HEAD" ? undefined : body);
     };
-    if (req.method !== "GET" && req.method !== "HEAD") return send(405, "application/json", JSON.stringify({ error: { code: "method_not_allowed", message: "use GET" } }));
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return send(405, "application/json", JSON.stringify({ error: { code: "method_not_allowed", message: "use GET" } }));
     if (path === "/healthz") {
       let h: Health;
       try {

@@ -58,7 +58,8 @@ export class EdgeStub {
   }
 
   private answer(method: string, path: string, headers: IncomingHttpHeaders, body: string): Reply | "hang" | "destroy" {
-    if (headers.authorization !== "Bearer test-agent-token") return { status: 401, body: { error: { code: "unauthorized", message: "bad token" } } };
+    if (headers.authorization !== "Bearer test-agent-token")
+      return { status: 401, body: { error: { code: "unauthorized", message: "bad token" } } };
     if (method === "GET" && path === "/api/v1/agents/me/assignments") {
       const scripted = this.assignmentReplies.shift();
       if (scripted) return scripted;
@@ -131,7 +132,10 @@ export function tcpFirstByte(monitor: MonitorSpec): Promise<CheckOutcome> {
       socket.destroy();
       resolve(o);
     };
-    const timer = setTimeout(() => done({ ok: false, latency_ms: null, error: { kind: "timeout", message: `no byte within ${monitor.timeout_ms} ms` } }), monitor.timeout_ms);
+    const timer = setTimeout(
+      () => done({ ok: false, latency_ms: null, error: { kind: "timeout", message: `no byte within ${monitor.timeout_ms} ms` } }),
+      monitor.timeout_ms,
+    );
     socket.once("data", () => done({ ok: true, latency_ms: performance.now() - started, error: null, tcp: { port: hp.port } }));
     socket.once("error", (e: NodeJS.ErrnoException) =>
       done({ ok: false, latency_ms: null, error: { kind: e.code === "ECONNREFUSED" ? "refused" : "connection", message: e.message } }),

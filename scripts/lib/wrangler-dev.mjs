@@ -53,7 +53,18 @@ export async function applyMigrations({ cwd = ROOT, persistTo } = {}) {
 export async function startWorker({ cwd = ROOT, ip = "127.0.0.1", port, persistTo, vars = {}, onLine = () => {} } = {}) {
   port ??= await freePort();
   const inspector = await freePort();
-  const args = [WRANGLER, "dev", "--ip", ip, "--port", String(port), "--inspector-port", String(inspector), "--test-scheduled", "--show-interactive-dev-session=false"];
+  const args = [
+    WRANGLER,
+    "dev",
+    "--ip",
+    ip,
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspector),
+    "--test-scheduled",
+    "--show-interactive-dev-session=false",
+  ];
   if (persistTo) args.push("--persist-to", persistTo);
   for (const [k, v] of Object.entries(vars)) if (v !== undefined && v !== "") args.push("--var", `${k}:${v}`);
   const child = spawn(nodeBinary(), args, {

@@ -38,7 +38,9 @@ describe("edge/src layout", () => {
   });
 
   it("keeps only the Worker entry at the root of edge/src", () => {
-    const files = readdirSync(src, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    const files = readdirSync(src, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
     expect(files).toEqual(["index.ts"]);
   });
 });

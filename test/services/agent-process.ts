@@ -25,7 +25,9 @@ export type AgentProcessOptions = {
 let bundle: Promise<string> | null = null;
 /** Builds probe-agent/dist/agent.mjs from the current sources, once per process. */
 export function agentBundle(): Promise<string> {
-  bundle ??= import(path.join(ROOT, "scripts/build-agent.mjs")).then((m: { buildAgent: () => Promise<{ agent: string }> }) => m.buildAgent()).then((b) => b.agent);
+  bundle ??= import(path.join(ROOT, "scripts/build-agent.mjs"))
+    .then((m: { buildAgent: () => Promise<{ agent: string }> }) => m.buildAgent())
+    .then((b) => b.agent);
   return bundle;
 }
 
@@ -64,7 +66,10 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
       child = proc;
       let buf = "";
       let stderr = "";
-      const timer = setTimeout(() => reject(new Error(`agent did not start within 30 s:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`)), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`agent did not start within 30 s:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`)),
+        30_000,
+      );
       proc.stdout!.on("data", (d) => {
         buf += d;
         let i;

@@ -2,7 +2,15 @@
 import { execFileSync } from "node:child_process";
 import { chromium, type Browser } from "playwright-core";
 
-export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 /** The `chromium` on the PATH (npm test installs Debian's package when it is missing). */
 export function chromiumPath(): string {

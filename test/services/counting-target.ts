@@ -44,7 +44,8 @@ export async function startCountingTarget(): Promise<CountingTarget> {
       res.end(JSON.stringify(body));
     };
     if (parts[0] === "control") {
-      if (parts[1] === "stats") return json(200, { hits: Object.fromEntries(hits), max_in_flight: maxInFlight, in_flight: inFlight, total });
+      if (parts[1] === "stats")
+        return json(200, { hits: Object.fromEntries(hits), max_in_flight: maxInFlight, in_flight: inFlight, total });
       if (parts[1] === "reset") {
         hits = new Map();
         statuses = new Map();

@@ -4,9 +4,29 @@ import path from "node:path";
 
 export const DASHBOARDS_DIR = path.resolve(import.meta.dirname, "../../dashboards");
 
-export type Target = { refId: string; query: string; rawQuery?: boolean; resultFormat?: string; datasource?: { type?: string; uid?: string } };
-export type Panel = { id: number; type: string; title: string; datasource?: { type?: string; uid?: string }; targets?: Target[]; panels?: Panel[] };
-export type Variable = { name: string; type: string; query: string; multi?: boolean; includeAll?: boolean; datasource?: { type?: string; uid?: string } };
+export type Target = {
+  refId: string;
+  query: string;
+  rawQuery?: boolean;
+  resultFormat?: string;
+  datasource?: { type?: string; uid?: string };
+};
+export type Panel = {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { type?: string; uid?: string };
+  targets?: Target[];
+  panels?: Panel[];
+};
+export type Variable = {
+  name: string;
+  type: string;
+  query: string;
+  multi?: boolean;
+  includeAll?: boolean;
+  datasource?: { type?: string; uid?: string };
+};
 export type Dashboard = { uid: string; title: string; panels: Panel[]; templating: { list: Variable[] } };
 
 export function loadDashboards(): Array<{ file: string; dashboard: Dashboard }> {

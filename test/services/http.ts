@@ -16,7 +16,10 @@ export function apiClient(base: () => string, token: string) {
 }
 
 /** Listens on a free loopback port; close() runs `beforeClose`, drops every connection and stops the server. */
-export async function listenLoopback(server: Server, beforeClose: () => void = () => {}): Promise<{ url: string; port: number; close(): Promise<void> }> {
+export async function listenLoopback(
+  server: Server,
+  beforeClose: () => void = () => {},
+): Promise<{ url: string; port: number; close(): Promise<void> }> {
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

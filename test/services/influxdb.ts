@@ -78,7 +78,9 @@ export function ensureInfluxd(): Promise<string> {
     const found = await which("influxd");
     if (found) return found;
     if (process.getuid?.() !== 0)
-      throw new Error("influxd is not installed and this process is not root: run `apt-get install -y influxdb` (Debian) or set INFLUXD=/path/to/influxd");
+      throw new Error(
+        "influxd is not installed and this process is not root: run `apt-get install -y influxdb` (Debian) or set INFLUXD=/path/to/influxd",
+      );
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const apt = (args: string[]) => run("apt-get", ["-o", "DPkg::Lock::Timeout=300", ...args], { env, maxBuffer: 64 << 20 });
     try {
@@ -201,7 +203,10 @@ export async function startInflux(opts: InfluxStartOptions = {}): Promise<Influx
   async function launch(): Promise<void> {
     if (child && child.exitCode === null && child.signalCode === null) return;
     output = "";
-    const proc = spawn(binary, ["-config", confPath], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, INFLUXDB_DATA_QUERY_LOG_ENABLED: "false" } });
+    const proc = spawn(binary, ["-config", confPath], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, INFLUXDB_DATA_QUERY_LOG_ENABLED: "false" },
+    });
     const keep = (chunk: Buffer) => {
       if (opts.verbose) process.stderr.write(chunk);
       output = (output + chunk.toString()).slice(-8000);
@@ -274,11 +279,19 @@ export async function influxQuery(url: string, q: string, auth?: { username?: st
 }
 
 /** Creates a database (no-op when it exists), optionally with a retention policy as its default. */
-export async function createDatabase(server: InfluxEndpoint, name: string, retentionPolicy?: { name: string; duration?: string }): Promise<void> {
+export async function createDatabase(
+  server: InfluxEndpoint,
+  name: string,
+  retentionPolicy?: { name: string; duration?: string },
+): Promise<void> {
   const id = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
   await influxQuery(server.url, `CREATE DATABASE ${id(name)}`, server);
   if (retentionPolicy)
-    await influxQuery(server.url, `CREATE RETENTION POLICY ${id(retentionPolicy.name)} ON ${id(name)} DURATION ${retentionPolicy.duration ?? "INF"} REPLICATION 1`, server);
+    await influxQuery(
+      server.url,
+      `CREATE RETENTION POLICY ${id(retentionPolicy.name)} ON ${id(name)} DURATION ${retentionPolicy.duration ?? "INF"} REPLICATION 1`,
+      server,
+    );
 }
 
 export async function dropDatabase(server: InfluxEndpoint, name: string): Promise<void> {

@@ -55,9 +55,22 @@ export function scenario(): SeedMonitor[] {
       gapHours: [5, 6, 7],
       failedHours: [30, 31, 50].reduce((o, h) => ({ ...o, [h]: 12 }), {} as Record<number, number>),
     },
-    { input: { id: "web-api", name: "Public API", group: "Website", kind: "http", target: "https://api.example.test/v1/health" }, status: "up", sinceAgo: 9 * DAY, age: Infinity, failedHours: { 200: 60, 201: 30 } },
     {
-      input: { id: "db-primary", name: "Primary database", group: "Databases", kind: "tcp", target: "db-primary.corp.example.test:5432", locations: ["dc1"] },
+      input: { id: "web-api", name: "Public API", group: "Website", kind: "http", target: "https://api.example.test/v1/health" },
+      status: "up",
+      sinceAgo: 9 * DAY,
+      age: Infinity,
+      failedHours: { 200: 60, 201: 30 },
+    },
+    {
+      input: {
+        id: "db-primary",
+        name: "Primary database",
+        group: "Databases",
+        kind: "tcp",
+        target: "db-primary.corp.example.test:5432",
+        locations: ["dc1"],
+      },
       status: "down",
       sinceAgo: 14 * MINUTE,
       age: Infinity,
@@ -65,9 +78,25 @@ export function scenario(): SeedMonitor[] {
       lastError: { kind: "refused", message: "connect ECONNREFUSED 10.0.4.12:5432 (db-primary.corp.example.test)" },
       failing: 14,
     },
-    { input: { id: "db-replica", name: "Replica database", group: "Databases", kind: "tcp", target: "db-replica.corp.example.test:5432" }, status: "up", sinceAgo: 40 * DAY, age: Infinity },
-    { input: { id: "queue", name: "Job queue", group: "Internal", kind: "icmp", target: "queue.corp.example.test" }, status: "pending", sinceAgo: 2 * HOUR, age: 2 * HOUR },
-    { input: { id: "billing", name: "Billing API", group: "Internal", kind: "http", target: "https://billing.corp.example.test/" }, status: "up", sinceAgo: 20 * DAY, age: 60 * DAY, gapDays: [12, 13, 14] },
+    {
+      input: { id: "db-replica", name: "Replica database", group: "Databases", kind: "tcp", target: "db-replica.corp.example.test:5432" },
+      status: "up",
+      sinceAgo: 40 * DAY,
+      age: Infinity,
+    },
+    {
+      input: { id: "queue", name: "Job queue", group: "Internal", kind: "icmp", target: "queue.corp.example.test" },
+      status: "pending",
+      sinceAgo: 2 * HOUR,
+      age: 2 * HOUR,
+    },
+    {
+      input: { id: "billing", name: "Billing API", group: "Internal", kind: "http", target: "https://billing.corp.example.test/" },
+      status: "up",
+      sinceAgo: 20 * DAY,
+      age: 60 * DAY,
+      gapDays: [12, 13, 14],
+    },
     {
       input: {
         id: "admin",
@@ -81,8 +110,20 @@ export function scenario(): SeedMonitor[] {
       sinceAgo: 5 * DAY,
       age: Infinity,
     },
-    { input: { id: "search", name: "Search cluster", group: "Internal", kind: "http", target: "https://search.corp.example.test/" }, status: "maintenance", sinceAgo: HOUR, age: Infinity, gapHours: [0] },
-    { input: { id: "legacy-ftp", name: "Legacy FTP", kind: "tcp", target: "ftp.corp.example.test:21", enabled: false }, status: "paused", sinceAgo: 30 * DAY, age: Infinity, gapDays: Array.from({ length: 30 }, (_, i) => i) },
+    {
+      input: { id: "search", name: "Search cluster", group: "Internal", kind: "http", target: "https://search.corp.example.test/" },
+      status: "maintenance",
+      sinceAgo: HOUR,
+      age: Infinity,
+      gapHours: [0],
+    },
+    {
+      input: { id: "legacy-ftp", name: "Legacy FTP", kind: "tcp", target: "ftp.corp.example.test:21", enabled: false },
+      status: "paused",
+      sinceAgo: 30 * DAY,
+      age: Infinity,
+      gapDays: Array.from({ length: 30 }, (_, i) => i),
+    },
   ];
 }
 
@@ -102,7 +143,13 @@ export function fleet(n: number): SeedMonitor[] {
   return Array.from({ length: n }, (_, i) => {
     const id = `fleet-${String(i).padStart(3, "0")}`;
     return {
-      input: { id, name: `Fleet node ${String(i).padStart(3, "0")}`, group: "Workers fleet", kind: "http", target: `https://${id}.corp.example.test/` },
+      input: {
+        id,
+        name: `Fleet node ${String(i).padStart(3, "0")}`,
+        group: "Workers fleet",
+        kind: "http",
+        target: `https://${id}.corp.example.test/`,
+      },
       status: "up" as const,
       sinceAgo: (i + 1) * HOUR,
       age: Infinity,
@@ -132,11 +179,15 @@ export function seedStatus(file: string, monitors: SeedMonitor[], now: number) {
   const db = new DatabaseSync(file);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;");
   db.exec("BEGIN");
-  const mon = db.prepare("INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 60, ?, ?)");
+  const mon = db.prepare(
+    "INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 60, ?, ?)",
+  );
   const st = db.prepare(
     "INSERT INTO monitor_state (monitor_id, status, since, last_check_at, last_error, last_latency_ms, next_due_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
-  const roll = db.prepare("INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  const roll = db.prepare(
+    "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  );
   const point = db.prepare(
     "INSERT INTO points (id, monitor, kind, location, agent, ts, up, latency_ms, error_kind, error_message, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );

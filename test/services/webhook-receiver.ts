@@ -4,7 +4,14 @@ import http from "node:http";
 import { listenLoopback } from "./http.ts";
 
 export type ReceiverAnswer = { status: number; headers?: Record<string, string>; body?: string; delay_ms?: number };
-export type ReceivedRequest = { method: string; path: string; headers: Record<string, string>; body: string; body_base64: string; at: number };
+export type ReceivedRequest = {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  body_base64: string;
+  at: number;
+};
 export type WebhookReceiver = { url: string; close(): Promise<void> };
 
 /**
@@ -56,14 +63,25 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : (v ?? "");
       const list = received.get(name) ?? [];
-      list.push({ method: req.method ?? "", path: url.pathname + url.search, headers, body: raw.toString("utf8"), body_base64: raw.toString("base64"), at: Date.now() });
+      list.push({
+        method: req.method ?? "",
+        path: url.pathname + url.search,
+        headers,
+        body: raw.toString("utf8"),
+        body_base64: raw.toString("base64"),
+        at: Date.now(),
+      });
       received.set(name, list);
       const script = scripts.get(name);
       const answer = script?.answers.shift() ?? script?.then ?? { status: 200 };
       const reply = () => {
         if (res.destroyed) return;
         const body = answer.body ?? "";
-        res.writeHead(answer.status, { "content-type": "text/plain", "content-length": String(Buffer.byteLength(body)), ...(answer.headers ?? {}) });
+        res.writeHead(answer.status, {
+          "content-type": "text/plain",
+          "content-length": String(Buffer.byteLength(body)),
+          ...(answer.headers ?? {}),
+        });
         res.end(body);
       };
       if (!answer.delay_ms) return reply();

@@ -4,7 +4,11 @@ const TIMEOUT_MS = 10_000;
 
 /** The API answered with an error status (its error shape's code and message when it sent one). */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -37,7 +41,9 @@ export async function getJson<T>(path: string): Promise<T> {
   try {
     res = await fetch(path, { headers, cache: "no-store", signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (e) {
-    throw new Unreachable(e instanceof Error && e.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : "the request failed");
+    throw new Unreachable(
+      e instanceof Error && e.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : "the request failed",
+    );
   }
   if (!res.ok) {
     let code = `http_${res.status}`;

@@ -63,7 +63,10 @@ const tickValue = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(v 
  * Renders the chart. `label` formats a bucket's start for the x axis; `describe` says what a point
  * is for its tooltip. The caller gives the chart its accessible name and a table of the same data.
  */
-export function renderChart(model: ChartModel, opts: { id: string; title: string; label: (t: number) => string; bucket: (t: number) => string }): SVGSVGElement {
+export function renderChart(
+  model: ChartModel,
+  opts: { id: string; title: string; label: (t: number) => string; bucket: (t: number) => string },
+): SVGSVGElement {
   const { plot } = model;
   const root = svg("svg", {
     viewBox: `0 0 ${model.width} ${model.height}`,
@@ -84,7 +87,13 @@ export function renderChart(model: ChartModel, opts: { id: string; title: string
     const anchor = i === 0 ? "start" : i === model.xTicks.length - 1 ? "end" : "middle";
     grid.append(svg("text", { x: t.x, y: plot.bottom + 18, class: "xtick", "text-anchor": anchor }, opts.label(t.start)));
   });
-  grid.append(svg("text", { x: 14, y: (plot.top + plot.bottom) / 2, class: "unit", transform: `rotate(-90 14 ${(plot.top + plot.bottom) / 2})` }, "latency (ms)"));
+  grid.append(
+    svg(
+      "text",
+      { x: 14, y: (plot.top + plot.bottom) / 2, class: "unit", transform: `rotate(-90 14 ${(plot.top + plot.bottom) / 2})` },
+      "latency (ms)",
+    ),
+  );
   grid.append(svg("line", { class: "axis", x1: plot.left, x2: plot.left, y1: plot.top, y2: plot.bottom }));
   grid.append(svg("line", { class: "axis", x1: plot.left, x2: plot.right, y1: plot.bottom, y2: plot.bottom }));
   root.append(grid);
@@ -96,7 +105,11 @@ export function renderChart(model: ChartModel, opts: { id: string; title: string
       svg(
         "circle",
         { class: failed ? "pt pt-fail" : "pt", cx: p.x, cy: p.y, r: failed ? 3 : 2 },
-        svg("title", {}, `${opts.bucket(p.start)}: ${ms(p.value)} average, ${p.checks} check${p.checks === 1 ? "" : "s"}${failed ? `, ${failed} failed` : ""}`),
+        svg(
+          "title",
+          {},
+          `${opts.bucket(p.start)}: ${ms(p.value)} average, ${p.checks} check${p.checks === 1 ? "" : "s"}${failed ? `, ${failed} failed` : ""}`,
+        ),
       ),
     );
   }

@@ -35,7 +35,12 @@ export function dayBar(days: Days, name: string, key: string): HTMLElement {
   const blocks: HTMLElement[] = [];
   for (let i = 0; i < n; i++) {
     const text = dayText(days, i);
-    const b = h("span", { class: `d d-${dayLevel(days.checks[i] ?? 0, days.up[i] ?? 0)}`, title: text, "data-i": i, "aria-hidden": "true" });
+    const b = h("span", {
+      class: `d d-${dayLevel(days.checks[i] ?? 0, days.up[i] ?? 0)}`,
+      title: text,
+      "data-i": i,
+      "aria-hidden": "true",
+    });
     blocks.push(b);
   }
   bar.append(...blocks);
@@ -47,7 +52,14 @@ export function dayBar(days: Days, name: string, key: string): HTMLElement {
     detail.textContent = dayText(days, sel);
   };
   bar.addEventListener("keydown", (ev) => {
-    const moves: Record<string, number> = { ArrowLeft: sel - 1, ArrowRight: sel + 1, Home: 0, End: n - 1, PageUp: sel - 7, PageDown: sel + 7 };
+    const moves: Record<string, number> = {
+      ArrowLeft: sel - 1,
+      ArrowRight: sel + 1,
+      Home: 0,
+      End: n - 1,
+      PageUp: sel - 7,
+      PageDown: sel + 7,
+    };
     if (!(ev.key in moves)) return;
     ev.preventDefault();
     select(moves[ev.key]!);
@@ -60,5 +72,11 @@ export function dayBar(days: Days, name: string, key: string): HTMLElement {
     const i = (ev.target as HTMLElement).dataset.i;
     if (i !== undefined) select(Number(i));
   });
-  return h("div", { class: "days-wrap" }, bar, h("div", { class: "days-axis", "aria-hidden": "true" }, h("span", {}, `${n} days ago`), h("span", {}, "today")), detail);
+  return h(
+    "div",
+    { class: "days-wrap" },
+    bar,
+    h("div", { class: "days-axis", "aria-hidden": "true" }, h("span", {}, `${n} days ago`), h("span", {}, "today")),
+    detail,
+  );
 }

@@ -11,7 +11,12 @@ describe("figures", () => {
   });
   it("format latency and durations", () => {
     expect([ms(null), ms(3.14159), ms(250.4), ms(1234)]).toEqual(["—", "3.1 ms", "250 ms", "1.23 s"]);
-    expect([duration(4_000), duration(14 * 60_000), duration(3 * 3_600_000 + 5 * 60_000), duration(50 * 3_600_000)]).toEqual(["4 s", "14 min", "3 h 5 min", "2 d 2 h"]);
+    expect([duration(4_000), duration(14 * 60_000), duration(3 * 3_600_000 + 5 * 60_000), duration(50 * 3_600_000)]).toEqual([
+      "4 s",
+      "14 min",
+      "3 h 5 min",
+      "2 d 2 h",
+    ]);
     expect(ago("2026-01-01T00:00:00.000Z", Date.parse("2026-01-01T00:02:00.000Z"))).toBe("2 min ago");
     expect(ago(null, 0)).toBe("never");
   });
@@ -46,18 +51,33 @@ describe("banner", () => {
     expect(overall([mon("a", "up"), mon("b", "paused")])).toMatchObject({ level: "up", title: "All systems operational" });
     expect(overall([mon("a", "up"), mon("b", "down")])).toMatchObject({ level: "degraded", title: "1 of 2 monitors down" });
     expect(overall([mon("a", "up"), mon("b", "pending")])).toMatchObject({ level: "degraded", title: "1 monitor not confirmed up yet" });
-    expect(overall([mon("a", "down"), mon("b", "down"), mon("c", "maintenance")])).toMatchObject({ level: "down", title: "All 2 monitors down" });
+    expect(overall([mon("a", "down"), mon("b", "down"), mon("c", "maintenance")])).toMatchObject({
+      level: "down",
+      title: "All 2 monitors down",
+    });
     expect(overall([])).toMatchObject({ level: "none", title: "No monitors yet" });
-    expect(countsText(overall([mon("a", "up"), mon("b", "down"), mon("c", "maintenance")]).counts)).toBe("1 up · 1 down · 1 in maintenance");
+    expect(countsText(overall([mon("a", "up"), mon("b", "down"), mon("c", "maintenance")]).counts)).toBe(
+      "1 up · 1 down · 1 in maintenance",
+    );
   });
   it("groups by name, the ungrouped last as Other", () => {
     const g = groups([mon("z", "up", "Web"), mon("a", "up"), mon("b", "up", "DB"), mon("c", "up", "Web")]);
-    expect(g.map((x) => [x.name, x.monitors.map((m) => m.id)])).toEqual([["DB", ["b"]], ["Web", ["c", "z"]], ["Other", ["a"]]]);
+    expect(g.map((x) => [x.name, x.monitors.map((m) => m.id)])).toEqual([
+      ["DB", ["b"]],
+      ["Web", ["c", "z"]],
+      ["Other", ["a"]],
+    ]);
   });
 });
 
 describe("chart model", () => {
-  const series = { from: "2026-01-01T00:00:00.000Z", bucket_s: 3600, avg_latency_ms: [10, 20, null, 30, null, null, 40], checks: [60, 60, 0, 60, 60, 0, 60], up: [60, 59, 0, 60, 0, 0, 60] };
+  const series = {
+    from: "2026-01-01T00:00:00.000Z",
+    bucket_s: 3600,
+    avg_latency_ms: [10, 20, null, 30, null, null, 40],
+    checks: [60, 60, 0, 60, 60, 0, 60],
+    up: [60, 59, 0, 60, 0, 0, 60],
+  };
   it("plots one point per bucket with a latency and breaks the line at gaps", () => {
     const m = chartModel(series, 720, 240);
     expect(m.points.map((p) => p.i)).toEqual([0, 1, 3, 6]);

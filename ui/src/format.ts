@@ -33,7 +33,13 @@ export function ago(iso: string | null, now: number): string {
   return t > now ? "just now" : `${duration(now - t)} ago`;
 }
 
-export const STATUS_TEXT: Record<Status, string> = { up: "Up", down: "Down", pending: "Pending", paused: "Paused", maintenance: "Maintenance" };
+export const STATUS_TEXT: Record<Status, string> = {
+  up: "Up",
+  down: "Down",
+  pending: "Pending",
+  paused: "Paused",
+  maintenance: "Maintenance",
+};
 /** A shape for each status, so colour is never the only sign. */
 export const STATUS_ICON: Record<Status, string> = { up: "✓", down: "✕", pending: "…", paused: "⏸", maintenance: "⚒" };
 

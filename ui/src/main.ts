@@ -47,13 +47,27 @@ function showState() {
       stale: true,
     };
   else if (!lastOk && lastError && !(lastError instanceof HttpError && (lastError.status === 401 || lastError.status === 403)))
-    next = { cls: "notice notice-error", icon: "✕", text: `${describeError(lastError)} Retrying every ${REFRESH_MS / 1000} s.`, stale: false };
+    next = {
+      cls: "notice notice-error",
+      icon: "✕",
+      text: `${describeError(lastError)} Retrying every ${REFRESH_MS / 1000} s.`,
+      stale: false,
+    };
   if ((next?.text ?? "") !== (notice.dataset.text ?? "")) {
     notice.className = next?.cls ?? "notice";
     notice.dataset.text = next?.text ?? "";
-    notice.replaceChildren(...(next ? [h("span", { class: "icon", "aria-hidden": "true" }, next.icon), h("span", { "data-stale": next.stale ? "true" : null }, next.text)] : []));
+    notice.replaceChildren(
+      ...(next
+        ? [
+            h("span", { class: "icon", "aria-hidden": "true" }, next.icon),
+            h("span", { "data-stale": next.stale ? "true" : null }, next.text),
+          ]
+        : []),
+    );
   }
-  updated.textContent = lastOk ? `Updated ${clock(lastOk.at)} (${ago(new Date(lastOk.at).toISOString(), now)}) · refreshes every ${REFRESH_MS / 1000} s` : "";
+  updated.textContent = lastOk
+    ? `Updated ${clock(lastOk.at)} (${ago(new Date(lastOk.at).toISOString(), now)}) · refreshes every ${REFRESH_MS / 1000} s`
+    : "";
 }
 
 function showSessionNav() {
@@ -70,13 +84,25 @@ function showSessionNav() {
 /** The token form: shown when the status API needs a token (PUBLIC_STATUS is not true). */
 function askForToken<T>(page: Page<T>, refused: HttpError | null) {
   stop();
-  const input = h("input", { id: "token", name: "token", type: "password", autocomplete: "off", spellcheck: "false", required: true, "aria-describedby": "token-help" });
+  const input = h("input", {
+    id: "token",
+    name: "token",
+    type: "password",
+    autocomplete: "off",
+    spellcheck: "false",
+    required: true,
+    "aria-describedby": "token-help",
+  });
   const form = h(
     "form",
     { class: "card token-form" },
     h("h1", {}, "This status page is private"),
     refused ? h("p", { class: "notice notice-error", role: "alert" }, `That token was refused: ${refused.message}`) : null,
-    h("p", { id: "token-help" }, "Enter an API token with at least the viewer role. It is kept in this browser tab only (session storage) and is sent only to this site's API."),
+    h(
+      "p",
+      { id: "token-help" },
+      "Enter an API token with at least the viewer role. It is kept in this browser tab only (session storage) and is sent only to this site's API.",
+    ),
     h("label", { for: "token" }, "API token"),
     input,
     h("button", { type: "submit" }, "Show status"),
@@ -121,7 +147,16 @@ async function refresh<T>(page: Page<T>) {
       askForToken(page, hadToken ? lastError : null);
       return;
     }
-    if (lastError instanceof HttpError && lastError.status === 404 && !lastOk) main.replaceChildren(h("div", { class: "card" }, h("h1", {}, "Not found"), h("p", {}, lastError.message), h("p", {}, h("a", { href: "/" }, "All monitors"))));
+    if (lastError instanceof HttpError && lastError.status === 404 && !lastOk)
+      main.replaceChildren(
+        h(
+          "div",
+          { class: "card" },
+          h("h1", {}, "Not found"),
+          h("p", {}, lastError.message),
+          h("p", {}, h("a", { href: "/" }, "All monitors")),
+        ),
+      );
   } finally {
     loading = false;
     showState();

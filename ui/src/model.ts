@@ -14,8 +14,10 @@ export function overall(monitors: MonitorSummary[]): Overall {
   const total = monitors.length;
   if (active === 0) return { level: "none", title: total ? "No monitor is being checked" : "No monitors yet", counts, total };
   if (counts.down === active) return { level: "down", title: active === 1 ? "Down" : `All ${active} monitors down`, counts, total };
-  if (counts.down > 0) return { level: "degraded", title: `${counts.down} of ${active} monitor${active === 1 ? "" : "s"} down`, counts, total };
-  if (counts.pending > 0) return { level: "degraded", title: `${counts.pending} monitor${counts.pending === 1 ? "" : "s"} not confirmed up yet`, counts, total };
+  if (counts.down > 0)
+    return { level: "degraded", title: `${counts.down} of ${active} monitor${active === 1 ? "" : "s"} down`, counts, total };
+  if (counts.pending > 0)
+    return { level: "degraded", title: `${counts.pending} monitor${counts.pending === 1 ? "" : "s"} not confirmed up yet`, counts, total };
   return { level: "up", title: "All systems operational", counts, total };
 }
 
@@ -36,5 +38,8 @@ export function groups(monitors: MonitorSummary[]): Array<{ name: string; monito
   }
   return [...by.entries()]
     .sort(([a], [b]) => (a === "" ? 1 : b === "" ? -1 : a.localeCompare(b)))
-    .map(([name, list]) => ({ name: name || "Other", monitors: list.sort((x, y) => x.name.localeCompare(y.name) || x.id.localeCompare(y.id)) }));
+    .map(([name, list]) => ({
+      name: name || "Other",
+      monitors: list.sort((x, y) => x.name.localeCompare(y.name) || x.id.localeCompare(y.id)),
+    }));
 }

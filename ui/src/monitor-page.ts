@@ -12,7 +12,8 @@ import type { MonitorPayload, Series, SeriesWindow, UptimeWindow } from "./types
 const SERIES_WINDOWS: SeriesWindow[] = ["24h", "7d", "30d"];
 const UPTIME_WINDOWS: UptimeWindow[] = ["24h", "7d", "30d", "90d"];
 
-const when = (t: number) => new Date(t).toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const when = (t: number) =>
+  new Date(t).toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 
 function axisLabel(window: SeriesWindow): (t: number) => string {
   if (window === "24h") return (t) => new Date(t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -44,21 +45,53 @@ function chartWidth(): number {
 
 function latencySection(d: MonitorPayload, state: { window: SeriesWindow }): HTMLElement {
   const figure = h("div", { class: "chart-box" });
-  const buttons = SERIES_WINDOWS.map((w) => h("button", { type: "button", class: "seg", "aria-pressed": String(w === state.window), "data-window": w, "data-focus-key": `window:${w}` }, w));
+  const buttons = SERIES_WINDOWS.map((w) =>
+    h(
+      "button",
+      { type: "button", class: "seg", "aria-pressed": String(w === state.window), "data-window": w, "data-focus-key": `window:${w}` },
+      w,
+    ),
+  );
   const draw = () => {
     const s = d.latency[state.window];
     const width = chartWidth();
     const model = chartModel(s, width, width < 500 ? 200 : 240);
     const step = s.bucket_s >= 3600 ? `${s.bucket_s / 3600} hour${s.bucket_s === 3600 ? "" : "s"}` : `${s.bucket_s / 60} minutes`;
     const title = `Average latency of successful checks over the last ${state.window}, one point per ${step}, in milliseconds`;
-    const rows = model.points.map((p) => h("tr", {}, h("td", {}, bucketLabel(s)(p.start)), h("td", {}, ms(p.value)), h("td", {}, `${p.up} of ${p.checks}`)));
+    const rows = model.points.map((p) =>
+      h("tr", {}, h("td", {}, bucketLabel(s)(p.start)), h("td", {}, ms(p.value)), h("td", {}, `${p.up} of ${p.checks}`)),
+    );
     figure.replaceChildren(
       model.points.length
         ? renderChart(model, { id: "latency", title, label: axisLabel(state.window), bucket: bucketLabel(s) })
         : h("p", { class: "empty" }, `No latency measured in the last ${state.window}.`),
-      h("p", { class: "caption" }, `${title}. ${model.points.length} point${model.points.length === 1 ? "" : "s"}; gaps are periods without a successful check.`),
+      h(
+        "p",
+        { class: "caption" },
+        `${title}. ${model.points.length} point${model.points.length === 1 ? "" : "s"}; gaps are periods without a successful check.`,
+      ),
       rows.length
-        ? h("details", {}, h("summary", {}, "Show the data as a table"), h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Period"), h("th", { scope: "col" }, "Average latency"), h("th", { scope: "col" }, "Checks up"))), h("tbody", {}, ...rows)))
+        ? h(
+            "details",
+            {},
+            h("summary", {}, "Show the data as a table"),
+            h(
+              "table",
+              {},
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "col" }, "Period"),
+                  h("th", { scope: "col" }, "Average latency"),
+                  h("th", { scope: "col" }, "Checks up"),
+                ),
+              ),
+              h("tbody", {}, ...rows),
+            ),
+          )
         : "",
     );
     for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.window === state.window));
@@ -73,13 +106,30 @@ function latencySection(d: MonitorPayload, state: { window: SeriesWindow }): HTM
     });
   draw();
   redraw = draw;
-  return h("section", { "aria-labelledby": "latency-h" }, h("div", { class: "section-head" }, h("h2", { id: "latency-h" }, "Latency"), h("div", { class: "segs", role: "group", "aria-label": "Time window" }, ...buttons)), figure);
+  return h(
+    "section",
+    { "aria-labelledby": "latency-h" },
+    h(
+      "div",
+      { class: "section-head" },
+      h("h2", { id: "latency-h" }, "Latency"),
+      h("div", { class: "segs", role: "group", "aria-label": "Time window" }, ...buttons),
+    ),
+    figure,
+  );
 }
 
 function checksSection(d: MonitorPayload, now: number): HTMLElement {
   const head = h("h2", { id: "checks-h" }, "Recent checks");
-  if (d.checks === null) return h("section", { "aria-labelledby": "checks-h" }, head, h("p", { class: "notice notice-warn" }, d.checks_error ?? "Recent checks are unavailable."));
-  if (d.checks.length === 0) return h("section", { "aria-labelledby": "checks-h" }, head, h("p", { class: "empty" }, "No checks in the last 7 days."));
+  if (d.checks === null)
+    return h(
+      "section",
+      { "aria-labelledby": "checks-h" },
+      head,
+      h("p", { class: "notice notice-warn" }, d.checks_error ?? "Recent checks are unavailable."),
+    );
+  if (d.checks.length === 0)
+    return h("section", { "aria-labelledby": "checks-h" }, head, h("p", { class: "empty" }, "No checks in the last 7 days."));
   return h(
     "section",
     { "aria-labelledby": "checks-h" },
@@ -134,16 +184,30 @@ export function monitorPage(id: string): Page<MonitorPayload> {
             agoTime(m.last_check_at, now),
             m.latency_ms !== null ? ` · ${ms(m.latency_ms)}` : "",
           ),
-          h("p", { class: "meta" }, [m.kind.toUpperCase(), m.group].filter(Boolean).join(" · "), m.target ? h("span", {}, " · ", h("code", { class: "target" }, m.target)) : ""),
+          h(
+            "p",
+            { class: "meta" },
+            [m.kind.toUpperCase(), m.group].filter(Boolean).join(" · "),
+            m.target ? h("span", {}, " · ", h("code", { class: "target" }, m.target)) : "",
+          ),
         ),
         m.last_error
-          ? h("section", { class: "card last-error", "aria-labelledby": "error-h" }, h("h2", { id: "error-h" }, "Last error"), h("p", {}, h("strong", {}, m.last_error.kind), `: ${m.last_error.message}`))
+          ? h(
+              "section",
+              { class: "card last-error", "aria-labelledby": "error-h" },
+              h("h2", { id: "error-h" }, "Last error"),
+              h("p", {}, h("strong", {}, m.last_error.kind), `: ${m.last_error.message}`),
+            )
           : "",
         h(
           "section",
           { "aria-labelledby": "uptime-h" },
           h("h2", { id: "uptime-h" }, "Uptime"),
-          h("dl", { class: "figs figs-wide" }, ...UPTIME_WINDOWS.map((w) => h("div", {}, h("dt", {}, w), h("dd", { class: `f-${w}` }, pct(m.uptime[w]))))),
+          h(
+            "dl",
+            { class: "figs figs-wide" },
+            ...UPTIME_WINDOWS.map((w) => h("div", {}, h("dt", {}, w), h("dd", { class: `f-${w}` }, pct(m.uptime[w])))),
+          ),
           dayBar(m.days, m.name, "days:monitor"),
         ),
         latencySection(d, state),

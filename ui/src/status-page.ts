@@ -19,7 +19,12 @@ function monitorItem(m: MonitorSummary, now: number): HTMLElement {
   return h(
     "li",
     { class: "mon", "data-id": m.id, "data-status": m.status },
-    h("div", { class: "mon-head" }, h("h3", { class: "mon-name" }, h("a", { href: `/monitors/${encodeURIComponent(m.id)}`, "data-focus-key": `link:${m.id}` }, m.name)), statusBadge(m.status)),
+    h(
+      "div",
+      { class: "mon-head" },
+      h("h3", { class: "mon-name" }, h("a", { href: `/monitors/${encodeURIComponent(m.id)}`, "data-focus-key": `link:${m.id}` }, m.name)),
+      statusBadge(m.status),
+    ),
     h(
       "dl",
       { class: "figs" },
@@ -48,12 +53,24 @@ export function statusPage(): Page<StatusPayload> {
           "section",
           { class: `banner banner-${o.level}`, "aria-labelledby": "banner-title" },
           h("span", { class: "banner-icon", "aria-hidden": "true" }, BANNER_ICON[o.level]),
-          h("div", {}, h("h1", { id: "banner-title" }, o.title), h("p", { class: "banner-counts" }, countsText(o.counts) || "nothing to show")),
+          h(
+            "div",
+            {},
+            h("h1", { id: "banner-title" }, o.title),
+            h("p", { class: "banner-counts" }, countsText(o.counts) || "nothing to show"),
+          ),
         ),
       );
       for (const [i, g] of groups(d.monitors).entries()) {
         const id = `group-${i}`;
-        frag.append(h("section", { class: "group", "aria-labelledby": id }, h("h2", { id }, g.name), h("ul", { class: "mons" }, ...g.monitors.map((m) => monitorItem(m, now)))));
+        frag.append(
+          h(
+            "section",
+            { class: "group", "aria-labelledby": id },
+            h("h2", { id }, g.name),
+            h("ul", { class: "mons" }, ...g.monitors.map((m) => monitorItem(m, now))),
+          ),
+        );
       }
       return frag;
     },

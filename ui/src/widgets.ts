@@ -4,7 +4,12 @@ import { STATUS_ICON, STATUS_TEXT, ago } from "./format.ts";
 import type { Status } from "./types.ts";
 
 export function statusBadge(status: Status): HTMLElement {
-  return h("span", { class: `badge st-${status}` }, h("span", { class: "icon", "aria-hidden": "true" }, STATUS_ICON[status]), h("span", { class: "status-text" }, STATUS_TEXT[status]));
+  return h(
+    "span",
+    { class: `badge st-${status}` },
+    h("span", { class: "icon", "aria-hidden": "true" }, STATUS_ICON[status]),
+    h("span", { class: "status-text" }, STATUS_TEXT[status]),
+  );
 }
 
 export function agoTime(iso: string | null, now: number): Node {

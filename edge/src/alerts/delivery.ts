@@ -72,7 +72,12 @@ export type DeliveryReport = {
 };
 
 /** Deps for production: the runtime's fetch and clock. */
-export function deliveryDeps(db: D1Database, log: Logger, fetcher: typeof fetch = (input, init) => fetch(input, init), now: () => number = Date.now): DeliveryDeps {
+export function deliveryDeps(
+  db: D1Database,
+  log: Logger,
+  fetcher: typeof fetch = (input, init) => fetch(input, init),
+  now: () => number = Date.now,
+): DeliveryDeps {
   return { db, log, fetch: fetcher, now };
 }
 
@@ -141,7 +146,11 @@ async function bodySnippet(res: Response, max = 300): Promise<string> {
   return size > max ? `${text}…` : text;
 }
 
-async function send(deps: DeliveryDeps, n: ClaimedNotification, now: number): Promise<{ attempt: Attempt; retryAfter: number | null } | { buildError: string }> {
+async function send(
+  deps: DeliveryDeps,
+  n: ClaimedNotification,
+  now: number,
+): Promise<{ attempt: Attempt; retryAfter: number | null } | { buildError: string }> {
   let req;
   try {
     req = await CHANNELS[n.channel.kind].build(n.event, n.channel, now);
@@ -170,7 +179,10 @@ async function send(deps: DeliveryDeps, n: ClaimedNotification, now: number): Pr
     }
   } catch (e) {
     const name = e instanceof Error ? e.name : "";
-    error = name === "TimeoutError" || name === "AbortError" ? `no answer within ${timeoutMs} ms` : `request failed: ${e instanceof Error ? e.message : String(e)}`;
+    error =
+      name === "TimeoutError" || name === "AbortError"
+        ? `no answer within ${timeoutMs} ms`
+        : `request failed: ${e instanceof Error ? e.message : String(e)}`;
   }
   return { attempt: { at: now, duration_ms: Date.now() - started, status, error }, retryAfter };
 }
@@ -251,7 +263,12 @@ async function processOne(
 }
 
 /** Sends what `claim` holds: channels side by side (at most 6 at once), each channel's in event order. */
-async function processClaimed(deps: DeliveryDeps, claim: string, rows: ClaimedNotification[], opts: ProcessOptions): Promise<DeliveryReport> {
+async function processClaimed(
+  deps: DeliveryDeps,
+  claim: string,
+  rows: ClaimedNotification[],
+  opts: ProcessOptions,
+): Promise<DeliveryReport> {
   const report = emptyReport();
   const byChannel = new Map<string, ClaimedNotification[]>();
   for (const r of rows) {
@@ -346,7 +363,10 @@ export function testEvent(channel: Channel, now: number): AlertEvent {
     timestamp: now,
     monitor: { id: "example", name: "Example monitor", group: null, kind: "http", status: "up", target: "https://example.com/" },
     incident: null,
-    details: { message: `This is a test of the channel "${channel.name}". If you can read it, alerts reach you here.`, channel: channel.id },
+    details: {
+      message: `This is a test of the channel "${channel.name}". If you can read it, alerts reach you here.`,
+      channel: channel.id,
+    },
   };
 }
 
@@ -360,7 +380,8 @@ export async function sendTest(deps: DeliveryDeps, channel: Channel): Promise<{ 
   await deps.db.batch([insertEvent(deps.db, event, now), insertForChannel(deps.db, event.id, channel.id, now)]);
   const id = (await notificationIdFor(deps.db, event.id, channel.id))!;
   const claim = crypto.randomUUID();
-  if (!(await claimOne(deps.db, id, now, claim, now + (deps.timeoutMs ?? REQUEST_TIMEOUT_MS) + 5 * SECOND))) return { id, report: emptyReport() };
+  if (!(await claimOne(deps.db, id, now, claim, now + (deps.timeoutMs ?? REQUEST_TIMEOUT_MS) + 5 * SECOND)))
+    return { id, report: emptyReport() };
   const report = await processClaimed(deps, claim, await loadClaimed(deps.db, claim), { maxAttempts: 1, requireEnabled: false });
   return { id, report };
 }

@@ -6,7 +6,13 @@ const weekly = (extra: Record<string, unknown>) => MaintenanceWindow.parse({ id:
 
 describe("maintenance windows", () => {
   it("one-off: [starts_at, ends_at)", () => {
-    const w = MaintenanceWindow.parse({ id: "o", name: "o", kind: "once", starts_at: "2026-11-27T10:00:00Z", ends_at: "2026-11-27T11:00:00Z" });
+    const w = MaintenanceWindow.parse({
+      id: "o",
+      name: "o",
+      kind: "once",
+      starts_at: "2026-11-27T10:00:00Z",
+      ends_at: "2026-11-27T11:00:00Z",
+    });
     expect(activeAt(w, Date.parse("2026-11-27T09:59:59Z"))).toBe(false);
     expect(activeAt(w, Date.parse("2026-11-27T10:00:00Z"))).toBe(true);
     expect(activeAt(w, Date.parse("2026-11-27T10:59:59Z"))).toBe(true);
@@ -41,7 +47,15 @@ describe("maintenance windows", () => {
   });
 
   it("rejects bad windows by path", () => {
-    const r = MaintenanceWindow.safeParse({ id: "b", name: "b", kind: "weekly", days: ["funday"], start: "25:00", duration_min: 0, time_zone: "Mars/Olympus" });
+    const r = MaintenanceWindow.safeParse({
+      id: "b",
+      name: "b",
+      kind: "weekly",
+      days: ["funday"],
+      start: "25:00",
+      duration_min: 0,
+      time_zone: "Mars/Olympus",
+    });
     expect(r.success).toBe(false);
     const paths = r.error!.issues.map((i) => i.path.join("."));
     for (const p of ["days.0", "start", "duration_min", "time_zone"]) expect(paths).toContain(p);

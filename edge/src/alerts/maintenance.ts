@@ -29,7 +29,11 @@ export const MaintenanceWindow = z.discriminatedUnion("kind", [
     kind: z.literal("weekly"),
     days: z.array(z.enum(WEEKDAYS)).min(1).max(7),
     start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be "HH:MM" (24 h)'),
-    duration_min: z.number().int().min(1).max(7 * 24 * 60),
+    duration_min: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60),
     time_zone: z.string().refine(validTimeZone, "is not a known IANA time zone (e.g. Europe/Berlin)").default("UTC"),
   }),
 ]);

@@ -10,13 +10,19 @@ export type Notify = (events: AlertEvent[]) => Promise<void>;
  * `waitUntil`, when given, delivers right away in the background (up to `maxRequests`
  * subrequests); without it the next cron tick's delivery step sends them.
  */
-export function notifier(db: D1Database, log: Logger, opts: { waitUntil?: (p: Promise<unknown>) => void; maxRequests?: number } = {}): Notify {
+export function notifier(
+  db: D1Database,
+  log: Logger,
+  opts: { waitUntil?: (p: Promise<unknown>) => void; maxRequests?: number } = {},
+): Notify {
   return async (events) => {
     let queued = 0;
     for (const e of events) queued += await enqueue(db, e);
     if (queued > 0 && opts.waitUntil)
       opts.waitUntil(
-        deliverNow(deliveryDeps(db, log), { maxRequests: opts.maxRequests ?? 10 }).catch((e: unknown) => log.error("alert delivery failed", { error: e })),
+        deliverNow(deliveryDeps(db, log), { maxRequests: opts.maxRequests ?? 10 }).catch((e: unknown) =>
+          log.error("alert delivery failed", { error: e }),
+        ),
       );
   };
 }

@@ -50,7 +50,14 @@ export async function sendReminders(
       id: `evt_${id}_reminder_${due.number}`,
       type: "monitor.reminder",
       timestamp: now,
-      monitor: { id: due.spec.id, name: due.spec.name, group: due.spec.group, kind: due.spec.kind, status: m?.state.status ?? "down", target: due.spec.target },
+      monitor: {
+        id: due.spec.id,
+        name: due.spec.name,
+        group: due.spec.group,
+        kind: due.spec.kind,
+        status: m?.state.status ?? "down",
+        target: due.spec.target,
+      },
       incident: { id, monitor, opened_at, resolved_at, cause, first_error, last_error },
       details: { reminder: due.number, down_for_s: Math.round((now - opened_at) / 1000) },
     });

@@ -70,7 +70,10 @@ describe("thresholds and incidents", () => {
     expect(run(http({ failure_threshold: 2, success_threshold: 2 }), alternating).happenings).toEqual([]);
     // down, down, up, down, down, up, …: down after two failures; one success is not enough to recover.
     const pattern = [false, false, true, false, false, true, true, false, false, true, true];
-    const r = run(http({ failure_threshold: 2, success_threshold: 2 }), pattern.map((ok, i) => res("web", i + 1, ok)));
+    const r = run(
+      http({ failure_threshold: 2, success_threshold: 2 }),
+      pattern.map((ok, i) => res("web", i + 1, ok)),
+    );
     expect(r.happenings).toEqual(["down@2", "up@7", "down@9", "up@11"]);
   });
 });
@@ -79,7 +82,14 @@ describe("location quorum", () => {
   const loc = (location: string, ts: number, ok: boolean) => res("db", ts, ok, { location, kind: "tcp", target: "db:5432" });
 
   it("two locations, one failing: no incident", () => {
-    const r = run(tcpMulti(), [loc("dc1", 1, true), loc("dc2", 2, false), loc("dc1", 3, true), loc("dc2", 4, false), loc("dc1", 5, true), loc("dc2", 6, false)]);
+    const r = run(tcpMulti(), [
+      loc("dc1", 1, true),
+      loc("dc2", 2, false),
+      loc("dc1", 3, true),
+      loc("dc2", 4, false),
+      loc("dc1", 5, true),
+      loc("dc2", 6, false),
+    ]);
     expect(r.happenings).toEqual([]);
     expect(r.state.status).toBe("up");
     expect(r.locations.get("dc2")!.status).toBe("down");
@@ -114,7 +124,14 @@ describe("location quorum", () => {
   });
 
   it("evaluating the same results twice opens the same incident (deterministic id)", () => {
-    const input: RuleInput = { spec: http(), state: fresh(), locations: new Map(), results: [res("web", 1, false), res("web", 2, false)], inMaintenance: () => false, certWarningDays: 14 };
+    const input: RuleInput = {
+      spec: http(),
+      state: fresh(),
+      locations: new Map(),
+      results: [res("web", 1, false), res("web", 2, false)],
+      inMaintenance: () => false,
+      certWarningDays: 14,
+    };
     const a = evaluate(input);
     const b = evaluate(input);
     expect(a.incidents[0]).toEqual(b.incidents[0]);
@@ -125,10 +142,19 @@ describe("location quorum", () => {
 describe("maintenance", () => {
   it("shows maintenance, opens no incident and sends nothing; still down afterwards opens one then", () => {
     const inMaintenance = (ts: number) => ts >= 2 && ts < 6;
-    const r = run(http(), [res("web", 1, true), res("web", 2, false), res("web", 3, false), res("web", 4, false), res("web", 5, false)], { inMaintenance });
+    const r = run(http(), [res("web", 1, true), res("web", 2, false), res("web", 3, false), res("web", 4, false), res("web", 5, false)], {
+      inMaintenance,
+    });
     expect(r.happenings).toEqual([]);
     expect(r.state.status).toBe("maintenance");
-    const after = evaluate({ spec: http(), state: r.state, locations: r.locations, results: [res("web", 6, false)], inMaintenance, certWarningDays: 14 });
+    const after = evaluate({
+      spec: http(),
+      state: r.state,
+      locations: r.locations,
+      results: [res("web", 6, false)],
+      inMaintenance,
+      certWarningDays: 14,
+    });
     expect(after.state.status).toBe("down");
     expect(after.happenings.map((h) => h.type)).toEqual(["down"]);
   });
@@ -137,14 +163,27 @@ describe("maintenance", () => {
 describe("degraded and certificate", () => {
   it("degraded once after N slow successes, again only after a fast one", () => {
     const slow = (ts: number, ms: number) => res("web", ts, true, { latency_ms: ms });
-    const r = run(http({ latency_threshold_ms: 500, degraded_after: 3 }), [slow(1, 600), slow(2, 700), slow(3, 800), slow(4, 900), slow(5, 100), slow(6, 600), slow(7, 600), slow(8, 600)]);
+    const r = run(http({ latency_threshold_ms: 500, degraded_after: 3 }), [
+      slow(1, 600),
+      slow(2, 700),
+      slow(3, 800),
+      slow(4, 900),
+      slow(5, 100),
+      slow(6, 600),
+      slow(7, 600),
+      slow(8, 600),
+    ]);
     expect(r.happenings).toEqual(["degraded@3", "degraded@8"]);
   });
 
   it("warns once per certificate when fewer days are left than the threshold", () => {
     const spec = Monitor.parse({ id: "cert", kind: "tls", target: "h:443", certificate_warning_days: 10 });
     const tls = (ts: number, days: number, expires: number) =>
-      res("cert", ts, true, { kind: "tls", target: "h:443", tls: { expires_at: expires, days_left: days, issuer: "Test CA", common_name: "h", verified: true } });
+      res("cert", ts, true, {
+        kind: "tls",
+        target: "h:443",
+        tls: { expires_at: expires, days_left: days, issuer: "Test CA", common_name: "h", verified: true },
+      });
     const r = run(spec, [tls(1, 12, 1000), tls(2, 9.5, 1000), tls(3, 9, 1000), tls(4, 60, 2000), tls(5, 5, 3000)]);
     expect(r.happenings).toEqual(["certificate@2", "certificate@5"]);
   });
@@ -152,7 +191,14 @@ describe("degraded and certificate", () => {
   it("ignores results older than the last one and results of paused monitors", () => {
     const r = run(http(), [res("web", 10, true), res("web", 5, false), res("web", 6, false)]);
     expect(r.state).toMatchObject({ status: "up", last_check_at: 10 });
-    const paused = evaluate({ spec: http(), state: { ...fresh(), status: "paused" }, locations: new Map(), results: [res("web", 1, false)], inMaintenance: () => false, certWarningDays: 14 });
+    const paused = evaluate({
+      spec: http(),
+      state: { ...fresh(), status: "paused" },
+      locations: new Map(),
+      results: [res("web", 1, false)],
+      inMaintenance: () => false,
+      certWarningDays: 14,
+    });
     expect(paused.state.status).toBe("paused");
   });
 });

@@ -108,7 +108,14 @@ export function evaluate(input: RuleInput): RuleOutput {
         state.slow_streak += 1;
         if (state.slow_streak >= spec.degraded_after && !state.degraded) {
           state.degraded = true;
-          if (!maintenance) happenings.push({ type: "degraded", at: r.ts, latency_ms: r.latency_ms, threshold_ms: spec.latency_threshold_ms, checks: state.slow_streak });
+          if (!maintenance)
+            happenings.push({
+              type: "degraded",
+              at: r.ts,
+              latency_ms: r.latency_ms,
+              threshold_ms: spec.latency_threshold_ms,
+              checks: state.slow_streak,
+            });
         }
       } else {
         state.slow_streak = 0;
@@ -119,9 +126,23 @@ export function evaluate(input: RuleInput): RuleOutput {
     // Certificate: once per certificate (its expiry) when fewer days are left than the warning.
     const warn = spec.certificate_warning_days ?? input.certWarningDays;
     const tls = r.tls;
-    if (tls && tls.days_left !== null && tls.expires_at !== null && tls.days_left < warn && state.cert_warned_for !== tls.expires_at && !maintenance) {
+    if (
+      tls &&
+      tls.days_left !== null &&
+      tls.expires_at !== null &&
+      tls.days_left < warn &&
+      state.cert_warned_for !== tls.expires_at &&
+      !maintenance
+    ) {
       state.cert_warned_for = tls.expires_at;
-      happenings.push({ type: "certificate", at: r.ts, days_left: tls.days_left, expires_at: tls.expires_at, issuer: tls.issuer, warning_days: warn });
+      happenings.push({
+        type: "certificate",
+        at: r.ts,
+        days_left: tls.days_left,
+        expires_at: tls.expires_at,
+        issuer: tls.issuer,
+        warning_days: warn,
+      });
     }
   }
   return { state, locations, incidents, happenings };

@@ -11,7 +11,12 @@ describe("webhook signing", () => {
   });
 
   it("puts the attempt's time in seconds in the headers", async () => {
-    const h = await signatureHeaders("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330_999, '{"test": 2432232314}');
+    const h = await signatureHeaders(
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      1614265330_999,
+      '{"test": 2432232314}',
+    );
     expect(h).toEqual({
       "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
       "webhook-timestamp": "1614265330",

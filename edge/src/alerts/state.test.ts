@@ -12,7 +12,12 @@ const fresh = (status: SeriesState["status"] = "pending"): SeriesState => ({
   consecutive_successes: 0,
 });
 const ok = (ts: number, latency_ms = 10): Observation => ({ ok: true, ts, latency_ms, error: null });
-const fail = (ts: number): Observation => ({ ok: false, ts, latency_ms: null, error: { kind: "timeout", message: "timed out after 10000 ms" } });
+const fail = (ts: number): Observation => ({
+  ok: false,
+  ts,
+  latency_ms: null,
+  error: { kind: "timeout", message: "timed out after 10000 ms" },
+});
 const T = { failure_threshold: 2, success_threshold: 1 };
 
 describe("applyResult", () => {
@@ -24,7 +29,13 @@ describe("applyResult", () => {
 
   it("up → pending on one failure, → down on the second, with since at the transition", () => {
     const { state, transitions } = applyResults(fresh(), [ok(1), fail(2), fail(3)], T);
-    expect(state).toMatchObject({ status: "down", since: 3, consecutive_failures: 2, consecutive_successes: 0, last_error: { kind: "timeout" } });
+    expect(state).toMatchObject({
+      status: "down",
+      since: 3,
+      consecutive_failures: 2,
+      consecutive_successes: 0,
+      last_error: { kind: "timeout" },
+    });
     expect(transitions.map((t) => `${t.from}>${t.to}@${t.at}`)).toEqual(["pending>up@1", "up>pending@2", "pending>down@3"]);
   });
 

@@ -33,7 +33,11 @@ export function createApp() {
   app.use("*", async function configGate(c, next) {
     const result = loadConfig(c.env);
     if (!result.ok)
-      throw new ApiError("config_invalid", `the Worker's configuration is invalid (${result.issues.length} problem${result.issues.length === 1 ? "" : "s"}); fix it and redeploy`, result.issues);
+      throw new ApiError(
+        "config_invalid",
+        `the Worker's configuration is invalid (${result.issues.length} problem${result.issues.length === 1 ? "" : "s"}); fix it and redeploy`,
+        result.issues,
+      );
     c.set("config", result.config);
     const requestId = c.req.header("cf-ray") ?? c.req.header("x-request-id") ?? crypto.randomUUID();
     c.set("requestId", requestId);

@@ -26,7 +26,7 @@ export async function authenticate(c: Parameters<MiddlewareHandler<AppEnv>>[0]):
   const header = c.req.header("authorization");
   if (header === undefined) return null;
   const token = bearer(header);
-  if (!token) throw new ApiError("unauthorized", "Authorization header must be \"Bearer <token>\"", [], challenge);
+  if (!token) throw new ApiError("unauthorized", 'Authorization header must be "Bearer <token>"', [], challenge);
   const config = c.get("config");
   if (await secretsEqual(token, config.adminToken)) return { tokenId: null, name: "bootstrap admin", role: "admin" };
   // Tokens carry 256 random bits, so looking one up by its hash reveals nothing usable through timing.
@@ -40,11 +40,14 @@ export async function authenticate(c: Parameters<MiddlewareHandler<AppEnv>>[0]):
 export function requireRole(need: Role): MiddlewareHandler<AppEnv> {
   return async function requireRoleMiddleware(c, next) {
     const principal = await authenticate(c);
-    if (!principal) throw new ApiError("unauthorized", "this endpoint needs a token: send \"Authorization: Bearer <token>\"", [], challenge);
+    if (!principal) throw new ApiError("unauthorized", 'this endpoint needs a token: send "Authorization: Bearer <token>"', [], challenge);
     if (!roleAllows(principal.role, need))
-      throw new ApiError("forbidden", need === "agent"
-        ? "this endpoint is for probe agents; use an agent token"
-        : `this needs the ${need} role; the token "${principal.name}" has ${principal.role}`);
+      throw new ApiError(
+        "forbidden",
+        need === "agent"
+          ? "this endpoint is for probe agents; use an agent token"
+          : `this needs the ${need} role; the token "${principal.name}" has ${principal.role}`,
+      );
     c.set("principal", principal);
     await next();
   };

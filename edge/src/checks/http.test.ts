@@ -31,7 +31,10 @@ function monitor(target: string, http: Partial<HttpOptions> = {}, extra: Partial
 const check = (target: string, http: Partial<HttpOptions> = {}, extra: Partial<MonitorInput> = {}) =>
   checkHttp(monitor(target, http, extra), deps);
 
-async function echo(target: string, http: Partial<HttpOptions> = {}): Promise<{ method: string; url: string; headers: Record<string, string>; body: string }> {
+async function echo(
+  target: string,
+  http: Partial<HttpOptions> = {},
+): Promise<{ method: string; url: string; headers: Record<string, string>; body: string }> {
   const m = monitor(target, http);
   // The check does not return the body: keep a clone of the final answer to read what the echo route saw.
   let seen: Response | undefined;
@@ -108,7 +111,11 @@ describe("status", () => {
 
 describe("request options", () => {
   it("sends method, headers and body as configured, with a default User-Agent", async () => {
-    const seen = await echo(`${base}/echo?x=1`, { method: "POST", headers: { "X-Check": "yes", "Content-Type": "application/json" }, body: '{"ping":1}' });
+    const seen = await echo(`${base}/echo?x=1`, {
+      method: "POST",
+      headers: { "X-Check": "yes", "Content-Type": "application/json" },
+      body: '{"ping":1}',
+    });
     expect(seen.method).toBe("POST");
     expect(seen.url).toBe("/echo?x=1");
     expect(seen.headers["x-check"]).toBe("yes");
@@ -119,7 +126,8 @@ describe("request options", () => {
 
   it("a configured User-Agent replaces the default; PUT, PATCH and DELETE go out as such", async () => {
     expect((await echo(`${base}/echo`, { headers: { "user-agent": "mine/1.0" } })).headers["user-agent"]).toBe("mine/1.0");
-    for (const method of ["PUT", "PATCH", "DELETE", "OPTIONS"] as const) expect((await echo(`${base}/echo`, { method })).method).toBe(method);
+    for (const method of ["PUT", "PATCH", "DELETE", "OPTIONS"] as const)
+      expect((await echo(`${base}/echo`, { method })).method).toBe(method);
   });
 
   it("HEAD reads no body and takes content_length from the header", async () => {
@@ -149,7 +157,9 @@ describe("redirects", () => {
     const out = await check(`${base}/chain/${MAX_REDIRECTS + 1}?abs=1`);
     expect(out.ok).toBe(false);
     expect(out.error?.kind).toBe("other");
-    expect(out.error?.message).toContain(`too many redirects: ${base}/chain/${MAX_REDIRECTS + 1}?abs=1 was still redirecting after ${MAX_REDIRECTS} hops`);
+    expect(out.error?.message).toContain(
+      `too many redirects: ${base}/chain/${MAX_REDIRECTS + 1}?abs=1 was still redirecting after ${MAX_REDIRECTS} hops`,
+    );
     expect(out.http?.status).toBe(302);
   });
 
@@ -167,18 +177,27 @@ describe("redirects", () => {
       message: `GET ${base}/redirect?to=/status/200: got 302 Found (Location: /status/200), expected 2xx`,
     });
     expect(off.http?.status).toBe(302);
-    expect(await check(`${base}/redirect?to=/status/200`, { follow_redirects: false, expected_status: ["3xx"] })).toMatchObject({ ok: true, http: { status: 302 } });
+    expect(await check(`${base}/redirect?to=/status/200`, { follow_redirects: false, expected_status: ["3xx"] })).toMatchObject({
+      ok: true,
+      http: { status: 302 },
+    });
     expect((await check(`${base}/redirect?to=/status/200`)).http?.status).toBe(200);
   });
 
   it("status errors after redirects name the final URL and where it started", async () => {
     const out = await check(`${base}/redirect?to=/status/404`);
-    expect(out.error?.message).toBe(`GET ${base}/status/404 (after 1 redirect from ${base}/redirect?to=/status/404): got 404 Not Found, expected 2xx`);
+    expect(out.error?.message).toBe(
+      `GET ${base}/status/404 (after 1 redirect from ${base}/redirect?to=/status/404): got 404 Not Found, expected 2xx`,
+    );
   });
 
   it("303 turns POST into GET without a body; 301/302 do the same for POST, as browsers do", async () => {
     for (const code of [303, 301, 302]) {
-      const seen = await echo(`${base}/redirect?code=${code}&to=/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      const seen = await echo(`${base}/redirect?code=${code}&to=/echo`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
       expect(seen.method, String(code)).toBe("GET");
       expect(seen.body, String(code)).toBe("");
       expect(seen.headers["content-type"], String(code)).toBeUndefined();
@@ -233,7 +252,9 @@ describe("keywords", () => {
     const out = await check(`${base}/big-keyword`, { keyword: KEYWORD_AFTER_MIB });
     expect(out.ok).toBe(false);
     expect(out.error?.kind).toBe("keyword");
-    expect(out.error?.message).toContain(`keyword "${KEYWORD_AFTER_MIB}" was not found in the body (the body was truncated: only its first ${MAX_BODY_BYTES} bytes were read)`);
+    expect(out.error?.message).toContain(
+      `keyword "${KEYWORD_AFTER_MIB}" was not found in the body (the body was truncated: only its first ${MAX_BODY_BYTES} bytes were read)`,
+    );
     expect(out.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES + KEYWORD_AFTER_MIB.length + 1 });
     // Within the first MiB the same body matches, and keyword_absent cannot see past the limit either.
     expect((await check(`${base}/big-keyword`, { keyword: "aaaa" })).ok).toBe(true);
@@ -266,7 +287,10 @@ describe("keywords", () => {
 
   it("without keyword rules and without Content-Length, content_length counts the body bytes", async () => {
     expect(await check(`${base}/chunked?body=abcdef`)).toMatchObject({ ok: true, http: { status: 200, content_length: 6 } });
-    expect(await check(`${base}/endless?id=${crypto.randomUUID()}`)).toMatchObject({ ok: true, http: { status: 200, content_length: MAX_BODY_BYTES } });
+    expect(await check(`${base}/endless?id=${crypto.randomUUID()}`)).toMatchObject({
+      ok: true,
+      http: { status: 200, content_length: MAX_BODY_BYTES },
+    });
   });
 });
 
@@ -299,7 +323,10 @@ describe("timing", () => {
     expect(took).toBeLessThan(1500);
     expect(out).toMatchObject({ ok: false, latency_ms: null });
     expect(out.http).toBeUndefined();
-    expect(out.error).toEqual({ kind: "timeout", message: `timed out after 300 ms (timeout_ms) waiting for the response headers of GET ${base}/slow?ms=3000` });
+    expect(out.error).toEqual({
+      kind: "timeout",
+      message: `timed out after 300 ms (timeout_ms) waiting for the response headers of GET ${base}/slow?ms=3000`,
+    });
   });
 
   it("the same timeout covers the body read", async () => {
@@ -328,7 +355,10 @@ describe("timing", () => {
       },
     };
     const out = await checkHttp(monitor(`${base}/status/200`), throwing);
-    expect(out.error).toEqual({ kind: "other", message: `GET ${base}/status/200: the request could not be made: Fetch API cannot load: bad` });
+    expect(out.error).toEqual({
+      kind: "other",
+      message: `GET ${base}/status/200: the request could not be made: Fetch API cannot load: bad`,
+    });
   });
 
   it("the timeout holds even when fetch ignores its signal", async () => {
@@ -346,7 +376,9 @@ describe("connection failures (what workerd reports)", () => {
     expect(out).toMatchObject({ ok: false, latency_ms: null });
     expect(out.http).toBeUndefined();
     expect(out.error?.kind).toBe("connection");
-    expect(out.error?.message).toMatch(new RegExp(`^GET ${refusedUrl.replace(/[.?]/g, "\\$&")}: Network connection lost\\. \\(the port refused the connection`));
+    expect(out.error?.message).toMatch(
+      new RegExp(`^GET ${refusedUrl.replace(/[.?]/g, "\\$&")}: Network connection lost\\. \\(the port refused the connection`),
+    );
   });
 
   it("a connection reset before any answer reads the same", async () => {

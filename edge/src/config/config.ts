@@ -77,7 +77,10 @@ function crossProblems(env: Env): Issue[] {
   if (set(env.INFLUX_TOKEN) && (set(env.INFLUX_USERNAME) || set(env.INFLUX_PASSWORD)))
     out.push({ path: "INFLUX_TOKEN", message: "set either INFLUX_TOKEN or INFLUX_USERNAME/INFLUX_PASSWORD, not both" });
   if (set(env.INFLUX_USERNAME) !== set(env.INFLUX_PASSWORD))
-    out.push({ path: set(env.INFLUX_USERNAME) ? "INFLUX_PASSWORD" : "INFLUX_USERNAME", message: "INFLUX_USERNAME and INFLUX_PASSWORD go together" });
+    out.push({
+      path: set(env.INFLUX_USERNAME) ? "INFLUX_PASSWORD" : "INFLUX_USERNAME",
+      message: "INFLUX_USERNAME and INFLUX_PASSWORD go together",
+    });
   if (!set(env.INFLUX_URL))
     for (const k of ["INFLUX_TOKEN", "INFLUX_USERNAME", "INFLUX_RETENTION_POLICY"] as const)
       if (set(env[k])) out.push({ path: k, message: "is set but INFLUX_URL is not" });

@@ -39,7 +39,12 @@ export async function findAgentByToken(db: D1Database, tokenId: string): Promise
 }
 
 /** Records that an agent called in; version and backlog only when it reported them. */
-export function touchAgent(db: D1Database, id: string, now: number, report: { version?: string; backlog?: number } = {}): D1PreparedStatement {
+export function touchAgent(
+  db: D1Database,
+  id: string,
+  now: number,
+  report: { version?: string; backlog?: number } = {},
+): D1PreparedStatement {
   return db
     .prepare("UPDATE agents SET last_seen_at = ?2, version = COALESCE(?3, version), backlog = COALESCE(?4, backlog) WHERE id = ?1")
     .bind(id, now, report.version ?? null, report.backlog ?? null);
@@ -47,6 +52,9 @@ export function touchAgent(db: D1Database, id: string, now: number, report: { ve
 
 /** Agents of a location seen since `since` (epoch ms), by id. */
 export async function liveAgents(db: D1Database, location: string, since: number): Promise<string[]> {
-  const r = await db.prepare("SELECT id FROM agents WHERE location = ? AND last_seen_at >= ? ORDER BY id").bind(location, since).all<{ id: string }>();
+  const r = await db
+    .prepare("SELECT id FROM agents WHERE location = ? AND last_seen_at >= ? ORDER BY id")
+    .bind(location, since)
+    .all<{ id: string }>();
   return r.results.map((x) => x.id);
 }

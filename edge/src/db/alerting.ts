@@ -9,7 +9,10 @@ type LocRow = Omit<SeriesState, "last_error"> & { monitor_id: string; location: 
 export async function loadLocationStates(db: D1Database, ids: string[]): Promise<Map<string, Map<string, SeriesState>>> {
   const out = new Map<string, Map<string, SeriesState>>();
   if (ids.length === 0) return out;
-  const r = await db.prepare("SELECT * FROM location_state WHERE monitor_id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(ids)).all<LocRow>();
+  const r = await db
+    .prepare("SELECT * FROM location_state WHERE monitor_id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids))
+    .all<LocRow>();
   for (const row of r.results) {
     const { monitor_id, location, last_error, ...s } = row;
     const m = out.get(monitor_id) ?? out.set(monitor_id, new Map()).get(monitor_id)!;
@@ -26,7 +29,17 @@ export function saveLocationState(db: D1Database, monitor: string, location: str
        ON CONFLICT (monitor_id, location) DO UPDATE SET status = ?3, since = ?4, last_check_at = ?5, last_error = ?6, last_latency_ms = ?7,
          consecutive_failures = ?8, consecutive_successes = ?9`,
     )
-    .bind(monitor, location, s.status, s.since, s.last_check_at, s.last_error ? JSON.stringify(s.last_error) : null, s.last_latency_ms, s.consecutive_failures, s.consecutive_successes);
+    .bind(
+      monitor,
+      location,
+      s.status,
+      s.since,
+      s.last_check_at,
+      s.last_error ? JSON.stringify(s.last_error) : null,
+      s.last_latency_ms,
+      s.consecutive_failures,
+      s.consecutive_successes,
+    );
 }
 
 export function incidentStatement(db: D1Database, monitor: string, change: IncidentChange): D1PreparedStatement {
@@ -34,10 +47,14 @@ export function incidentStatement(db: D1Database, monitor: string, change: Incid
     case "open":
       // Deterministic ids: the same incident opened twice (overlapping evaluation) is stored once.
       return db
-        .prepare("INSERT INTO incidents (id, monitor, opened_at, cause, first_error, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING")
+        .prepare(
+          "INSERT INTO incidents (id, monitor, opened_at, cause, first_error, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING",
+        )
         .bind(change.id, monitor, change.at, change.cause, change.error ? JSON.stringify(change.error) : null);
     case "error":
-      return db.prepare("UPDATE incidents SET last_error = ?2 WHERE id = ?1").bind(change.id, change.error ? JSON.stringify(change.error) : null);
+      return db
+        .prepare("UPDATE incidents SET last_error = ?2 WHERE id = ?1")
+        .bind(change.id, change.error ? JSON.stringify(change.error) : null);
     case "resolve":
       return db.prepare("UPDATE incidents SET resolved_at = ?2 WHERE id = ?1 AND resolved_at IS NULL").bind(change.id, change.at);
   }
@@ -53,7 +70,10 @@ const fromRaw = (r: RawIncident): IncidentRow => ({
   last_error: r.last_error ? JSON.parse(r.last_error) : null,
 });
 
-export async function listIncidents(db: D1Database, q: { monitor?: string; status?: "open" | "resolved"; limit: number }): Promise<IncidentRow[]> {
+export async function listIncidents(
+  db: D1Database,
+  q: { monitor?: string; status?: "open" | "resolved"; limit: number },
+): Promise<IncidentRow[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.monitor) {
@@ -64,13 +84,21 @@ export async function listIncidents(db: D1Database, q: { monitor?: string; statu
   if (q.status === "resolved") where.push("resolved_at IS NOT NULL");
   args.push(q.limit);
   const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY opened_at DESC LIMIT ?${args.length}`;
-  return (await db.prepare(sql).bind(...args).all<RawIncident>()).results.map(fromRaw);
+  return (
+    await db
+      .prepare(sql)
+      .bind(...args)
+      .all<RawIncident>()
+  ).results.map(fromRaw);
 }
 
 export async function getIncidents(db: D1Database, ids: string[]): Promise<Map<string, IncidentRow>> {
   const out = new Map<string, IncidentRow>();
   if (!ids.length) return out;
-  const r = await db.prepare("SELECT * FROM incidents WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(ids)).all<RawIncident>();
+  const r = await db
+    .prepare("SELECT * FROM incidents WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids))
+    .all<RawIncident>();
   for (const row of r.results) out.set(row.id, fromRaw(row));
   return out;
 }
@@ -78,7 +106,9 @@ export async function getIncidents(db: D1Database, ids: string[]): Promise<Map<s
 /** Claims reminder `number` of an open incident; false when another tick sent it first or the incident closed. */
 export async function claimReminder(db: D1Database, incident: string, number: number, now: number): Promise<boolean> {
   const r = await db
-    .prepare("UPDATE incidents SET reminders_sent = ?2, last_reminder_at = ?3 WHERE id = ?1 AND reminders_sent = ?4 AND resolved_at IS NULL")
+    .prepare(
+      "UPDATE incidents SET reminders_sent = ?2, last_reminder_at = ?3 WHERE id = ?1 AND reminders_sent = ?4 AND resolved_at IS NULL",
+    )
     .bind(incident, number, now, number - 1)
     .run();
   return r.meta.changes > 0;

@@ -39,7 +39,19 @@ export async function insertChannel(db: D1Database, c: Channel): Promise<boolean
       `INSERT INTO channels (id, name, kind, url, secret, monitors, events, enabled, disabled_reason, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     )
-    .bind(c.id, c.name, c.kind, c.url, c.secret, JSON.stringify(c.monitors), JSON.stringify(c.events), c.enabled ? 1 : 0, c.disabled_reason, c.created_at, c.updated_at)
+    .bind(
+      c.id,
+      c.name,
+      c.kind,
+      c.url,
+      c.secret,
+      JSON.stringify(c.monitors),
+      JSON.stringify(c.events),
+      c.enabled ? 1 : 0,
+      c.disabled_reason,
+      c.created_at,
+      c.updated_at,
+    )
     .run();
   return r.meta.changes > 0;
 }
@@ -50,7 +62,17 @@ export function updateChannel(db: D1Database, c: Channel): D1PreparedStatement {
       `UPDATE channels SET name = ?2, url = ?3, secret = ?4, monitors = ?5, events = ?6, enabled = ?7, disabled_reason = ?8, updated_at = ?9
        WHERE id = ?1`,
     )
-    .bind(c.id, c.name, c.url, c.secret, JSON.stringify(c.monitors), JSON.stringify(c.events), c.enabled ? 1 : 0, c.disabled_reason, c.updated_at);
+    .bind(
+      c.id,
+      c.name,
+      c.url,
+      c.secret,
+      JSON.stringify(c.monitors),
+      JSON.stringify(c.events),
+      c.enabled ? 1 : 0,
+      c.disabled_reason,
+      c.updated_at,
+    );
 }
 
 export async function getChannel(db: D1Database, id: string): Promise<Channel | null> {

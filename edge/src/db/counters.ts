@@ -13,12 +13,16 @@ export async function getCounters(db: D1Database, names: string[]): Promise<Reco
 
 export function addCounter(db: D1Database, name: string, delta: number, now: number): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO counters (name, value, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET value = value + ?2, updated_at = ?3")
+    .prepare(
+      "INSERT INTO counters (name, value, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET value = value + ?2, updated_at = ?3",
+    )
     .bind(name, delta, now);
 }
 
 export function setCounter(db: D1Database, name: string, value: number, now: number): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO counters (name, value, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET value = ?2, updated_at = ?3")
+    .prepare(
+      "INSERT INTO counters (name, value, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET value = ?2, updated_at = ?3",
+    )
     .bind(name, value, now);
 }

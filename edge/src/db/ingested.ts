@@ -13,7 +13,9 @@ export async function findIngested(db: D1Database, ids: string[]): Promise<Set<s
 /** Marks `results` ingested; committed in the same batch as their state, so a crash leaves neither. */
 export function markIngested(db: D1Database, results: StoredResult[], now: number): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO ingested_results (id, monitor, received_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2 FROM json_each(?1)")
+    .prepare(
+      "INSERT INTO ingested_results (id, monitor, received_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2 FROM json_each(?1)",
+    )
     .bind(JSON.stringify(results.map((r) => [r.id, r.monitor])), now);
 }
 

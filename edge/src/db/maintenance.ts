@@ -17,7 +17,10 @@ export async function insertMaintenance(db: D1Database, w: MaintenanceWindow, no
 
 /** Replaces a window; false when there is none with its id. */
 export async function updateMaintenance(db: D1Database, w: MaintenanceWindow, now: number): Promise<boolean> {
-  const r = await db.prepare("UPDATE maintenance_windows SET spec = ?2, updated_at = ?3 WHERE id = ?1").bind(w.id, JSON.stringify(w), now).run();
+  const r = await db
+    .prepare("UPDATE maintenance_windows SET spec = ?2, updated_at = ?3 WHERE id = ?1")
+    .bind(w.id, JSON.stringify(w), now)
+    .run();
   return r.meta.changes > 0;
 }
 

@@ -156,7 +156,10 @@ export async function monitorsForLocation(db: D1Database, location: string): Pro
 export async function specsByIds(db: D1Database, ids: string[]): Promise<Map<string, MonitorSpec>> {
   const out = new Map<string, MonitorSpec>();
   if (ids.length === 0) return out;
-  const r = await db.prepare("SELECT spec FROM monitors WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(ids)).all<{ spec: string }>();
+  const r = await db
+    .prepare("SELECT spec FROM monitors WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids))
+    .all<{ spec: string }>();
   for (const row of r.results) {
     const spec = JSON.parse(row.spec) as MonitorSpec;
     out.set(spec.id, spec);

@@ -37,7 +37,10 @@ export function insertForChannel(db: D1Database, eventId: string, channelId: str
 }
 
 export async function notificationIdFor(db: D1Database, eventId: string, channelId: string): Promise<number | null> {
-  const r = await db.prepare("SELECT id FROM notifications WHERE event_id = ? AND channel_id = ?").bind(eventId, channelId).first<{ id: number }>();
+  const r = await db
+    .prepare("SELECT id FROM notifications WHERE event_id = ? AND channel_id = ?")
+    .bind(eventId, channelId)
+    .first<{ id: number }>();
   return r?.id ?? null;
 }
 
@@ -127,9 +130,18 @@ export function recordAttempt(db: D1Database, id: number, a: AttemptRecord): D1P
 }
 
 /** Ends a held notification: delivered, dead or skipped. */
-export function finish(db: D1Database, id: number, claim: string, status: Exclude<NotificationStatus, "pending">, reason: string | null, now: number): D1PreparedStatement {
+export function finish(
+  db: D1Database,
+  id: number,
+  claim: string,
+  status: Exclude<NotificationStatus, "pending">,
+  reason: string | null,
+  now: number,
+): D1PreparedStatement {
   return db
-    .prepare("UPDATE notifications SET status = ?3, reason = ?4, finished_at = ?5, claim = NULL, claimed_until = 0 WHERE id = ?1 AND claim = ?2")
+    .prepare(
+      "UPDATE notifications SET status = ?3, reason = ?4, finished_at = ?5, claim = NULL, claimed_until = 0 WHERE id = ?1 AND claim = ?2",
+    )
     .bind(id, claim, status, reason, now);
 }
 
@@ -175,7 +187,10 @@ export type AttemptRow = AttemptRecord & { notification_id: number; n: number };
 export type NotificationFilter = { status?: NotificationStatus; channel?: string; monitor?: string; id?: number; limit: number };
 
 /** Notifications newest first, each with its attempts in order. */
-export async function listNotifications(db: D1Database, f: NotificationFilter): Promise<Array<NotificationRow & { attempt_list: AttemptRow[] }>> {
+export async function listNotifications(
+  db: D1Database,
+  f: NotificationFilter,
+): Promise<Array<NotificationRow & { attempt_list: AttemptRow[] }>> {
   const rows = (
     await db
       .prepare(
@@ -231,7 +246,16 @@ export async function incidentNotifications(db: D1Database, ids: string[]): Prom
        WHERE e.incident_id IN (SELECT value FROM json_each(?1)) ORDER BY e.timestamp, n.id`,
     )
     .bind(JSON.stringify(ids))
-    .all<{ incident_id: string; event_id: string; type: string; channel_id: string; status: string; attempts: number; finished_at: number | null; reason: string | null }>();
+    .all<{
+      incident_id: string;
+      event_id: string;
+      type: string;
+      channel_id: string;
+      status: string;
+      attempts: number;
+      finished_at: number | null;
+      reason: string | null;
+    }>();
   for (const row of r.results)
     (out.get(row.incident_id) ?? out.set(row.incident_id, []).get(row.incident_id)!).push({
       event: row.event_id,

@@ -16,10 +16,11 @@ export async function readUptimeWindows(db: D1Database, now: number): Promise<Wi
 }
 
 export async function readOutbox(db: D1Database): Promise<{ depth: number; oldest_enqueued_at: number | null }> {
-  const r = await db.prepare("SELECT COUNT(*) AS depth, MIN(enqueued_at) AS oldest FROM point_outbox").first<{ depth: number; oldest: number | null }>();
+  const r = await db
+    .prepare("SELECT COUNT(*) AS depth, MIN(enqueued_at) AS oldest FROM point_outbox")
+    .first<{ depth: number; oldest: number | null }>();
   return { depth: r?.depth ?? 0, oldest_enqueued_at: r?.oldest ?? null };
 }
-
 
 /** A round trip to D1, for /readyz. */
 export async function pingDb(db: D1Database): Promise<void> {

@@ -17,7 +17,10 @@ export function enqueueResult(db: D1Database, r: StoredResult, now: number): D1P
 
 /** The `limit` oldest queued results with their sequence numbers. */
 export async function oldestQueued(db: D1Database, limit: number): Promise<Array<{ seq: number; result: StoredResult }>> {
-  const rows = await db.prepare("SELECT seq, result FROM point_outbox ORDER BY seq LIMIT ?").bind(limit).all<{ seq: number; result: string }>();
+  const rows = await db
+    .prepare("SELECT seq, result FROM point_outbox ORDER BY seq LIMIT ?")
+    .bind(limit)
+    .all<{ seq: number; result: string }>();
   return rows.results.map((r) => ({ seq: r.seq, result: JSON.parse(r.result) as StoredResult }));
 }
 

@@ -3,7 +3,14 @@ import type { CheckResult, Kind } from "../../../contract/index.ts";
 import { ERROR_KINDS, type ErrorKind } from "../../../contract/index.ts";
 import { BUCKET_MS, assembleReport, type BucketSums } from "../points/buckets.ts";
 import { keptDetail } from "../points/telegraf.ts";
-import { PointStoreError, type CheckQuery, type PointStore, type StoredResult, type UptimeQuery, type UptimeReport } from "../points/store.ts";
+import {
+  PointStoreError,
+  type CheckQuery,
+  type PointStore,
+  type StoredResult,
+  type UptimeQuery,
+  type UptimeReport,
+} from "../points/store.ts";
 
 export type EmbeddedStoreOptions = {
   /** Rows per INSERT statement (all travel as one JSON parameter, so D1's 100-parameter limit never binds). */
@@ -74,7 +81,10 @@ function fromRecord(kind: Kind, row: PointRecord): CheckResult {
 function failure(what: string, e: unknown): PointStoreError {
   const message = (e as Error)?.message ?? String(e);
   if (/no such table/i.test(message))
-    return new PointStoreError(`embedded point store ${what} failed: ${message} — apply the D1 migrations (wrangler d1 migrations apply)`, false);
+    return new PointStoreError(
+      `embedded point store ${what} failed: ${message} — apply the D1 migrations (wrangler d1 migrations apply)`,
+      false,
+    );
   return new PointStoreError(`embedded point store ${what} failed: ${message}`, true);
 }
 
@@ -151,7 +161,13 @@ export class EmbeddedPointStore implements PointStore {
     }
     const sums: BucketSums[] = rows
       .filter((r) => r.checks > 0)
-      .map((r) => ({ start: Number(r.start), checks: r.checks, up: r.up ?? 0, latencySum: r.latency_sum ?? 0, latencyCount: r.latency_count }));
+      .map((r) => ({
+        start: Number(r.start),
+        checks: r.checks,
+        up: r.up ?? 0,
+        latencySum: r.latency_sum ?? 0,
+        latencyCount: r.latency_count,
+      }));
     return assembleReport(q, sums);
   }
 

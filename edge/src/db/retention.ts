@@ -14,9 +14,30 @@ export type TrimRule = { name: string; table: string; columns: string[]; key: st
 export function trimRules(r: Retention): TrimRule[] {
   const rollupKey = "(monitor, size, start, location)";
   return [
-    { name: "ingested_results", table: "ingested_results", columns: ["received_at"], key: "rowid", where: "received_at < ?1", ageMs: r.ingestedMs },
-    { name: "hourly_rollups", table: "rollups", columns: ["size", "start"], key: rollupKey, where: "size = '1h' AND start < ?1", ageMs: r.hourlyRollupsMs },
-    { name: "daily_rollups", table: "rollups", columns: ["size", "start"], key: rollupKey, where: "size = '1d' AND start < ?1", ageMs: r.dailyRollupsMs },
+    {
+      name: "ingested_results",
+      table: "ingested_results",
+      columns: ["received_at"],
+      key: "rowid",
+      where: "received_at < ?1",
+      ageMs: r.ingestedMs,
+    },
+    {
+      name: "hourly_rollups",
+      table: "rollups",
+      columns: ["size", "start"],
+      key: rollupKey,
+      where: "size = '1h' AND start < ?1",
+      ageMs: r.hourlyRollupsMs,
+    },
+    {
+      name: "daily_rollups",
+      table: "rollups",
+      columns: ["size", "start"],
+      key: rollupKey,
+      where: "size = '1d' AND start < ?1",
+      ageMs: r.dailyRollupsMs,
+    },
     // Delivered and skipped notifications are finished; dead-lettered ones stay for the operator to see.
     {
       name: "notifications",
@@ -38,9 +59,23 @@ export function trimRules(r: Retention): TrimRule[] {
         "created_at < ?1 AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = alert_events.id) AND (incident_id IS NULL OR incident_id NOT IN (SELECT id FROM incidents WHERE resolved_at IS NULL))",
       ageMs: r.notificationsMs,
     },
-    { name: "incidents", table: "incidents", columns: ["resolved_at"], key: "rowid", where: "resolved_at IS NOT NULL AND resolved_at < ?1", ageMs: r.incidentsMs },
+    {
+      name: "incidents",
+      table: "incidents",
+      columns: ["resolved_at"],
+      key: "rowid",
+      where: "resolved_at IS NOT NULL AND resolved_at < ?1",
+      ageMs: r.incidentsMs,
+    },
     // Deleted monitors' latest results (kept out of /metrics already); no age.
-    { name: "latest_results", table: "latest_results", columns: ["monitor"], key: "(monitor, location)", where: "monitor NOT IN (SELECT id FROM monitors)", ageMs: null },
+    {
+      name: "latest_results",
+      table: "latest_results",
+      columns: ["monitor"],
+      key: "(monitor, location)",
+      where: "monitor NOT IN (SELECT id FROM monitors)",
+      ageMs: null,
+    },
     { name: "points", table: "points", columns: ["ts"], key: "rowid", where: "ts < ?1", ageMs: r.pointsMs },
   ];
 }
@@ -87,6 +122,7 @@ export async function runTrim(db: D1Database, retention: Retention, now: number,
     if (!report.complete) break;
   }
   if (report.complete) log.info("trim done", { ...report });
-  else log.warn("trim stopped at its batch limit; the rest goes in the next run (raise TRIM_MAX_BATCHES or TRIM_BATCH_ROWS)", { ...report });
+  else
+    log.warn("trim stopped at its batch limit; the rest goes in the next run (raise TRIM_MAX_BATCHES or TRIM_BATCH_ROWS)", { ...report });
   return report;
 }

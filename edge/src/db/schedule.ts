@@ -21,7 +21,10 @@ export async function claimDue(db: D1Database, scheduledTime: number): Promise<C
     )
     .bind(minute, scheduledTime + DUE_SLACK_MS)
     .all<{ monitor_id: string }>();
-  return loadForRun(db, claimed.results.map((r) => r.monitor_id));
+  return loadForRun(
+    db,
+    claimed.results.map((r) => r.monitor_id),
+  );
 }
 
 /** Specs and planned cost of the given monitors that are still enabled edge monitors, in id order. */

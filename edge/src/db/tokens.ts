@@ -4,10 +4,7 @@ import type { Role } from "../api/context.ts";
 export type TokenRow = { id: string; name: string; role: Role; created_at: number; last_used_at: number | null };
 
 export async function findTokenByHash(db: D1Database, hash: string): Promise<TokenRow | null> {
-  return db
-    .prepare("SELECT id, name, role, created_at, last_used_at FROM api_tokens WHERE secret_hash = ?")
-    .bind(hash)
-    .first<TokenRow>();
+  return db.prepare("SELECT id, name, role, created_at, last_used_at FROM api_tokens WHERE secret_hash = ?").bind(hash).first<TokenRow>();
 }
 
 /** Records use at most once a minute, so reads do not turn into a write per request. */
@@ -25,9 +22,7 @@ export function insertToken(db: D1Database, row: { id: string; name: string; rol
 }
 
 export async function listTokens(db: D1Database): Promise<TokenRow[]> {
-  const r = await db
-    .prepare("SELECT id, name, role, created_at, last_used_at FROM api_tokens ORDER BY created_at, id")
-    .all<TokenRow>();
+  const r = await db.prepare("SELECT id, name, role, created_at, last_used_at FROM api_tokens ORDER BY created_at, id").all<TokenRow>();
   return r.results;
 }
 

@@ -16,9 +16,12 @@ export function checkBatch(agent: AgentRow, batch: IngestBatch, specs: Map<strin
   const forbidden: Array<{ path: string; message: string }> = [];
   batch.results.forEach((r, i) => {
     const spec = specs.get(r.monitor);
-    if (r.location !== agent.location) invalid.push({ path: `results[${i}].location`, message: `must be this agent's location "${agent.location}"` });
-    if (r.agent !== null && r.agent !== agent.id) forbidden.push({ path: `results[${i}].agent`, message: `names agent "${r.agent}", but the token is agent "${agent.id}"` });
-    if (!assignedTo(spec, agent.location)) forbidden.push({ path: `results[${i}].monitor`, message: `monitor "${r.monitor}" is not assigned to location "${agent.location}"` });
+    if (r.location !== agent.location)
+      invalid.push({ path: `results[${i}].location`, message: `must be this agent's location "${agent.location}"` });
+    if (r.agent !== null && r.agent !== agent.id)
+      forbidden.push({ path: `results[${i}].agent`, message: `names agent "${r.agent}", but the token is agent "${agent.id}"` });
+    if (!assignedTo(spec, agent.location))
+      forbidden.push({ path: `results[${i}].monitor`, message: `monitor "${r.monitor}" is not assigned to location "${agent.location}"` });
     else
       for (const block of ["http", "tcp", "icmp", "tls"] as const)
         if (r[block] !== undefined && block !== spec!.kind)
@@ -26,13 +29,23 @@ export function checkBatch(agent: AgentRow, batch: IngestBatch, specs: Map<strin
   });
   if (forbidden.length) {
     const names = [...new Set(forbidden.filter((f) => f.path.endsWith(".monitor")).map((f) => f.message.split('"')[1]))];
-    throw new ApiError("forbidden", names.length ? `results for monitors not assigned to this agent: ${names.join(", ")}` : "results name another agent", forbidden);
+    throw new ApiError(
+      "forbidden",
+      names.length ? `results for monitors not assigned to this agent: ${names.join(", ")}` : "results name another agent",
+      forbidden,
+    );
   }
-  if (invalid.length) throw new ApiError("invalid_input", `batch is invalid: ${invalid.length} problem${invalid.length === 1 ? "" : "s"}`, invalid);
+  if (invalid.length)
+    throw new ApiError("invalid_input", `batch is invalid: ${invalid.length} problem${invalid.length === 1 ? "" : "s"}`, invalid);
 }
 
 /** The batch's results not ingested before (a result repeated inside one batch counts once), as stored results. */
-export async function freshResults(db: D1Database, agent: AgentRow, batch: IngestBatch, specs: Map<string, MonitorSpec>): Promise<StoredResult[]> {
+export async function freshResults(
+  db: D1Database,
+  agent: AgentRow,
+  batch: IngestBatch,
+  specs: Map<string, MonitorSpec>,
+): Promise<StoredResult[]> {
   const seen = await findIngested(
     db,
     batch.results.map((r) => r.id),
@@ -42,7 +55,13 @@ export async function freshResults(db: D1Database, agent: AgentRow, batch: Inges
     if (seen.has(r.id)) continue;
     seen.add(r.id);
     const spec = specs.get(r.monitor)!;
-    fresh.push({ ...r, agent: agent.id, kind: spec.kind, target: spec.target, ...(spec.kind === "http" ? { method: spec.http.method } : {}) });
+    fresh.push({
+      ...r,
+      agent: agent.id,
+      kind: spec.kind,
+      target: spec.target,
+      ...(spec.kind === "http" ? { method: spec.http.method } : {}),
+    });
   }
   return fresh;
 }

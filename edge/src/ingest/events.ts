@@ -11,7 +11,12 @@ function incidentView(row: IncidentRow): IncidentView {
 }
 
 /** Turns what the rules noticed into events with stable ids. */
-export function toEvents(spec: MonitorSpec, state: MonitorState, happenings: Happening[], incidents: Map<string, IncidentRow>): AlertEvent[] {
+export function toEvents(
+  spec: MonitorSpec,
+  state: MonitorState,
+  happenings: Happening[],
+  incidents: Map<string, IncidentRow>,
+): AlertEvent[] {
   const monitor = { id: spec.id, name: spec.name, group: spec.group, kind: spec.kind, status: state.status, target: spec.target };
   return happenings.map((h): AlertEvent => {
     switch (h.type) {
@@ -20,11 +25,26 @@ export function toEvents(spec: MonitorSpec, state: MonitorState, happenings: Hap
         const row = incidents.get(h.incident);
         const incident: IncidentView = row
           ? incidentView(row)
-          : { id: h.incident, monitor: spec.id, opened_at: h.at, resolved_at: h.type === "up" ? h.at : null, cause: h.type === "down" ? h.cause : "", first_error: h.type === "down" ? h.error : null, last_error: null };
+          : {
+              id: h.incident,
+              monitor: spec.id,
+              opened_at: h.at,
+              resolved_at: h.type === "up" ? h.at : null,
+              cause: h.type === "down" ? h.cause : "",
+              first_error: h.type === "down" ? h.error : null,
+              last_error: null,
+            };
         return { id: `evt_${h.incident}_${h.type}`, type: `monitor.${h.type}`, timestamp: h.at, monitor, incident, details: {} };
       }
       case "degraded":
-        return { id: `evt_degraded_${spec.id}_${h.at}`, type: "monitor.degraded", timestamp: h.at, monitor, incident: null, details: { latency_ms: h.latency_ms, threshold_ms: h.threshold_ms, checks: h.checks } };
+        return {
+          id: `evt_degraded_${spec.id}_${h.at}`,
+          type: "monitor.degraded",
+          timestamp: h.at,
+          monitor,
+          incident: null,
+          details: { latency_ms: h.latency_ms, threshold_ms: h.threshold_ms, checks: h.checks },
+        };
       case "certificate":
         return {
           id: `evt_certificate_${spec.id}_${h.expires_at}`,
@@ -32,9 +52,13 @@ export function toEvents(spec: MonitorSpec, state: MonitorState, happenings: Hap
           timestamp: h.at,
           monitor,
           incident: null,
-          details: { days_left: h.days_left, expires_at: new Date(h.expires_at).toISOString(), issuer: h.issuer, warning_days: h.warning_days },
+          details: {
+            days_left: h.days_left,
+            expires_at: new Date(h.expires_at).toISOString(),
+            issuer: h.issuer,
+            warning_days: h.warning_days,
+          },
         };
     }
   });
 }
-

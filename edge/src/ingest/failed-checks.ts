@@ -6,5 +6,12 @@ import type { StoredResult } from "../points/store.ts";
 export function logFailedChecks(log: Logger, results: StoredResult[]): void {
   for (const r of results)
     if (!r.ok && r.error)
-      log.info("check failed", { monitor: r.monitor, check: r.kind, location: r.location, agent: r.agent, error_kind: r.error.kind, error: r.error.message });
+      log.info("check failed", {
+        monitor: r.monitor,
+        check: r.kind,
+        location: r.location,
+        agent: r.agent,
+        error_kind: r.error.kind,
+        error: r.error.message,
+      });
 }

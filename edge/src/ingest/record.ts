@@ -54,7 +54,12 @@ export async function recordResults(
 }
 
 /** Each monitor's results through the alert rules, from its stored state (monitors deleted meanwhile are skipped: their points stay). */
-async function evaluateResults(db: D1Database, results: StoredResult[], specs: Map<string, MonitorSpec>, opts: RecordOptions): Promise<Evaluated[]> {
+async function evaluateResults(
+  db: D1Database,
+  results: StoredResult[],
+  specs: Map<string, MonitorSpec>,
+  opts: RecordOptions,
+): Promise<Evaluated[]> {
   const byMonitor = new Map<string, StoredResult[]>();
   for (const r of results) (byMonitor.get(r.monitor) ?? byMonitor.set(r.monitor, []).get(r.monitor)!).push(r);
   const ids = [...byMonitor.keys()];
@@ -69,21 +74,35 @@ async function evaluateResults(db: D1Database, results: StoredResult[], specs: M
     const spec = specs.get(monitor);
     if (!prev || !spec) continue;
     const locations = locationStates.get(monitor) ?? new Map();
-    const out = evaluate({ spec, state: prev, locations, results: list, inMaintenance: (ts) => inMaintenance(windows, monitor, ts), certWarningDays: opts.certWarningDays });
+    const out = evaluate({
+      spec,
+      state: prev,
+      locations,
+      results: list,
+      inMaintenance: (ts) => inMaintenance(windows, monitor, ts),
+      certWarningDays: opts.certWarningDays,
+    });
     evaluated.push({ spec, prev, locations, out });
   }
   return evaluated;
 }
 
 /** Rollups, latest results, monitor and location state, incidents and the caller's `extra`: one D1 batch. */
-async function commitState(db: D1Database, log: Logger, results: StoredResult[], evaluated: Evaluated[], opts: RecordOptions): Promise<void> {
+async function commitState(
+  db: D1Database,
+  log: Logger,
+  results: StoredResult[],
+  evaluated: Evaluated[],
+  opts: RecordOptions,
+): Promise<void> {
   const stmts: D1PreparedStatement[] = [...(opts.extra ?? []), ...upsertLatest(db, results), ...upsertRollups(db, rollupDeltas(results))];
   for (const { spec, prev, locations, out } of evaluated) {
     const monitor = spec.id;
     stmts.push(saveState(db, monitor, out.state, opts.hops?.has(monitor) ? opts.hops.get(monitor)! : null));
     for (const [location, s] of out.locations) if (s !== locations.get(location)) stmts.push(saveLocationState(db, monitor, location, s));
     for (const change of out.incidents) stmts.push(incidentStatement(db, monitor, change));
-    if (out.state.status !== prev.status) log.info("monitor state changed", { monitor, from: prev.status, to: out.state.status, last_error: out.state.last_error });
+    if (out.state.status !== prev.status)
+      log.info("monitor state changed", { monitor, from: prev.status, to: out.state.status, last_error: out.state.last_error });
   }
   if (stmts.length) await db.batch(stmts);
 }
@@ -96,6 +115,9 @@ async function raiseAlerts(db: D1Database, log: Logger, evaluated: Evaluated[], 
   const incidents = await getIncidents(db, incidentIds);
   const events = noticed.flatMap((n) => toEvents(n.spec, n.out.state, n.out.happenings, incidents));
   for (const e of events) log.info("alert event", { event: e.id, type: e.type, monitor: e.monitor.id });
-  if (notify) await notify(events).catch((e: unknown) => log.error("could not queue alert notifications", { error: e, events: events.map((x) => x.id) }));
+  if (notify)
+    await notify(events).catch((e: unknown) =>
+      log.error("could not queue alert notifications", { error: e, events: events.map((x) => x.id) }),
+    );
   return events;
 }

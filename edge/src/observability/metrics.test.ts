@@ -113,7 +113,9 @@ describe("exposition", () => {
 
   it("parses back with an exposition-format parser, odd names and all", () => {
     const name = 'Ops "primary" DB \\ east\nrack 2';
-    const parsed = parsePrometheus(exposition(snapshot({ monitors: [{ id: "db", name, group: "a,b=c", kind: "tls", runner: "agent", status: "up" }] }))) as Array<{
+    const parsed = parsePrometheus(
+      exposition(snapshot({ monitors: [{ id: "db", name, group: "a,b=c", kind: "tls", runner: "agent", status: "up" }] })),
+    ) as Array<{
       name: string;
       type: string;
       metrics: Array<{ labels?: Record<string, string>; value: string }>;

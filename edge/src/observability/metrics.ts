@@ -59,13 +59,18 @@ export function edgeFamilies(m: MetricsInput): Family[] {
       name: "uptime_monitor_info",
       type: "gauge",
       help: "A monitor's name, group, kind and runner (always 1).",
-      samples: m.monitors.map((x) => ({ labels: { monitor: x.id, name: x.name, group: x.group ?? "", kind: x.kind, runner: x.runner }, value: 1 })),
+      samples: m.monitors.map((x) => ({
+        labels: { monitor: x.id, name: x.name, group: x.group ?? "", kind: x.kind, runner: x.runner },
+        value: 1,
+      })),
     },
     {
       name: "uptime_monitor_status",
       type: "gauge",
       help: "The monitor's state after its thresholds: 1 for the current status (up, down, pending, paused, maintenance), 0 for the others.",
-      samples: m.monitors.flatMap((x) => MONITOR_STATUSES.map((s) => ({ labels: { monitor: x.id, status: s }, value: x.status === s ? 1 : 0 }))),
+      samples: m.monitors.flatMap((x) =>
+        MONITOR_STATUSES.map((s) => ({ labels: { monitor: x.id, status: s }, value: x.status === s ? 1 : 0 })),
+      ),
     },
     {
       name: "uptime_monitor_up",
@@ -77,7 +82,9 @@ export function edgeFamilies(m: MetricsInput): Family[] {
       name: "uptime_monitor_response_time_seconds",
       type: "gauge",
       help: "Response time of the latest check at this location that measured one, in seconds.",
-      samples: m.latest.filter((r) => r.latency_ms !== null).map((r) => ({ labels: ml(r.monitor, r.location), value: seconds(r.latency_ms!) })),
+      samples: m.latest
+        .filter((r) => r.latency_ms !== null)
+        .map((r) => ({ labels: ml(r.monitor, r.location), value: seconds(r.latency_ms!) })),
     },
     {
       name: "uptime_monitor_last_check_timestamp_seconds",
@@ -89,19 +96,25 @@ export function edgeFamilies(m: MetricsInput): Family[] {
       name: "uptime_monitor_uptime_ratio",
       type: "gauge",
       help: "Successful checks / all checks at this location over the window (1d: the last 24 UTC hours; 7d, 30d: the last 7 or 30 UTC days, today included). Absent without checks.",
-      samples: m.uptime.filter((u) => u.checks > 0).map((u) => ({ labels: { ...ml(u.monitor, u.location), window: u.window }, value: u.up / u.checks })),
+      samples: m.uptime
+        .filter((u) => u.checks > 0)
+        .map((u) => ({ labels: { ...ml(u.monitor, u.location), window: u.window }, value: u.up / u.checks })),
     },
     {
       name: "uptime_monitor_certificate_expiry_seconds",
       type: "gauge",
       help: "Seconds until the certificate seen by the latest tls check that read one expires (negative once expired).",
-      samples: m.latest.filter((r) => r.tls_expires_at !== null).map((r) => ({ labels: ml(r.monitor, r.location), value: seconds(r.tls_expires_at! - m.now) })),
+      samples: m.latest
+        .filter((r) => r.tls_expires_at !== null)
+        .map((r) => ({ labels: ml(r.monitor, r.location), value: seconds(r.tls_expires_at! - m.now) })),
     },
     {
       name: "uptime_monitor_certificate_expiry_timestamp_seconds",
       type: "gauge",
       help: "When that certificate expires (its notAfter), in seconds since the epoch.",
-      samples: m.latest.filter((r) => r.tls_expires_at !== null).map((r) => ({ labels: ml(r.monitor, r.location), value: seconds(r.tls_expires_at!) })),
+      samples: m.latest
+        .filter((r) => r.tls_expires_at !== null)
+        .map((r) => ({ labels: ml(r.monitor, r.location), value: seconds(r.tls_expires_at!) })),
     },
   ];
   if (m.agents)
@@ -116,13 +129,17 @@ export function edgeFamilies(m: MetricsInput): Family[] {
         name: "uptime_agent_last_seen_age_seconds",
         type: "gauge",
         help: "Seconds since the agent last called the edge (assignments or results). Absent until it has.",
-        samples: m.agents.filter((a) => a.last_seen_at !== null).map((a) => ({ labels: { agent: a.id, location: a.location }, value: seconds(m.now - a.last_seen_at!) })),
+        samples: m.agents
+          .filter((a) => a.last_seen_at !== null)
+          .map((a) => ({ labels: { agent: a.id, location: a.location }, value: seconds(m.now - a.last_seen_at!) })),
       },
       {
         name: "uptime_agent_backlog",
         type: "gauge",
         help: "Results waiting in the agent's outbox, as it reported with its last push.",
-        samples: m.agents.filter((a) => a.backlog !== null).map((a) => ({ labels: { agent: a.id, location: a.location }, value: a.backlog! })),
+        samples: m.agents
+          .filter((a) => a.backlog !== null)
+          .map((a) => ({ labels: { agent: a.id, location: a.location }, value: a.backlog! })),
       },
     );
   families.push(
@@ -132,16 +149,36 @@ export function edgeFamilies(m: MetricsInput): Family[] {
       help: "Where points are stored: influxdb or embedded (D1) (always 1).",
       samples: [{ labels: { store: m.pointStore }, value: 1 }],
     },
-    { name: "uptime_point_outbox_depth", type: "gauge", help: "Points waiting in the D1 outbox for the point store to acknowledge them.", samples: [{ value: m.outbox.depth }] },
-    { name: "uptime_point_outbox_capacity", type: "gauge", help: "Most points the outbox holds (OUTBOX_MAX_POINTS); past it the oldest are dropped.", samples: [{ value: m.outbox.capacity }] },
+    {
+      name: "uptime_point_outbox_depth",
+      type: "gauge",
+      help: "Points waiting in the D1 outbox for the point store to acknowledge them.",
+      samples: [{ value: m.outbox.depth }],
+    },
+    {
+      name: "uptime_point_outbox_capacity",
+      type: "gauge",
+      help: "Most points the outbox holds (OUTBOX_MAX_POINTS); past it the oldest are dropped.",
+      samples: [{ value: m.outbox.capacity }],
+    },
     {
       name: "uptime_point_outbox_oldest_age_seconds",
       type: "gauge",
       help: "Age of the oldest point in the outbox, in seconds (0 when it is empty).",
       samples: [{ value: m.outbox.oldest_enqueued_at === null ? 0 : Math.max(0, seconds(m.now - m.outbox.oldest_enqueued_at)) }],
     },
-    { name: "uptime_points_dropped_total", type: "counter", help: "Points dropped because the outbox was full.", samples: [{ value: m.outbox.dropped }] },
-    { name: "uptime_point_outbox_delivered_total", type: "counter", help: "Points delivered from the outbox after the point store had failed.", samples: [{ value: m.outbox.delivered }] },
+    {
+      name: "uptime_points_dropped_total",
+      type: "counter",
+      help: "Points dropped because the outbox was full.",
+      samples: [{ value: m.outbox.dropped }],
+    },
+    {
+      name: "uptime_point_outbox_delivered_total",
+      type: "counter",
+      help: "Points delivered from the outbox after the point store had failed.",
+      samples: [{ value: m.outbox.delivered }],
+    },
   );
   families.push({
     name: "uptime_notifications",

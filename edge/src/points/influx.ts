@@ -123,11 +123,17 @@ export class InfluxPointStore implements PointStore {
     const [dbs] = await this.#query(["SHOW DATABASES"], false);
     const names = rows(dbs?.series).map((r) => r.name);
     if (!names.includes(db))
-      throw new PointStoreError(`InfluxDB at ${this.#origin} has no database "${db}": create it (CREATE DATABASE ${quoteIdent(db)}) or fix INFLUX_DATABASE`, false);
+      throw new PointStoreError(
+        `InfluxDB at ${this.#origin} has no database "${db}": create it (CREATE DATABASE ${quoteIdent(db)}) or fix INFLUX_DATABASE`,
+        false,
+      );
     if (rp) {
       const [rps] = await this.#query([`SHOW RETENTION POLICIES ON ${quoteIdent(db)}`], false);
       if (!rows(rps?.series).some((r) => r.name === rp))
-        throw new PointStoreError(`InfluxDB database "${db}" has no retention policy "${rp}": create it or fix INFLUX_RETENTION_POLICY`, false);
+        throw new PointStoreError(
+          `InfluxDB database "${db}" has no retention policy "${rp}": create it or fix INFLUX_RETENTION_POLICY`,
+          false,
+        );
     }
   }
 
@@ -196,7 +202,10 @@ export class InfluxPointStore implements PointStore {
     // Statement errors arrive with 200; only name the status when it says something.
     const head = status >= 300 ? `InfluxDB ${what} failed with ${status}: ${error}` : `InfluxDB ${what} failed: ${error}`;
     if (/database not found|bucket .*not found/i.test(error))
-      return new PointStoreError(`${head} — configuration problem: database "${db}" does not exist on ${this.#origin}; create it or fix INFLUX_DATABASE`, false);
+      return new PointStoreError(
+        `${head} — configuration problem: database "${db}" does not exist on ${this.#origin}; create it or fix INFLUX_DATABASE`,
+        false,
+      );
     if (/retention policy not found/i.test(error))
       return new PointStoreError(`${head} — configuration problem: fix INFLUX_RETENTION_POLICY or create the policy on "${db}"`, false);
     if (status === 401 || status === 403)

@@ -24,14 +24,26 @@ describe("escaping", () => {
   });
 
   it("omits empty tags and absent or non-finite fields", () => {
-    expect(encodePoint({ measurement: "m", tags: { a: "", b: null, c: "x" }, fields: { f: null, g: Number.NaN, h: 1.5, i: { int: 2 }, j: true }, ts: 5 })).toBe("m,c=x h=1.5,i=2i,j=true 5");
+    expect(
+      encodePoint({
+        measurement: "m",
+        tags: { a: "", b: null, c: "x" },
+        fields: { f: null, g: Number.NaN, h: 1.5, i: { int: 2 }, j: true },
+        ts: 5,
+      }),
+    ).toBe("m,c=x h=1.5,i=2i,j=true 5");
   });
 });
 
 describe("encodePoint", () => {
   it("sorts tags and fields by key, types each field, and writes the timestamp in whole ms", () => {
-    expect(encodePoint({ measurement: "m", tags: { z: "1", a: "2" }, fields: { s: "x", b: false, i: int(-2.7), f: 0.5 }, ts: 1_764_216_000_000.9 })).toBe(
-      'm,a=2,z=1 b=false,f=0.5,i=-2i,s="x" 1764216000000',
-    );
+    expect(
+      encodePoint({
+        measurement: "m",
+        tags: { z: "1", a: "2" },
+        fields: { s: "x", b: false, i: int(-2.7), f: 0.5 },
+        ts: 1_764_216_000_000.9,
+      }),
+    ).toBe('m,a=2,z=1 b=false,f=0.5,i=-2i,s="x" 1764216000000');
   });
 });

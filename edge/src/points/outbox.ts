@@ -95,8 +95,7 @@ export class PointWriter {
     // Newest points are kept: drop the oldest queued ones first, then the oldest of this batch.
     const dropQueued = Math.min(overflow, depth);
     const dropNew = overflow - dropQueued;
-    if (dropQueued > 0)
-      stmts.push(dropOldest(this.db, dropQueued));
+    if (dropQueued > 0) stmts.push(dropOldest(this.db, dropQueued));
     const keep = [...results].sort((a, b) => a.ts - b.ts).slice(dropNew);
     for (const r of keep) stmts.push(enqueueResult(this.db, r, now));
     if (overflow > 0) stmts.push(addCounter(this.db, OUTBOX_COUNTERS.dropped, overflow, now));

@@ -7,7 +7,16 @@ import { fromRow, keptDetail, toLine, toPoint } from "./telegraf.ts";
 
 const TS = 1_764_216_000_000; // 2025-11-27T04:00:00Z
 
-const base = { id: "01JABC", monitor: "homepage", ts: TS, ok: true, latency_ms: 123.5, location: "edge", agent: null, error: null } as const;
+const base = {
+  id: "01JABC",
+  monitor: "homepage",
+  ts: TS,
+  ok: true,
+  latency_ms: 123.5,
+  location: "edge",
+  agent: null,
+  error: null,
+} as const;
 
 describe("toLine", () => {
   it("http: Telegraf's http_response tags and fields, escaped server URL", () => {
@@ -21,7 +30,9 @@ describe("toLine", () => {
 
   it("http: the method tag, as Telegraf writes it, when the result carries one", () => {
     const r: StoredResult = { ...base, kind: "http", target: "http://h/", method: "POST", http: { status: 201, content_length: 0 } };
-    expect(toLine(r)).toMatch(/^http_response,location=edge,method=POST,monitor=homepage,result=success,server=http:\/\/h\/,status_code=201 /);
+    expect(toLine(r)).toMatch(
+      /^http_response,location=edge,method=POST,monitor=homepage,result=success,server=http:\/\/h\/,status_code=201 /,
+    );
   });
 
   it("http failure from an agent: no status, error strings escaped, no latency", () => {
@@ -46,7 +57,15 @@ describe("toLine", () => {
   });
 
   it("http status mismatch keeps status_code as a tag and the latency", () => {
-    const r: StoredResult = { ...base, ok: false, latency_ms: 12, error: { kind: "status", message: "got 503" }, kind: "http", target: "https://x.test/", http: { status: 503, content_length: null } };
+    const r: StoredResult = {
+      ...base,
+      ok: false,
+      latency_ms: 12,
+      error: { kind: "status", message: "got 503" },
+      kind: "http",
+      target: "https://x.test/",
+      http: { status: 503, content_length: null },
+    };
     expect(toLine(r)).toBe(
       "http_response,location=edge,monitor=homepage,result=response_status_code_mismatch,server=https://x.test/,status_code=503 " +
         'check_id="01JABC",error="got 503",error_kind="status",http_response_code=503i,latency_ms=12,response_time=0.012,result_code=6i,up=0i 1764216000000',
@@ -97,8 +116,18 @@ describe("toLine", () => {
   });
 
   it("icmp: no such host is result_code 1, any other failure 2; null rtts are left out", () => {
-    const dns: StoredResult = { ...base, monitor: "gw", ok: false, latency_ms: null, error: { kind: "dns", message: "no such host" }, kind: "icmp", target: "gw.example.test" };
-    expect(toLine(dns)).toBe('ping,location=edge,monitor=gw,url=gw.example.test check_id="01JABC",error="no such host",error_kind="dns",result_code=1i,up=0i 1764216000000');
+    const dns: StoredResult = {
+      ...base,
+      monitor: "gw",
+      ok: false,
+      latency_ms: null,
+      error: { kind: "dns", message: "no such host" },
+      kind: "icmp",
+      target: "gw.example.test",
+    };
+    expect(toLine(dns)).toBe(
+      'ping,location=edge,monitor=gw,url=gw.example.test check_id="01JABC",error="no such host",error_kind="dns",result_code=1i,up=0i 1764216000000',
+    );
     const lost: StoredResult = {
       ...dns,
       error: { kind: "timeout", message: "all lost" },
@@ -116,7 +145,13 @@ describe("toLine", () => {
       latency_ms: 12,
       kind: "tls",
       target: "mail.example.test:465",
-      tls: { expires_at: Date.UTC(2026, 0, 1), days_left: 34.5, issuer: "R3, Let's Encrypt = CA", common_name: "mail example", verified: true },
+      tls: {
+        expires_at: Date.UTC(2026, 0, 1),
+        days_left: 34.5,
+        issuer: "R3, Let's Encrypt = CA",
+        common_name: "mail example",
+        verified: true,
+      },
     };
     expect(toLine(r)).toBe(
       "x509_cert,common_name=mail\\ example,issuer_common_name=R3\\,\\ Let's\\ Encrypt\\ \\=\\ CA,location=edge,monitor=cert,source=tcp://mail.example.test:465,verification=valid " +
@@ -125,8 +160,18 @@ describe("toLine", () => {
   });
 
   it("tls failure before any certificate: only the common fields", () => {
-    const r: StoredResult = { ...base, monitor: "cert", ok: false, latency_ms: null, error: { kind: "connection", message: "socket hang up" }, kind: "tls", target: "mail.example.test:465" };
-    expect(toLine(r)).toBe('x509_cert,location=edge,monitor=cert,source=tcp://mail.example.test:465 check_id="01JABC",error="socket hang up",error_kind="connection",up=0i 1764216000000');
+    const r: StoredResult = {
+      ...base,
+      monitor: "cert",
+      ok: false,
+      latency_ms: null,
+      error: { kind: "connection", message: "socket hang up" },
+      kind: "tls",
+      target: "mail.example.test:465",
+    };
+    expect(toLine(r)).toBe(
+      'x509_cert,location=edge,monitor=cert,source=tcp://mail.example.test:465 check_id="01JABC",error="socket hang up",error_kind="connection",up=0i 1764216000000',
+    );
   });
 });
 
@@ -135,7 +180,9 @@ describe("result codes", () => {
   const tcp = (kind: ErrorKind) => toPoint({ ...base, ok: false, error: { kind, message: "x" }, kind: "tcp", target: "x.test:1" });
 
   it("maps every error kind onto Telegraf's http_response table", () => {
-    const table = Object.fromEntries(ERROR_KINDS.map((k) => [k, [http(k).tags.result, (http(k).fields.result_code as { int: number }).int]]));
+    const table = Object.fromEntries(
+      ERROR_KINDS.map((k) => [k, [http(k).tags.result, (http(k).fields.result_code as { int: number }).int]]),
+    );
     expect(table).toEqual({
       timeout: ["timeout", 4],
       dns: ["dns_error", 5],
@@ -188,9 +235,23 @@ describe("fromRow and keptDetail", () => {
   it("keeps the http block always, tcp's port from the target, and tls expiry to the second", () => {
     expect(keptDetail({ ...base, kind: "http", target: "http://x.test/" })).toEqual({ http: { status: null, content_length: null } });
     expect(keptDetail({ ...base, kind: "tcp", target: "x.test:25" })).toEqual({ tcp: { port: 25 } });
-    expect(keptDetail({ ...base, kind: "tls", target: "x.test:443", tls: { expires_at: 1_767_225_600_999, days_left: null, issuer: null, common_name: null, verified: null } })).toEqual({
+    expect(
+      keptDetail({
+        ...base,
+        kind: "tls",
+        target: "x.test:443",
+        tls: { expires_at: 1_767_225_600_999, days_left: null, issuer: null, common_name: null, verified: null },
+      }),
+    ).toEqual({
       tls: { expires_at: 1_767_225_600_000, days_left: null, issuer: null, common_name: null, verified: null },
     });
-    expect(keptDetail({ ...base, kind: "tls", target: "x.test:443", tls: { expires_at: null, days_left: null, issuer: null, common_name: null, verified: null } })).toEqual({});
+    expect(
+      keptDetail({
+        ...base,
+        kind: "tls",
+        target: "x.test:443",
+        tls: { expires_at: null, days_left: null, issuer: null, common_name: null, verified: null },
+      }),
+    ).toEqual({});
   });
 });

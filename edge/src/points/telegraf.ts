@@ -182,9 +182,7 @@ export function fromRow(kind: Kind, row: PointRow): CheckResult {
     latency_ms: num(row.latency_ms),
     location: String(row.location ?? ""),
     agent: str(row.agent),
-    error: ok
-      ? null
-      : { kind: isErrorKind(row.error_kind) ? row.error_kind : "other", message: str(row.error) ?? "unknown error" },
+    error: ok ? null : { kind: isErrorKind(row.error_kind) ? row.error_kind : "other", message: str(row.error) ?? "unknown error" },
   };
   switch (kind) {
     case "http":

@@ -58,7 +58,17 @@ export async function runBatch(
       if (shouldConfirm(spec, outcome) && shared.stats.subrequests + 1 + hops <= opts.budget)
         outcome = confirmedOutcome(await runCheck(spec, { fetch: fetchForCheck, now: deps.now }));
       ran[i] = {
-        result: { ...outcome, id: newResultId(ts), monitor: spec.id, ts, location: "edge", agent: null, kind: spec.kind, target: spec.target, ...(spec.kind === "http" ? { method: spec.http.method } : {}) },
+        result: {
+          ...outcome,
+          id: newResultId(ts),
+          monitor: spec.id,
+          ts,
+          location: "edge",
+          agent: null,
+          kind: spec.kind,
+          target: spec.target,
+          ...(spec.kind === "http" ? { method: spec.http.method } : {}),
+        },
         hops,
       };
     }

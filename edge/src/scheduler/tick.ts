@@ -52,7 +52,14 @@ async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]
   };
 }
 
-export type TickReport = BatchReport & { due: number; batches: number; enqueued_batches: number; outbox_delivered: number; reminders: number; notifications?: DeliveryReport };
+export type TickReport = BatchReport & {
+  due: number;
+  batches: number;
+  enqueued_batches: number;
+  outbox_delivered: number;
+  reminders: number;
+  notifications?: DeliveryReport;
+};
 
 export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickReport> {
   const started = Date.now();
@@ -70,7 +77,13 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
   for (let i = 0; i < rest.length; i += 100)
     await rt.queue.sendBatch(rest.slice(i, i + 100).map((b) => ({ body: { ids: b.map((x) => x.id), scheduled_time: scheduledTime } })));
   const reminders = await sendReminders(rt.config.db, rt.log, (rt.clock ?? Date.now)(), rt.config.remindEveryMs, rt.notify);
-  const first = batches[0] ? await runAndRecord(rt, writer, batches[0].map((x) => byId.get(x.id)!)) : { checks: 0, subrequests: 0, max_in_flight: 0, stored: 0, queued: 0, events: 0 };
+  const first = batches[0]
+    ? await runAndRecord(
+        rt,
+        writer,
+        batches[0].map((x) => byId.get(x.id)!),
+      )
+    : { checks: 0, subrequests: 0, max_in_flight: 0, stored: 0, queued: 0, events: 0 };
   const report: TickReport = {
     ...first,
     subrequests: first.subrequests + flushed.subrequests,
@@ -81,7 +94,10 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
     reminders,
   };
   // Alerts go out after the checks, within the subrequests the checks left over (alerts/delivery.ts).
-  report.notifications = await deliverDue(deliveryDeps(rt.config.db, rt.log, rt.fetch, rt.clock), rt.config.subrequestBudget - report.subrequests);
+  report.notifications = await deliverDue(
+    deliveryDeps(rt.config.db, rt.log, rt.fetch, rt.clock),
+    rt.config.subrequestBudget - report.subrequests,
+  );
   report.subrequests += report.notifications.attempted;
   rt.log.info("tick done", { ...report, scheduled_time: new Date(scheduledTime).toISOString(), duration_ms: Date.now() - started });
   return report;
@@ -94,8 +110,15 @@ export async function runQueuedBatch(rt: Runtime, msg: CheckBatchMessage): Promi
   const claimed = await loadForRun(rt.config.db, msg.ids);
   const report: BatchReport & { notifications?: DeliveryReport } = await runAndRecord(rt, writer, claimed);
   // Like the tick: what this batch's checks raised goes out within the subrequests they left.
-  report.notifications = await deliverDue(deliveryDeps(rt.config.db, rt.log, rt.fetch, rt.clock), rt.config.subrequestBudget - report.subrequests);
+  report.notifications = await deliverDue(
+    deliveryDeps(rt.config.db, rt.log, rt.fetch, rt.clock),
+    rt.config.subrequestBudget - report.subrequests,
+  );
   report.subrequests += report.notifications.attempted;
-  rt.log.info("check batch done", { ...report, scheduled_time: new Date(msg.scheduled_time).toISOString(), duration_ms: Date.now() - started });
+  rt.log.info("check batch done", {
+    ...report,
+    scheduled_time: new Date(msg.scheduled_time).toISOString(),
+    duration_ms: Date.now() - started,
+  });
   return report;
 }

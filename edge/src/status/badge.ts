@@ -17,9 +17,40 @@ export type Badge = { label: string; message: string; color: Color };
 
 // Advance widths of Verdana at 11 px (the badge font), close enough to size the two halves.
 const WIDTHS: Record<string, number> = {
-  " ": 3.9, "%": 11.9, "-": 4.6, ".": 3.5, ":": 4.6, "(": 4.5, ")": 4.5, "/": 4.6,
-  a: 6.7, b: 6.9, c: 5.8, d: 6.9, e: 6.6, f: 3.9, g: 6.9, h: 7, i: 3, j: 3.8, k: 6.5, l: 3, m: 10.7,
-  n: 7, o: 6.7, p: 6.9, q: 6.9, r: 4.7, s: 5.7, t: 4.3, u: 7, v: 6.5, w: 8.9, x: 6.5, y: 6.5, z: 5.8,
+  " ": 3.9,
+  "%": 11.9,
+  "-": 4.6,
+  ".": 3.5,
+  ":": 4.6,
+  "(": 4.5,
+  ")": 4.5,
+  "/": 4.6,
+  a: 6.7,
+  b: 6.9,
+  c: 5.8,
+  d: 6.9,
+  e: 6.6,
+  f: 3.9,
+  g: 6.9,
+  h: 7,
+  i: 3,
+  j: 3.8,
+  k: 6.5,
+  l: 3,
+  m: 10.7,
+  n: 7,
+  o: 6.7,
+  p: 6.9,
+  q: 6.9,
+  r: 4.7,
+  s: 5.7,
+  t: 4.3,
+  u: 7,
+  v: 6.5,
+  w: 8.9,
+  x: 6.5,
+  y: 6.5,
+  z: 5.8,
 };
 
 /** Width in px of `text` set in 11 px Verdana, rounded up. */
@@ -53,7 +84,13 @@ export function badgeSvg({ label, message, color }: Badge): string {
   );
 }
 
-const STATUS_COLORS: Record<MonitorStatus, Color> = { up: "brightgreen", down: "red", pending: "lightgrey", paused: "lightgrey", maintenance: "blue" };
+const STATUS_COLORS: Record<MonitorStatus, Color> = {
+  up: "brightgreen",
+  down: "red",
+  pending: "lightgrey",
+  paused: "lightgrey",
+  maintenance: "blue",
+};
 
 export function statusBadge(status: MonitorStatus): Badge {
   return { label: "status", message: status, color: STATUS_COLORS[status] };
@@ -68,7 +105,8 @@ export function formatUptime(uptime: number): string {
 export function uptimeBadge(window: string, uptime: number | null): Badge {
   const label = `uptime ${window}`;
   if (uptime === null) return { label, message: "no data", color: "lightgrey" };
-  const color: Color = uptime >= 0.999 ? "brightgreen" : uptime >= 0.99 ? "green" : uptime >= 0.95 ? "yellow" : uptime >= 0.9 ? "orange" : "red";
+  const color: Color =
+    uptime >= 0.999 ? "brightgreen" : uptime >= 0.99 ? "green" : uptime >= 0.95 ? "yellow" : uptime >= 0.9 ? "orange" : "red";
   return { label, message: formatUptime(uptime), color };
 }
 

@@ -212,7 +212,9 @@ export async function loadMonitorDetail(db: D1Database, store: PointStore, m: St
       // The store's own message may name its URL, so a public page only learns that it failed.
       .catch((e: unknown) => ({
         checks: null,
-        error: publicView ? "recent checks are unavailable: the point store cannot answer" : `recent checks are unavailable: ${e instanceof Error ? e.message : String(e)}`,
+        error: publicView
+          ? "recent checks are unavailable: the point store cannot answer"
+          : `recent checks are unavailable: ${e instanceof Error ? e.message : String(e)}`,
       })),
   ]);
   return monitorDetail(m, hourly, daily, recent.checks, recent.error, now, publicView);

@@ -194,7 +194,12 @@ describe("http check against a local server", () => {
   it("sends method, headers and body, and a 303 turns a POST into a GET", async () => {
     seen.length = 0;
     const r = await checkHttp(
-      monitor(`${base}/see-other`, { method: "POST", headers: { "X-Probe": "1", "Content-Type": "application/json" }, body: '{"ping":1}', keyword: '"method":"GET"' }),
+      monitor(`${base}/see-other`, {
+        method: "POST",
+        headers: { "X-Probe": "1", "Content-Type": "application/json" },
+        body: '{"ping":1}',
+        keyword: '"method":"GET"',
+      }),
       deps,
     );
     expect(r).toMatchObject({ ok: true, error: null });
@@ -233,7 +238,10 @@ describe("http check against a local server", () => {
     const t0 = performance.now();
     const r = await checkHttp(monitor(`${base}/slow-headers`, {}, 300), deps);
     const elapsed = performance.now() - t0;
-    expect(r.error).toEqual({ kind: "timeout", message: `timed out after 300 ms (timeout_ms) waiting for the response headers of GET ${base}/slow-headers` });
+    expect(r.error).toEqual({
+      kind: "timeout",
+      message: `timed out after 300 ms (timeout_ms) waiting for the response headers of GET ${base}/slow-headers`,
+    });
     expect(elapsed).toBeLessThan(1000);
     expect(r.http).toBeUndefined();
   });
@@ -290,7 +298,10 @@ describe("http check against a local server", () => {
   });
 });
 
-const noOpenssl = await run("openssl", ["version"]).then(() => null, () => "the openssl CLI is missing");
+const noOpenssl = await run("openssl", ["version"]).then(
+  () => null,
+  () => "the openssl CLI is missing",
+);
 describe.skipIf(noOpenssl !== null)("http check over https", () => {
   let dir: string;
   let pem: string;
@@ -298,9 +309,23 @@ describe.skipIf(noOpenssl !== null)("http check over https", () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "ium-https-"));
     await run("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"), "-days", "2",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      path.join(dir, "key.pem"),
+      "-out",
+      path.join(dir, "cert.pem"),
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
     ]);
     pem = await readFile(path.join(dir, "cert.pem"), "utf8");
     const server = createHttpsServer({ key: await readFile(path.join(dir, "key.pem")), cert: pem }, handler);
@@ -319,7 +344,9 @@ describe.skipIf(noOpenssl !== null)("http check over https", () => {
   it("fails with tls, naming the reason, when it is not", async () => {
     const r = await checkHttp(monitor(`https://localhost:${srv.port}/ok`), defaultDeps());
     expect(r.error?.kind).toBe("tls");
-    expect(r.error?.message).toMatch(new RegExp(`^GET https://localhost:${srv.port}/ok: TLS failed \\(DEPTH_ZERO_SELF_SIGNED_CERT\\): self-signed certificate`));
+    expect(r.error?.message).toMatch(
+      new RegExp(`^GET https://localhost:${srv.port}/ok: TLS failed \\(DEPTH_ZERO_SELF_SIGNED_CERT\\): self-signed certificate`),
+    );
   });
 });
 
@@ -336,7 +363,10 @@ describe.skipIf(noNetns !== null)("http check against a namespace host that drop
   it("times out within timeout_ms while connecting", async () => {
     const t0 = performance.now();
     const r = await checkHttp(monitor(`http://${host.address}/`, {}, 400), defaultDeps());
-    expect(r.error).toEqual({ kind: "timeout", message: `timed out after 400 ms (timeout_ms) waiting for the response headers of GET http://${host.address}/` });
+    expect(r.error).toEqual({
+      kind: "timeout",
+      message: `timed out after 400 ms (timeout_ms) waiting for the response headers of GET http://${host.address}/`,
+    });
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

@@ -67,7 +67,12 @@ function undiciTransport(deps: AgentCheckDeps): HttpTransport<UndiciResponse> {
       const x: Exchange = { conn: deps.httpConnection(url.origin), res: null };
       exchanges.push(x);
       // No abort signal: at the deadline the loop gives up and end() closes the connection, which ends the request.
-      const res = await x.conn.dispatcher.request({ path: `${url.pathname}${url.search}`, method: method as Dispatcher.HttpMethod, headers, body });
+      const res = await x.conn.dispatcher.request({
+        path: `${url.pathname}${url.search}`,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+      });
       x.res = res;
       let chunks: AsyncIterator<Buffer> | undefined;
       return {
@@ -96,7 +101,10 @@ function describeFailure(e: unknown, p: Progress): CheckError {
   const raw = e instanceof Error ? e.message : String(e);
   const code = errorCode(e);
   if (p.phase === "body")
-    return { kind: "connection", message: `connection lost while reading the body of ${p.url} (after ${p.bytesRead} bytes): ${raw}${code ? ` (${code})` : ""}` };
+    return {
+      kind: "connection",
+      message: `connection lost while reading the body of ${p.url} (after ${p.bytesRead} bytes): ${raw}${code ? ` (${code})` : ""}`,
+    };
   const where = `${p.method} ${p.url}`;
   if (code === "UND_ERR_SOCKET" || code === "ECONNRESET")
     return { kind: "connection", message: `${where}: the server closed or reset the connection before answering (${raw})` };

@@ -20,10 +20,15 @@ function monitor(target: string, count = 3, timeout_ms = 2000): IcmpMonitor {
 }
 const withPinger = (pinger: Pinger): AgentCheckDeps => ({ ...defaultDeps(), pinger });
 
-const which = async (cmd: string) => run("sh", ["-c", `command -v ${cmd}`]).then((r) => r.stdout.trim(), () => null);
+const which = async (cmd: string) =>
+  run("sh", ["-c", `command -v ${cmd}`]).then(
+    (r) => r.stdout.trim(),
+    () => null,
+  );
 const fpingPath = await which("fping");
 const pingPath = await which("ping");
-if (!fpingPath || !pingPath) console.warn("skipping the icmp tests: install Debian's fping and iputils-ping packages (npm test provisions them)");
+if (!fpingPath || !pingPath)
+  console.warn("skipping the icmp tests: install Debian's fping and iputils-ping packages (npm test provisions them)");
 const noNetns = await netnsUnavailable();
 if (noNetns) console.warn(`skipping the namespace tests of the icmp check: ${noNetns}`);
 
@@ -99,13 +104,19 @@ describe.skipIf(!fpingPath || !pingPath || noNetns !== null)("icmp check against
   it("reports 100% loss from a host that drops echo requests as timeout, within timeout_ms", async () => {
     const deps = defaultDeps();
     const t0 = performance.now();
-    const [silent, loop] = await Promise.all([checkIcmp(monitor(dropping.address, 3, 800), deps), checkIcmp(monitor("127.0.0.1", 3, 800), deps)]);
+    const [silent, loop] = await Promise.all([
+      checkIcmp(monitor(dropping.address, 3, 800), deps),
+      checkIcmp(monitor("127.0.0.1", 3, 800), deps),
+    ]);
     const elapsed = performance.now() - t0;
     expect(silent).toMatchObject({
       ok: false,
       latency_ms: null,
       icmp: { sent: 3, received: 0, loss: 1, rtt_min_ms: null, rtt_avg_ms: null, rtt_max_ms: null },
-      error: { kind: "timeout", message: `${dropping.address}: no echo reply to any of 3 requests within the timeout (100% loss, timeout_ms 800)` },
+      error: {
+        kind: "timeout",
+        message: `${dropping.address}: no echo reply to any of 3 requests within the timeout (100% loss, timeout_ms 800)`,
+      },
     });
     // In the same fping run, the loopback target still gets its replies.
     expect(loop).toMatchObject({ ok: true, icmp: { received: 3 } });
@@ -139,7 +150,11 @@ describe.skipIf(!fpingPath || !pingPath || noNetns !== null || process.getuid?.(
     ns = await createNetns();
     dir = await mkdtemp(path.join(tmpdir(), "ium-nopriv-"));
     await chmod(dir, 0o755);
-    for (const [src, name] of [[fpingPath!, "fping"], [pingPath!, "ping"]] as const) await copyFile(src, path.join(dir, name));
+    for (const [src, name] of [
+      [fpingPath!, "fping"],
+      [pingPath!, "ping"],
+    ] as const)
+      await copyFile(src, path.join(dir, name));
     asNobody = (binary) => ns.command(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", path.join(dir, binary)]);
   });
   afterAll(async () => {

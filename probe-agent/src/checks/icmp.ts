@@ -24,7 +24,10 @@ export const checkIcmp: CheckFn<"icmp", AgentCheckDeps> = async (monitor, deps) 
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${monitor.timeout_ms} ms (timeout_ms)`), { code: "EAI_AGAIN" })), monitor.timeout_ms);
+        timer = setTimeout(
+          () => reject(Object.assign(new Error(`no answer within ${monitor.timeout_ms} ms (timeout_ms)`), { code: "EAI_AGAIN" })),
+          monitor.timeout_ms,
+        );
       });
       address = (await Promise.race([deps.lookup(host), timeout])).address;
     } catch (e) {
@@ -41,7 +44,14 @@ export const checkIcmp: CheckFn<"icmp", AgentCheckDeps> = async (monitor, deps) 
     deps.pinger.ping({ address, count, timeoutMs: remaining }),
     new Promise<PingResult>((resolve) => {
       guard = setTimeout(
-        () => resolve({ ok: false, error: { kind: "other", message: `${name}: the pinger gave no result within ${remaining + PINGER_GRACE_MS} ms (${deps.pinger.describe()})` } }),
+        () =>
+          resolve({
+            ok: false,
+            error: {
+              kind: "other",
+              message: `${name}: the pinger gave no result within ${remaining + PINGER_GRACE_MS} ms (${deps.pinger.describe()})`,
+            },
+          }),
         remaining + PINGER_GRACE_MS,
       );
     }),
@@ -68,6 +78,11 @@ export const checkIcmp: CheckFn<"icmp", AgentCheckDeps> = async (monitor, deps) 
   if (replies.length === 0)
     out.error = result.icmpError
       ? { kind: "unreachable", message: clip(`${name}: no echo reply to ${sent} requests; ${result.icmpError}`) }
-      : { kind: "timeout", message: clip(`${name}: no echo reply to any of ${sent} requests within the timeout (100% loss, timeout_ms ${monitor.timeout_ms})`) };
+      : {
+          kind: "timeout",
+          message: clip(
+            `${name}: no echo reply to any of ${sent} requests within the timeout (100% loss, timeout_ms ${monitor.timeout_ms})`,
+          ),
+        };
   return out;
 };

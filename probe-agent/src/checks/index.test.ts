@@ -62,7 +62,14 @@ describe("failure confirmation", () => {
       const flaky = Monitor.parse({ id: "web", kind: "http", runner: "agent", interval_s: 10, target: `${base}/a` });
       expect(await runCheck(flaky, defaultDeps())).toMatchObject({ ok: true, error: null, http: { status: 200 } });
       expect(hits.get("/a")).toBe(2);
-      const strict = Monitor.parse({ id: "web2", kind: "http", runner: "agent", interval_s: 10, target: `${base}/b`, confirm_failures: false });
+      const strict = Monitor.parse({
+        id: "web2",
+        kind: "http",
+        runner: "agent",
+        interval_s: 10,
+        target: `${base}/b`,
+        confirm_failures: false,
+      });
       expect(await runCheck(strict, defaultDeps())).toMatchObject({ ok: false, error: { kind: "status" } });
       expect(hits.get("/b")).toBe(1);
     } finally {

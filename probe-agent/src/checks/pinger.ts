@@ -62,7 +62,10 @@ export function parseFpingOutput(stderr: string): {
     if (summary) {
       rtts.set(
         summary[1]!,
-        summary[2]!.trim().split(/\s+/).map((v) => (v === "-" ? null : Number(v))),
+        summary[2]!
+          .trim()
+          .split(/\s+/)
+          .map((v) => (v === "-" ? null : Number(v))),
       );
       continue;
     }
@@ -76,7 +79,8 @@ export function parseFpingOutput(stderr: string): {
   return { rtts, icmpErrors, other };
 }
 
-const PERMISSION_TEXT = /can't create (raw )?socket|must run as root|operation not permitted|permission denied|missing cap_net_raw|\bEPERM\b|\bEACCES\b/i;
+const PERMISSION_TEXT =
+  /can't create (raw )?socket|must run as root|operation not permitted|permission denied|missing cap_net_raw|\bEPERM\b|\bEACCES\b/i;
 
 function pingGroupRange(): string | null {
   try {
@@ -90,7 +94,10 @@ function pingGroupRange(): string | null {
 export function permissionError(detail: string): CheckError {
   const gid = process.getgid?.();
   const range = pingGroupRange();
-  const now = range === null ? "" : ` (the agent's group id is ${gid}; the range is now "${range}"${range === "1 0" ? ", which allows no group" : ""})`;
+  const now =
+    range === null
+      ? ""
+      : ` (the agent's group id is ${gid}; the range is now "${range}"${range === "1 0" ? ", which allows no group" : ""})`;
   return {
     kind: "permission",
     message: clip(
@@ -104,12 +111,18 @@ export function permissionError(detail: string): CheckError {
 /** Why a pinger process gave no result: missing privilege, missing binary, or something else. */
 export function pingerFailure(program: string, detail: string, exitCode: number | null, spawnCode?: string): CheckError {
   if (spawnCode === "ENOENT")
-    return { kind: "other", message: `${program} is not installed (Debian/Ubuntu package: ${program === "fping" ? "fping" : "iputils-ping"})` };
+    return {
+      kind: "other",
+      message: `${program} is not installed (Debian/Ubuntu package: ${program === "fping" ? "fping" : "iputils-ping"})`,
+    };
   if (spawnCode === "EPERM" || spawnCode === "EACCES" || PERMISSION_TEXT.test(detail))
     return permissionError(`${program} could not open an ICMP socket${detail ? `: ${clip(detail, MAX_DIAGNOSTIC)}` : ""}`);
   // fping exits 4 ("system call error") without a word under -q when it cannot open a socket.
   if (program === "fping" && exitCode === 4 && !detail) return permissionError("fping could not open an ICMP socket (exit code 4)");
-  return { kind: "other", message: clip(`${program} gave no result (exit code ${exitCode})${detail ? `: ${clip(detail, MAX_DIAGNOSTIC)}` : ""}`) };
+  return {
+    kind: "other",
+    message: clip(`${program} gave no result (exit code ${exitCode})${detail ? `: ${clip(detail, MAX_DIAGNOSTIC)}` : ""}`),
+  };
 }
 
 export interface FpingOptions {
@@ -163,7 +176,17 @@ export function createFpingPinger(options: FpingOptions = {}): Pinger {
 
   function runFping(batch: Batch) {
     const { periodMs } = pingTiming(batch.count, batch.timeoutMs, batch.windowMs);
-    const args = ["-C", String(batch.count), "-p", String(periodMs), "-t", String(periodMs), "-i", String(intervalMs), ...batch.targets.keys()];
+    const args = [
+      "-C",
+      String(batch.count),
+      "-p",
+      String(periodMs),
+      "-t",
+      String(periodMs),
+      "-i",
+      String(intervalMs),
+      ...batch.targets.keys(),
+    ];
     const settle = (result: (address: string) => PingResult) => {
       for (const [address, waiters] of batch.targets) {
         const r = result(address);
@@ -184,10 +207,13 @@ export function createFpingPinger(options: FpingOptions = {}): Pinger {
       if (stderr.length < 8 * 1024 * 1024) stderr += s;
     });
     // fping prints what it has on SIGINT; a run that outlives its checks' timeout is cut short so.
-    const deadline = setTimeout(() => {
-      child.kill("SIGINT");
-      setTimeout(() => child.kill("SIGKILL"), 500).unref();
-    }, Math.max(1, batch.timeoutMs - batch.windowMs - EXIT_SLACK_MS / 2));
+    const deadline = setTimeout(
+      () => {
+        child.kill("SIGINT");
+        setTimeout(() => child.kill("SIGKILL"), 500).unref();
+      },
+      Math.max(1, batch.timeoutMs - batch.windowMs - EXIT_SLACK_MS / 2),
+    );
     let spawnError: NodeJS.ErrnoException | null = null;
     child.on("error", (e: NodeJS.ErrnoException) => {
       spawnError = e;
@@ -260,10 +286,14 @@ export function createPingPinger(options: { command?: readonly string[] } = {}):
       const args = [
         "-n",
         ...(isIP(request.address) === 6 ? ["-6"] : ["-4"]),
-        "-c", String(request.count),
-        "-i", String(Math.max(0.2, periodMs / 1000)),
-        "-W", String(Math.max(1, Math.round(periodMs / 1000))),
-        "-w", String(Math.max(1, Math.floor((request.timeoutMs - EXIT_SLACK_MS) / 1000))),
+        "-c",
+        String(request.count),
+        "-i",
+        String(Math.max(0.2, periodMs / 1000)),
+        "-W",
+        String(Math.max(1, Math.round(periodMs / 1000))),
+        "-w",
+        String(Math.max(1, Math.floor((request.timeoutMs - EXIT_SLACK_MS) / 1000))),
         request.address,
       ];
       return new Promise<PingResult>((resolve) => {
@@ -315,13 +345,16 @@ export function createSystemPinger(options: SystemPingerOptions = {}): Pinger {
       if (answers(f)) return (chosen = fping);
       const p = await ping.ping(selfTest);
       if (answers(p)) {
-        why = f.ok ? "fping got no reply from 127.0.0.1 (no CAP_NET_RAW, and fping 5.1 loses replies on unprivileged ICMP sockets)" : f.error.message;
+        why = f.ok
+          ? "fping got no reply from 127.0.0.1 (no CAP_NET_RAW, and fping 5.1 loses replies on unprivileged ICMP sockets)"
+          : f.error.message;
         return (chosen = ping);
       }
       return (chosen = fping); // neither works: fping's errors (e.g. permission) are reported by the checks
     })());
   return {
-    describe: () => (chosen ? `${chosen.describe()}${why ? ` (fping unusable: ${why})` : ""}` : "fping or iputils ping, chosen at the first check"),
+    describe: () =>
+      chosen ? `${chosen.describe()}${why ? ` (fping unusable: ${why})` : ""}` : "fping or iputils ping, chosen at the first check",
     async ping(request) {
       return (chosen ?? (await choose())).ping(request);
     },

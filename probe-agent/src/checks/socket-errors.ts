@@ -29,7 +29,8 @@ const KIND_BY_CODE: Record<string, ErrorKind> = {
 };
 
 /** OpenSSL's verification codes as Node reports them (socket.authorizationError, error.code). */
-const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE|CERT_UNTRUSTED|CERT_REJECTED)/;
+const TLS_CODE =
+  /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE|CERT_UNTRUSTED|CERT_REJECTED)/;
 
 /** The code of a Node error; for happy-eyeballs' AggregateError (every address failed), the first attempt's. */
 export function errorCode(e: unknown): string | undefined {

@@ -138,7 +138,9 @@ describe("tcp check on loopback", () => {
     const r = await checkTcp(monitor(`127.0.0.1:${s.port}`, { expect: "never" }), deps);
     await s.close();
     expect(r.error?.kind).toBe("keyword");
-    expect(r.error?.message).toContain(`received ${MAX_EXPECT_BYTES} bytes (the first ${MAX_EXPECT_BYTES} bytes, the most read): "${"x".repeat(200)}"…`);
+    expect(r.error?.message).toContain(
+      `received ${MAX_EXPECT_BYTES} bytes (the first ${MAX_EXPECT_BYTES} bytes, the most read): "${"x".repeat(200)}"…`,
+    );
     expect(r.error!.message.length).toBeLessThan(400);
   });
 

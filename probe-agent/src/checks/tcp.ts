@@ -45,7 +45,8 @@ function preview(received: Buffer): string {
 
 export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) => {
   const hp = parseHostPort(monitor.target);
-  if (typeof hp === "string") return { ok: false, latency_ms: null, error: { kind: "other", message: `tcp target ${monitor.target} ${hp}` } };
+  if (typeof hp === "string")
+    return { ok: false, latency_ms: null, error: { kind: "other", message: `tcp target ${monitor.target} ${hp}` } };
   const { host, port } = hp;
   const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const opts = monitor.tcp;
@@ -64,7 +65,12 @@ export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) =>
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ ok: error === null, latency_ms: latency, error: error && { kind: error.kind, message: clip(error.message) }, tcp: { port } });
+      resolve({
+        ok: error === null,
+        latency_ms: latency,
+        error: error && { kind: error.kind, message: clip(error.message) },
+        tcp: { port },
+      });
     };
     const mismatch = (why: string): CheckError => ({
       kind: "keyword",
@@ -120,7 +126,11 @@ export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) =>
     // Errors and ends are handled above; this catches a close that came with neither.
     socket.on("close", () => {
       if (phase === "expect") finish(mismatch("before the connection closed"));
-      else finish({ kind: "connection", message: `${where}: the connection closed unexpectedly (while ${phase === "send" ? "sending tcp.send" : "connecting"})` });
+      else
+        finish({
+          kind: "connection",
+          message: `${where}: the connection closed unexpectedly (while ${phase === "send" ? "sending tcp.send" : "connecting"})`,
+        });
     });
   });
 };

@@ -21,7 +21,11 @@ function monitor(target: string, server_name: string | null = null, timeout_ms =
 }
 
 /** openssl's ASN.1 GeneralizedTime for `openssl ca -startdate/-enddate` (whole seconds). */
-const asn1Time = (ms: number) => new Date(ms).toISOString().replace(/[-:T]/g, "").replace(/\.\d+Z$/, "Z");
+const asn1Time = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:T]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 
 interface Issued {
   key: string;
@@ -60,19 +64,70 @@ async function createCa(dir: string, name: string) {
   );
   const caKey = path.join(caDir, "ca.key");
   const caCert = path.join(caDir, "ca.pem");
-  await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", caKey, "-out", caCert, "-days", "30", "-subj", `/CN=${name}`]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    caKey,
+    "-out",
+    caCert,
+    "-days",
+    "30",
+    "-subj",
+    `/CN=${name}`,
+  ]);
   let n = 0;
   return {
     pem: await readFile(caCert, "utf8"),
     /** A leaf for `cn` with these subjectAltNames, valid from notBefore to notAfter (epoch ms, whole seconds). */
     async issue(cn: string, sans: string[], notBefore: number, notAfter: number): Promise<Issued> {
       const base = path.join(caDir, `leaf${n++}`);
-      await run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/CN=${cn}`]);
-      await writeFile(`${base}.ext`, `[leaf]\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = ${sans.join(",")}\n`);
       await run("openssl", [
-        "ca", "-batch", "-notext", "-config", config, "-cert", caCert, "-keyfile", caKey,
-        "-startdate", asn1Time(notBefore), "-enddate", asn1Time(notAfter),
-        "-extfile", `${base}.ext`, "-extensions", "leaf", "-in", `${base}.csr`, "-out", `${base}.pem`,
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        `${base}.key`,
+        "-out",
+        `${base}.csr`,
+        "-subj",
+        `/CN=${cn}`,
+      ]);
+      await writeFile(
+        `${base}.ext`,
+        `[leaf]\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = ${sans.join(",")}\n`,
+      );
+      await run("openssl", [
+        "ca",
+        "-batch",
+        "-notext",
+        "-config",
+        config,
+        "-cert",
+        caCert,
+        "-keyfile",
+        caKey,
+        "-startdate",
+        asn1Time(notBefore),
+        "-enddate",
+        asn1Time(notAfter),
+        "-extfile",
+        `${base}.ext`,
+        "-extensions",
+        "leaf",
+        "-in",
+        `${base}.csr`,
+        "-out",
+        `${base}.pem`,
       ]);
       return { key: await readFile(`${base}.key`, "utf8"), cert: await readFile(`${base}.pem`, "utf8"), notAfter };
     },
@@ -83,8 +138,25 @@ async function createCa(dir: string, name: string) {
 async function selfSigned(dir: string, cn: string): Promise<Issued> {
   const base = path.join(dir, "self");
   await run("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.pem`,
-    "-days", "10", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn},IP:127.0.0.1`, "-addext", "basicConstraints=critical,CA:FALSE",
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${base}.key`,
+    "-out",
+    `${base}.pem`,
+    "-days",
+    "10",
+    "-subj",
+    `/CN=${cn}`,
+    "-addext",
+    `subjectAltName=DNS:${cn},IP:127.0.0.1`,
+    "-addext",
+    "basicConstraints=critical,CA:FALSE",
   ]);
   return { key: await readFile(`${base}.key`, "utf8"), cert: await readFile(`${base}.pem`, "utf8"), notAfter: 0 };
 }
@@ -134,7 +206,10 @@ async function serveTls(id: Issued): Promise<TlsTarget> {
   return { port: l.port, servernames, close: l.close };
 }
 
-const noOpenssl = await run("openssl", ["version"]).then(() => null, () => "the openssl CLI is missing (Debian package openssl)");
+const noOpenssl = await run("openssl", ["version"]).then(
+  () => null,
+  () => "the openssl CLI is missing (Debian package openssl)",
+);
 if (noOpenssl) console.warn(`skipping the tls check tests: ${noOpenssl}`);
 
 describe.skipIf(noOpenssl !== null)("tls check against local TLS servers", () => {
@@ -246,7 +321,9 @@ describe.skipIf(noOpenssl !== null)("tls check against local TLS servers", () =>
     await close();
     expect(r.ok).toBe(false);
     expect(r.error?.kind).toBe("tls");
-    expect(r.error?.message).toBe(`127.0.0.1:${port}: the TLS handshake failed: wrong version number (ERR_SSL_WRONG_VERSION_NUMBER) (does this port speak TLS?)`);
+    expect(r.error?.message).toBe(
+      `127.0.0.1:${port}: the TLS handshake failed: wrong version number (ERR_SSL_WRONG_VERSION_NUMBER) (does this port speak TLS?)`,
+    );
     expect(r.tls).toBeUndefined();
   });
 
@@ -254,7 +331,10 @@ describe.skipIf(noOpenssl !== null)("tls check against local TLS servers", () =>
     const { port, close } = await listen(createNetServer(() => {}));
     const r = await checkTls(monitor(`127.0.0.1:${port}`, null, 300), defaultDeps());
     await close();
-    expect(r.error).toEqual({ kind: "timeout", message: `127.0.0.1:${port}: connected, but the TLS handshake did not complete within 300 ms (timeout_ms)` });
+    expect(r.error).toEqual({
+      kind: "timeout",
+      message: `127.0.0.1:${port}: connected, but the TLS handshake did not complete within 300 ms (timeout_ms)`,
+    });
   });
 
   it("tells a refused port apart", async () => {

@@ -46,7 +46,8 @@ function expiry(cert: PeerCertificate): number | null {
 
 export const checkTls: CheckFn<"tls", AgentCheckDeps> = async (monitor, deps) => {
   const hp = parseHostPort(monitor.target);
-  if (typeof hp === "string") return { ok: false, latency_ms: null, error: { kind: "other", message: `tls target ${monitor.target} ${hp}` } };
+  if (typeof hp === "string")
+    return { ok: false, latency_ms: null, error: { kind: "other", message: `tls target ${monitor.target} ${hp}` } };
   const { host, port } = hp;
   const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   // The name the certificate must match: the configured SNI, else the host (an IP address matches IP SANs).
@@ -132,10 +133,18 @@ export const checkTls: CheckFn<"tls", AgentCheckDeps> = async (monitor, deps) =>
         const code = errorCode(e);
         const hint = code && NOT_TLS.has(code) ? " (does this port speak TLS?)" : "";
         const raw = rawMessage(e);
-        return fail({ kind: "tls", message: `${where}: the TLS handshake failed: ${raw}${code && !raw.includes(code) ? ` (${code})` : ""}${hint}` });
+        return fail({
+          kind: "tls",
+          message: `${where}: the TLS handshake failed: ${raw}${code && !raw.includes(code) ? ` (${code})` : ""}${hint}`,
+        });
       }
       fail(err);
     });
-    socket.on("close", () => fail({ kind: phase === "handshake" ? "tls" : "connection", message: `${where}: the connection closed during the ${phase === "handshake" ? "TLS handshake" : "connection attempt"}` }));
+    socket.on("close", () =>
+      fail({
+        kind: phase === "handshake" ? "tls" : "connection",
+        message: `${where}: the connection closed during the ${phase === "handshake" ? "TLS handshake" : "connection attempt"}`,
+      }),
+    );
   });
 };

@@ -164,11 +164,16 @@ describe("text from monitor names", () => {
 });
 
 describe("channel schemas", () => {
-  const parse = (kind: ChannelKind, input: Record<string, unknown>) => CHANNEL_SCHEMAS[kind].safeParse({ id: "c1", kind, url: "https://hooks.example.net/x", ...input });
+  const parse = (kind: ChannelKind, input: Record<string, unknown>) =>
+    CHANNEL_SCHEMAS[kind].safeParse({ id: "c1", kind, url: "https://hooks.example.net/x", ...input });
 
   it("default to every monitor and every event", () => {
     const r = parse("slack", {});
-    expect(r.success && r.data).toMatchObject({ monitors: [], events: ["down", "up", "degraded", "certificate", "reminder"], enabled: true });
+    expect(r.success && r.data).toMatchObject({
+      monitors: [],
+      events: ["down", "up", "degraded", "certificate", "reminder"],
+      enabled: true,
+    });
   });
 
   it("take a secret on webhooks only, and only a well-formed one", () => {
@@ -184,7 +189,10 @@ describe("channel schemas", () => {
     expect(parse("teams", { events: ["sideways"] }).success).toBe(false);
     expect(parse("teams", { events: [] }).error?.issues[0]?.message).toMatch(/at least one event/);
     expect(parse("webhook", { url: "ftp://hooks.example.net/x" }).error?.issues[0]?.message).toBe("must be an http:// or https:// URL");
-    expect(parse("ntfy", { url: "https://ntfy.example.net/" }).error?.issues[0]).toMatchObject({ path: ["url"], message: "must be the topic's URL, e.g. https://ntfy.sh/my-alerts" });
+    expect(parse("ntfy", { url: "https://ntfy.example.net/" }).error?.issues[0]).toMatchObject({
+      path: ["url"],
+      message: "must be the topic's URL, e.g. https://ntfy.sh/my-alerts",
+    });
     expect(parse("ntfy", { url: "https://ntfy.example.net/alerts" }).success).toBe(true);
   });
 });

@@ -16,7 +16,9 @@ export function discordBody(event: AlertEvent) {
         title: clip(title, 256),
         color: COLOR[TONE[event.type]],
         // Discord allows 25 fields, values up to 1024 characters.
-        fields: facts(event).slice(0, 25).map((f) => ({ name: f.label, value: clip(f.value, 1024), inline: f.value.length <= 40 })),
+        fields: facts(event)
+          .slice(0, 25)
+          .map((f) => ({ name: f.label, value: clip(f.value, 1024), inline: f.value.length <= 40 })),
         footer: { text: `${event.type} · ${event.id}` },
         timestamp: toRfc3339(event.timestamp),
       },

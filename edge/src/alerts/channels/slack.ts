@@ -14,7 +14,12 @@ export function slackBody(event: AlertEvent) {
     blocks: [
       { type: "header", text: { type: "plain_text", text: clip(title, 150), emoji: true } },
       // Slack allows 10 fields per section, 2000 characters each.
-      { type: "section", fields: facts(event).slice(0, 10).map((f) => ({ type: "mrkdwn", text: clip(`*${f.label}*\n${escape(f.value)}`, 2000) })) },
+      {
+        type: "section",
+        fields: facts(event)
+          .slice(0, 10)
+          .map((f) => ({ type: "mrkdwn", text: clip(`*${f.label}*\n${escape(f.value)}`, 2000) })),
+      },
       { type: "context", elements: [{ type: "mrkdwn", text: escape(`${event.type} · ${event.id}`) }] },
     ],
   };

@@ -19,7 +19,14 @@ export function teamsBody(event: AlertEvent) {
           type: "AdaptiveCard",
           version: "1.4",
           body: [
-            { type: "TextBlock", text: `${EMOJI[event.type]} ${headline(event)}`, weight: "Bolder", size: "Medium", color: COLOR[TONE[event.type]], wrap: true },
+            {
+              type: "TextBlock",
+              text: `${EMOJI[event.type]} ${headline(event)}`,
+              weight: "Bolder",
+              size: "Medium",
+              color: COLOR[TONE[event.type]],
+              wrap: true,
+            },
             { type: "FactSet", facts: facts(event).map((f) => ({ title: f.label, value: f.value })) },
             { type: "TextBlock", text: `${event.type} · ${event.id}`, isSubtle: true, size: "Small", wrap: true },
           ],

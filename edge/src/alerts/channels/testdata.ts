@@ -76,13 +76,21 @@ export const DOWN_HEADERS: Record<ChannelKind, Record<string, string>> = {
  * is `id.timestamp.body`, the key the base64 after `whsec_`, the header a space-separated list of
  * `v1,<base64>`; the timestamp must be within `toleranceS` of `nowS`. True if one signature matches.
  */
-export async function verifyWebhook(secret: string, headers: Record<string, string>, body: string, nowS: number, toleranceS = 300): Promise<boolean> {
+export async function verifyWebhook(
+  secret: string,
+  headers: Record<string, string>,
+  body: string,
+  nowS: number,
+  toleranceS = 300,
+): Promise<boolean> {
   const id = headers["webhook-id"];
   const ts = headers["webhook-timestamp"];
   const sigs = headers["webhook-signature"];
   if (!id || !ts || !sigs || !/^\d+$/.test(ts) || Math.abs(nowS - Number(ts)) > toleranceS) return false;
   const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const key = await crypto.subtle.importKey("raw", bytes(secret.replace(/^whsec_/, "")), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const key = await crypto.subtle.importKey("raw", bytes(secret.replace(/^whsec_/, "")), { name: "HMAC", hash: "SHA-256" }, false, [
+    "verify",
+  ]);
   const content = new TextEncoder().encode(`${id}.${ts}.${body}`);
   for (const entry of sigs.split(" ")) {
     const [version, sig] = entry.split(",");

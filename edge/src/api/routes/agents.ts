@@ -24,13 +24,18 @@ agents.post("/", requireRole("admin"), limitBody(), async (c) => {
   const token = newToken();
   const tokenId = randomId("tok");
   const now = Date.now();
-  const inserted = await insertAgent(db, [insertToken(db, { id: tokenId, name: `agent ${req.id}`, role: "agent", hash: await sha256Hex(token), now })], {
-    id: req.id,
-    location: req.location,
-    tokenId,
-    now,
-  });
-  if (!inserted) throw new ApiError("conflict", `an agent with id "${req.id}" already exists`, [{ path: "id", message: "is already taken" }]);
+  const inserted = await insertAgent(
+    db,
+    [insertToken(db, { id: tokenId, name: `agent ${req.id}`, role: "agent", hash: await sha256Hex(token), now })],
+    {
+      id: req.id,
+      location: req.location,
+      tokenId,
+      now,
+    },
+  );
+  if (!inserted)
+    throw new ApiError("conflict", `an agent with id "${req.id}" already exists`, [{ path: "id", message: "is already taken" }]);
   c.get("log").info("agent registered", { agent: req.id, location: req.location });
   return c.json({ id: req.id, location: req.location, token, token_id: tokenId, created_at: toRfc3339(now) }, 201);
 });
@@ -61,11 +66,20 @@ agents.get("/me/assignments", requireRole("agent"), async (c) => {
   const live = new Set(await liveAgents(config.db, agent.location, now - config.agentLivenessMs));
   live.add(agent.id);
   const all = await monitorsForLocation(config.db, agent.location);
-  const mine = new Set(split(all.map((m) => m.spec.id), [...live]).get(agent.id));
+  const mine = new Set(
+    split(
+      all.map((m) => m.spec.id),
+      [...live],
+    ).get(agent.id),
+  );
   const assigned = all.filter((m) => mine.has(m.spec.id));
   const etag = `"${(await sha256Hex(JSON.stringify([agent.id, agent.location, assigned.map((m) => [m.spec.id, m.updated_at])]))).slice(0, 32)}"`;
   const headers = { etag, "cache-control": "no-store" };
   if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
   c.get("log").debug("assignments", { agent: agent.id, location: agent.location, monitors: assigned.length, replicas: live.size });
-  return c.json({ agent: agent.id, location: agent.location, replicas: [...live].sort(), monitors: assigned.map((m) => m.spec) }, 200, headers);
+  return c.json(
+    { agent: agent.id, location: agent.location, replicas: [...live].sort(), monitors: assigned.map((m) => m.spec) },
+    200,
+    headers,
+  );
 });

@@ -86,14 +86,28 @@ channels.patch("/:id", limitBody(), async (c) => {
   const id = c.req.param("id");
   const patch = await readJson(c);
   if (patch === null || typeof patch !== "object" || Array.isArray(patch))
-    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [{ path: "", message: "must be an object" }]);
+    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [
+      { path: "", message: "must be an object" },
+    ]);
   const db = c.get("config").db;
   const current = await channelOr404(db, id);
   if ("id" in patch && (patch as { id: unknown }).id !== id)
-    throw new ApiError("invalid_input", "a channel's id cannot be changed; create a new channel instead", [{ path: "id", message: "cannot be changed" }]);
+    throw new ApiError("invalid_input", "a channel's id cannot be changed; create a new channel instead", [
+      { path: "id", message: "cannot be changed" },
+    ]);
   if ("kind" in patch && (patch as { kind: unknown }).kind !== current.kind)
-    throw new ApiError("invalid_input", "a channel's kind cannot be changed; create a new channel instead", [{ path: "kind", message: "cannot be changed" }]);
-  const base = { id, name: current.name, kind: current.kind, url: current.url, monitors: current.monitors, events: current.events, enabled: current.enabled };
+    throw new ApiError("invalid_input", "a channel's kind cannot be changed; create a new channel instead", [
+      { path: "kind", message: "cannot be changed" },
+    ]);
+  const base = {
+    id,
+    name: current.name,
+    kind: current.kind,
+    url: current.url,
+    monitors: current.monitors,
+    events: current.events,
+    enabled: current.enabled,
+  };
   const input = validate(CHANNEL_SCHEMAS[current.kind], mergePatch(base, patch), "channel") as ChannelInput;
   const now = Date.now();
   const disabling = current.enabled && !input.enabled;

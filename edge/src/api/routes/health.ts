@@ -25,19 +25,16 @@ export const readyz = new Hono<AppEnv>();
 readyz.get("/readyz", async (c) => {
   const config = c.get("config");
   const store = createPointStore(config, fetch);
-  const [d1, points] = await Promise.all([
-    probe(() => pingDb(config.db)),
-    probe(() => store.ping()),
-  ]);
+  const [d1, points] = await Promise.all([probe(() => pingDb(config.db)), probe(() => store.ping())]);
   let outbox: { depth: number | null; max: number; dropped: number | null } = { depth: null, max: config.outboxMaxPoints, dropped: null };
   if (d1.ok) {
-    const [depth, counters] = await Promise.all([
-      readOutbox(config.db),
-      getCounters(config.db, [OUTBOX_COUNTERS.dropped]),
-    ]);
+    const [depth, counters] = await Promise.all([readOutbox(config.db), getCounters(config.db, [OUTBOX_COUNTERS.dropped])]);
     outbox = { depth: depth.depth, max: config.outboxMaxPoints, dropped: counters[OUTBOX_COUNTERS.dropped]! };
   }
   const ready = d1.ok && points.ok;
   if (!ready) c.get("log").warn("not ready", { d1, point_store: points });
-  return c.json({ status: ready ? "ready" : "unavailable", checks: { d1, point_store: { store: store.name, ...points } }, outbox }, ready ? 200 : 503);
+  return c.json(
+    { status: ready ? "ready" : "unavailable", checks: { d1, point_store: { store: store.name, ...points } }, outbox },
+    ready ? 200 : 503,
+  );
 });

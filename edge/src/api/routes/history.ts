@@ -34,11 +34,13 @@ function windowOf(q: { from?: number; to?: number }) {
   return { from, to };
 }
 
-const ChecksQuery = z.strictObject({ from: time, to: time, limit: z.string().regex(/^\d+$/, "must be a whole number").optional() }).transform((q, ctx) => {
-  const limit = q.limit === undefined ? 100 : Number(q.limit);
-  if (limit < 1 || limit > 1000) ctx.addIssue({ code: "custom", path: ["limit"], message: "must be between 1 and 1000" });
-  return { ...q, limit };
-});
+const ChecksQuery = z
+  .strictObject({ from: time, to: time, limit: z.string().regex(/^\d+$/, "must be a whole number").optional() })
+  .transform((q, ctx) => {
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (limit < 1 || limit > 1000) ctx.addIssue({ code: "custom", path: ["limit"], message: "must be between 1 and 1000" });
+    return { ...q, limit };
+  });
 
 const UptimeQuery = z.strictObject({ from: time, to: time, bucket: z.enum(["1h", "1d"]).optional() });
 
@@ -69,7 +71,9 @@ history.get("/:id/uptime", requireRole("viewer"), async (c) => {
   const w = windowOf(q);
   const bucket = q.bucket ?? null;
   if (bucket && (w.to - w.from) / (bucket === "1h" ? HOUR : DAY) > MAX_BUCKETS)
-    throw new ApiError("invalid_input", `that window has more than ${MAX_BUCKETS} ${bucket} buckets; use a shorter window or bucket=1d`, [{ path: "bucket", message: "too many buckets for the window" }]);
+    throw new ApiError("invalid_input", `that window has more than ${MAX_BUCKETS} ${bucket} buckets; use a shorter window or bucket=1d`, [
+      { path: "bucket", message: "too many buckets for the window" },
+    ]);
   const m = await monitorOr404(c.get("config").db, c.req.param("id"));
   const store = createPointStore(c.get("config"), fetch);
   const r = await store.uptime({ monitor: m.spec.id, kind: m.spec.kind, from: w.from, to: w.to, bucket }).catch(storeError);

@@ -39,7 +39,10 @@ function view(i: IncidentRow, now: number, notifications: unknown[]) {
 
 async function answer(db: D1Database, q: { status?: "open" | "resolved"; monitor?: string; limit?: number }) {
   const rows = await listIncidents(db, { ...q, limit: q.limit ?? 100 });
-  const notes = await incidentNotifications(db, rows.map((r) => r.id));
+  const notes = await incidentNotifications(
+    db,
+    rows.map((r) => r.id),
+  );
   const now = Date.now();
   return { incidents: rows.map((r) => view(r, now, notes.get(r.id) ?? [])) };
 }

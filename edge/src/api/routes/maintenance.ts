@@ -30,7 +30,8 @@ maintenance.get("/:id", requireRole("viewer"), async (c) => {
 maintenance.post("/", requireRole("editor"), limitBody(), async (c) => {
   const w = await readBody(c, MaintenanceWindow, "maintenance window");
   const now = Date.now();
-  if (!(await insertMaintenance(c.get("config").db, w, now))) throw new ApiError("conflict", `a maintenance window with id "${w.id}" already exists`, [{ path: "id", message: "is already taken" }]);
+  if (!(await insertMaintenance(c.get("config").db, w, now)))
+    throw new ApiError("conflict", `a maintenance window with id "${w.id}" already exists`, [{ path: "id", message: "is already taken" }]);
   c.get("log").info("maintenance window created", { maintenance: w.id, kind: w.kind, monitors: w.monitors });
   return c.json(view(w, now), 201);
 });
@@ -38,7 +39,8 @@ maintenance.post("/", requireRole("editor"), limitBody(), async (c) => {
 maintenance.put("/:id", requireRole("editor"), limitBody(), async (c) => {
   const id = c.req.param("id");
   const w = await readBody(c, MaintenanceWindow, "maintenance window");
-  if (w.id !== id) throw new ApiError("invalid_input", "the id in the body must match the path", [{ path: "id", message: `must be "${id}"` }]);
+  if (w.id !== id)
+    throw new ApiError("invalid_input", "the id in the body must match the path", [{ path: "id", message: `must be "${id}"` }]);
   const now = Date.now();
   if (!(await updateMaintenance(c.get("config").db, w, now))) throw new ApiError("not_found", `no maintenance window with id "${id}"`);
   return c.json(view(w, now));

@@ -43,7 +43,14 @@ metrics.get("/metrics", viewerOrAnonymousPublic(), async (c) => {
   ]);
   const body = exposition({
     now,
-    monitors: monitors.map((m) => ({ id: m.spec.id, name: m.spec.name, group: m.spec.group, kind: m.spec.kind, runner: m.spec.runner, status: m.state.status })),
+    monitors: monitors.map((m) => ({
+      id: m.spec.id,
+      name: m.spec.name,
+      group: m.spec.group,
+      kind: m.spec.kind,
+      runner: m.spec.runner,
+      status: m.state.status,
+    })),
     latest,
     uptime,
     agents,

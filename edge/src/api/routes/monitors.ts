@@ -37,12 +37,16 @@ monitors.patch("/:id", requireRole("editor"), limitBody(), async (c) => {
   const id = c.req.param("id");
   const patch = await readJson(c);
   if (patch === null || typeof patch !== "object" || Array.isArray(patch))
-    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [{ path: "", message: "must be an object" }]);
+    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [
+      { path: "", message: "must be an object" },
+    ]);
   const db = c.get("config").db;
   const current = await getMonitor(db, id);
   if (!current) throw notFound(id);
   if ("id" in patch && (patch as { id: unknown }).id !== id)
-    throw new ApiError("invalid_input", "a monitor's id cannot be changed; create a new monitor instead", [{ path: "id", message: "cannot be changed" }]);
+    throw new ApiError("invalid_input", "a monitor's id cannot be changed; create a new monitor instead", [
+      { path: "id", message: "cannot be changed" },
+    ]);
   const spec = validate(Monitor, mergePatch(current.spec, patch), "monitor");
   await updateMonitor(db, spec, current.spec.enabled, Date.now());
   c.get("log").info("monitor updated", { monitor: id, fields: Object.keys(patch) });

@@ -39,7 +39,10 @@ results.post("/", requireRole("agent"), limitBody(MAX_BATCH_BYTES), async (c) =>
 
   const now = Date.now();
   const log = c.get("log").child({ agent: agent.id, location: agent.location });
-  const extra = [touchAgent(db, agent.id, now, { version: batch.version, backlog: batch.backlog }), ...(fresh.length ? [markIngested(db, fresh, now)] : [])];
+  const extra = [
+    touchAgent(db, agent.id, now, { version: batch.version, backlog: batch.backlog }),
+    ...(fresh.length ? [markIngested(db, fresh, now)] : []),
+  ];
   try {
     await recordResults(db, pointWriter({ config, log, fetch: (i, init) => fetch(i, init) }), log, fresh, specs, {
       extra,
@@ -48,7 +51,8 @@ results.post("/", requireRole("agent"), limitBody(MAX_BATCH_BYTES), async (c) =>
     });
   } catch (e) {
     // The same batch arriving twice at once: the other request stored it; this one must not double count.
-    if (isDuplicateIngest(e)) throw new ApiError("conflict", "this batch is being stored by a concurrent request; retry it", [], { "retry-after": "1" });
+    if (isDuplicateIngest(e))
+      throw new ApiError("conflict", "this batch is being stored by a concurrent request; retry it", [], { "retry-after": "1" });
     throw e;
   }
   const duplicates = batch.results.length - fresh.length;

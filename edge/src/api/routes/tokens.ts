@@ -30,7 +30,13 @@ tokens.post("/", limitBody(), async (c) => {
 tokens.get("/", async (c) => {
   const rows = await listTokens(c.get("config").db);
   return c.json({
-    tokens: rows.map((r) => ({ id: r.id, name: r.name, role: r.role, created_at: toRfc3339(r.created_at), last_used_at: toRfc3339(r.last_used_at) })),
+    tokens: rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      created_at: toRfc3339(r.created_at),
+      last_used_at: toRfc3339(r.last_used_at),
+    })),
   });
 });
 
