@@ -40,3 +40,13 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what: s
 export async function readBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, what: string): Promise<z.output<S>> {
   return validate(schema, await readJson(c), what);
 }
+
+/** A JSON merge patch (RFC 7396) body: a JSON object of the fields to change. */
+export async function readPatch(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  const patch = await readJson(c);
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch))
+    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [
+      { path: "", message: "must be an object" },
+    ]);
+  return patch as Record<string, unknown>;
+}

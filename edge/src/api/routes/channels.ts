@@ -6,7 +6,7 @@ import { CHANNELS, CHANNEL_SCHEMAS, ChannelKindField, type Channel, type Channel
 import { deliveryDeps, sendTest } from "../../alerts/delivery.ts";
 import { newWebhookSecret } from "../../alerts/signing.ts";
 import { requireRole } from "../auth.ts";
-import { limitBody, readJson, validate } from "../body.ts";
+import { limitBody, readJson, readPatch, validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
 import { deleteChannel, getChannel, insertChannel, listChannels, updateChannel } from "../../db/channels.ts";
 import { deadLetterChannel, listNotifications } from "../../db/notifications.ts";
@@ -84,18 +84,14 @@ channels.get("/:id", async (c) => {
  */
 channels.patch("/:id", limitBody(), async (c) => {
   const id = c.req.param("id");
-  const patch = await readJson(c);
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch))
-    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [
-      { path: "", message: "must be an object" },
-    ]);
+  const patch = await readPatch(c);
   const db = c.get("config").db;
   const current = await channelOr404(db, id);
-  if ("id" in patch && (patch as { id: unknown }).id !== id)
+  if ("id" in patch && patch.id !== id)
     throw new ApiError("invalid_input", "a channel's id cannot be changed; create a new channel instead", [
       { path: "id", message: "cannot be changed" },
     ]);
-  if ("kind" in patch && (patch as { kind: unknown }).kind !== current.kind)
+  if ("kind" in patch && patch.kind !== current.kind)
     throw new ApiError("invalid_input", "a channel's kind cannot be changed; create a new channel instead", [
       { path: "kind", message: "cannot be changed" },
     ]);

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { Monitor, MonitorId, mergePatch } from "../../../../contract/index.ts";
 import { requireRole } from "../auth.ts";
-import { limitBody, readBody, readJson, validate } from "../body.ts";
+import { limitBody, readBody, readPatch, validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
 import { deleteMonitor, getMonitor, insertMonitor, listMonitors, monitorView, updateMonitor } from "../../db/monitors.ts";
 import { ApiError } from "../errors.ts";
@@ -35,15 +35,11 @@ monitors.get("/:id", requireRole("viewer"), async (c) => {
 
 monitors.patch("/:id", requireRole("editor"), limitBody(), async (c) => {
   const id = c.req.param("id");
-  const patch = await readJson(c);
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch))
-    throw new ApiError("invalid_input", "a PATCH body is a JSON object of the fields to change (JSON merge patch)", [
-      { path: "", message: "must be an object" },
-    ]);
+  const patch = await readPatch(c);
   const db = c.get("config").db;
   const current = await getMonitor(db, id);
   if (!current) throw notFound(id);
-  if ("id" in patch && (patch as { id: unknown }).id !== id)
+  if ("id" in patch && patch.id !== id)
     throw new ApiError("invalid_input", "a monitor's id cannot be changed; create a new monitor instead", [
       { path: "id", message: "cannot be changed" },
     ]);
