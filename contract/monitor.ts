@@ -1,6 +1,21 @@
 // The Monitor: what to check, where from and how often. Shared by edge/ and probe-agent/.
 import { z } from "zod";
 import { checkHttpUrl, isHost, parseHostPort } from "./target.ts";
+import { encodingProblem, headerValueProblem, textProblem } from "./text.ts";
+
+/** A custom zod check from a function that says what is wrong (or null). */
+const problemCheck =
+  (problem: (s: string) => string | null) =>
+  (s: string, ctx: z.RefinementCtx): void => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: "custom", message: p });
+  };
+
+/** Human text (names, groups, tag values): trimmed, no controls, bidi overrides or broken Unicode. */
+export const PlainText = (max: number) => z.string().trim().min(1).max(max).superRefine(problemCheck(textProblem));
+
+/** Bytes-like text (request bodies, tcp payloads, keywords): any characters but halves of a surrogate pair, which no encoding can send. */
+const WellFormed = z.string().superRefine(problemCheck(encodingProblem));
 
 export const KINDS = ["http", "tcp", "icmp", "tls"] as const;
 export type Kind = (typeof KINDS)[number];
@@ -32,18 +47,24 @@ export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "O
 
 export const HttpOptions = z.strictObject({
   method: z.enum(HTTP_METHODS).default("GET"),
-  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name"), z.string().max(8192)).default({}),
-  body: z.string().max(65536).nullable().default(null),
+  headers: z
+    .record(
+      z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "is not a valid header name"),
+      z.string().max(8192).superRefine(problemCheck(headerValueProblem)),
+    )
+    .refine((h) => Object.keys(h).length <= 50, "at most 50 headers")
+    .default({}),
+  body: WellFormed.max(65536).nullable().default(null),
   expected_status: z.array(StatusSpec).min(1).max(50).default(["2xx"]),
   follow_redirects: z.boolean().default(true),
-  keyword: z.string().min(1).max(1024).nullable().default(null),
-  keyword_absent: z.string().min(1).max(1024).nullable().default(null),
+  keyword: WellFormed.min(1).max(1024).nullable().default(null),
+  keyword_absent: WellFormed.min(1).max(1024).nullable().default(null),
 });
 export type HttpOptions = z.output<typeof HttpOptions>;
 
 export const TcpOptions = z.strictObject({
-  send: z.string().max(4096).nullable().default(null),
-  expect: z.string().min(1).max(4096).nullable().default(null),
+  send: WellFormed.max(4096).nullable().default(null),
+  expect: WellFormed.min(1).max(4096).nullable().default(null),
   expect_regex: z.boolean().default(false),
 });
 export type TcpOptions = z.output<typeof TcpOptions>;
@@ -63,8 +84,8 @@ const OPTION_BLOCKS = { http: HttpOptions, tcp: TcpOptions, icmp: IcmpOptions, t
 
 const MonitorFields = z.strictObject({
   id: MonitorId,
-  name: z.string().trim().min(1).max(200).optional(),
-  group: z.string().trim().min(1).max(100).nullable().default(null),
+  name: PlainText(200).optional(),
+  group: PlainText(100).nullable().default(null),
   kind: z.enum(KINDS),
   target: z.string().min(1).max(2048),
   interval_s: z.number().int().min(10).max(86400).default(60),
@@ -74,7 +95,10 @@ const MonitorFields = z.strictObject({
   enabled: z.boolean().default(true),
   /** Show `target` on the public status page; off by default, as targets often name private hosts. */
   public_target: z.boolean().default(false),
-  tags: z.record(Slug, z.string().max(256)).default({}),
+  tags: z
+    .record(Slug, z.string().max(256).superRefine(problemCheck(textProblem)))
+    .refine((t) => Object.keys(t).length <= 50, "at most 50 tags")
+    .default({}),
   failure_threshold: z.number().int().min(1).max(100).default(2),
   success_threshold: z.number().int().min(1).max(100).default(1),
   /** Re-run a failed check once at once and keep the second answer, so a single dropped packet is not a failure. */

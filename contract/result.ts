@@ -1,7 +1,7 @@
 // A check result and the batch agents push: the contract between probe-agent/ and edge/.
 import { z } from "zod";
 import { Location, MonitorId, Slug } from "./monitor.ts";
-import { MAX_MESSAGE } from "./text.ts";
+import { MAX_MESSAGE, encodingProblem, textProblem } from "./text.ts";
 import { Timestamp } from "./time.ts";
 
 export const ERROR_KINDS = [
@@ -18,22 +18,34 @@ export const ERROR_KINDS = [
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
+/** Text that must encode as UTF-8 (no half surrogate pairs), checked with the path named. */
+const encodable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .superRefine((s, ctx) => {
+      const p = encodingProblem(s);
+      if (p) ctx.addIssue({ code: "custom", message: p });
+    });
+
 export const CheckError = z.strictObject({
   kind: z.enum(ERROR_KINDS),
-  message: z.string().min(1).max(MAX_MESSAGE),
+  message: encodable(MAX_MESSAGE).min(1),
 });
 export type CheckError = z.output<typeof CheckError>;
 
-const Ms = z.number().finite().nonnegative();
+/** The longest duration a result may report: an hour, far past any check's timeout, so sums and averages stay finite. */
+export const MAX_RESULT_MS = 3_600_000;
+const Ms = z.number().finite().nonnegative().max(MAX_RESULT_MS, `must be at most ${MAX_RESULT_MS} ms`);
 
 export const HttpDetail = z.strictObject({
   status: z.number().int().min(100).max(599).nullable(),
-  content_length: z.number().int().nonnegative().nullable().default(null),
+  content_length: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().default(null),
 });
 export const TcpDetail = z.strictObject({ port: z.number().int().min(1).max(65535) });
 export const IcmpDetail = z.strictObject({
-  sent: z.number().int().nonnegative(),
-  received: z.number().int().nonnegative(),
+  sent: z.number().int().nonnegative().max(1000),
+  received: z.number().int().nonnegative().max(1000),
   loss: z.number().min(0).max(1),
   rtt_min_ms: Ms.nullable(),
   rtt_avg_ms: Ms.nullable(),
@@ -41,9 +53,9 @@ export const IcmpDetail = z.strictObject({
 });
 export const TlsDetail = z.strictObject({
   expires_at: Timestamp.nullable(),
-  days_left: z.number().finite().nullable(),
-  issuer: z.string().max(1024).nullable(),
-  common_name: z.string().max(1024).nullable().default(null),
+  days_left: z.number().finite().min(-1e6).max(1e6).nullable(),
+  issuer: encodable(1024).nullable(),
+  common_name: encodable(1024).nullable().default(null),
   verified: z.boolean().nullable().default(null),
 });
 
@@ -73,8 +85,15 @@ export const MAX_BATCH_RESULTS = 1000;
 
 /** What an agent pushes to POST /api/v1/results. */
 export const IngestBatch = z.strictObject({
-  version: z.string().max(64).optional(),
-  backlog: z.number().int().nonnegative().optional(),
+  version: z
+    .string()
+    .max(64)
+    .superRefine((s, ctx) => {
+      const p = textProblem(s);
+      if (p) ctx.addIssue({ code: "custom", message: p });
+    })
+    .optional(),
+  backlog: z.number().int().nonnegative().max(1e9).optional(),
   results: z.array(CheckResult).max(MAX_BATCH_RESULTS, `at most ${MAX_BATCH_RESULTS} results per batch`),
 });
 export type IngestBatch = z.output<typeof IngestBatch>;

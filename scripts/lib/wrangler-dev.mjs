@@ -30,6 +30,15 @@ export const WORKER_SETTINGS = [
   "TRIM_MAX_BATCHES",
   "CERT_WARNING_DAYS",
   "REMIND_EVERY_S",
+  "RESULT_MAX_AGE_S",
+  "RESULT_MAX_AHEAD_S",
+  "MAX_MONITORS",
+  "MAX_TOKENS",
+  "MAX_AGENTS",
+  "MAX_CHANNELS",
+  "MAX_MAINTENANCE_WINDOWS",
+  "HOST_CHECKS_PER_MIN",
+  "HOST_BODY_BYTES_PER_MIN",
 ];
 
 /** The daily trim's Cron Trigger (wrangler.toml; edge/src/scheduler/trim.ts TRIM_CRON): 03:17 UTC. */

@@ -62,6 +62,17 @@ function toConfig(e: z.output<typeof ConfigSchema>) {
     },
     certWarningDays: e.CERT_WARNING_DAYS,
     remindEveryMs: e.REMIND_EVERY_S * 1000,
+    resultMaxAgeMs: e.RESULT_MAX_AGE_S * 1000,
+    resultMaxAheadMs: e.RESULT_MAX_AHEAD_S * 1000,
+    caps: {
+      monitors: e.MAX_MONITORS,
+      tokens: e.MAX_TOKENS,
+      agents: e.MAX_AGENTS,
+      channels: e.MAX_CHANNELS,
+      maintenance: e.MAX_MAINTENANCE_WINDOWS,
+      hostChecksPerMin: e.HOST_CHECKS_PER_MIN,
+      hostBodyBytesPerMin: e.HOST_BODY_BYTES_PER_MIN,
+    },
     queue: e.CHECKS_QUEUE,
   };
 }

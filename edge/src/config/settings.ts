@@ -34,6 +34,18 @@ export const SettingsSchema = z.object({
   TRIM_MAX_BATCHES: intVar(200, 1, 900).describe("DELETEs one daily trim may make"),
   CERT_WARNING_DAYS: intVar(14, 0, 3650).describe("default certificate warning threshold, in days left"),
   REMIND_EVERY_S: intVar(0, 0, 30 * 86400).describe("default reminder interval while down, in seconds; 0: off"),
+  // What enters is bounded: result times around now (an agent's outbox keeps results up to 7 days by default), and how much there may be.
+  RESULT_MAX_AGE_S: intVar(8 * 86400, 3600, 366 * 86400).describe("oldest result time ingest accepts, in seconds before now"),
+  RESULT_MAX_AHEAD_S: intVar(300, 0, 3600).describe("furthest result time ingest accepts, in seconds after now (clock skew)"),
+  MAX_MONITORS: intVar(10_000, 1, 1_000_000).describe("most monitors"),
+  MAX_TOKENS: intVar(1000, 1, 100_000).describe("most API tokens"),
+  MAX_AGENTS: intVar(1000, 1, 100_000).describe("most registered agents"),
+  MAX_CHANNELS: intVar(200, 1, 10_000).describe("most notification channels"),
+  MAX_MAINTENANCE_WINDOWS: intVar(500, 1, 100_000).describe("most maintenance windows"),
+  HOST_CHECKS_PER_MIN: intVar(120, 1, 1_000_000).describe("most checks per minute all monitors together may aim at one target host"),
+  HOST_BODY_BYTES_PER_MIN: intVar(1_048_576, 0, 1_000_000_000).describe(
+    "most request-body bytes per minute all monitors together may send to one target host",
+  ),
 });
 
 export type SettingName = keyof typeof SettingsSchema.shape;
