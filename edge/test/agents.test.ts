@@ -126,7 +126,7 @@ describe("POST /api/v1/results", () => {
     const batch = [result(mon, loc, { ts: Date.now() - 2000 }), result(mon, loc, { ts: Date.now() - 1000 })];
     const r = await api("POST", "/api/v1/results", { token, body: { version: "1.2.3", backlog: 7, results: batch } });
     expect(r.status, JSON.stringify(r.body)).toBe(202);
-    expect(r.body).toEqual({ accepted: 2, duplicates: 0 });
+    expect(r.body).toEqual({ accepted: 2, duplicates: 0, stale: 0 });
     const checks = await api("GET", `/api/v1/monitors/${mon}/checks`);
     expect(checks.body.checks.map((x: any) => x.id)).toEqual([batch[1]!.id, batch[0]!.id]);
     expect(checks.body.checks[0]).toMatchObject({ agent: agentId, location: loc, tcp: { port: 5432 } });
@@ -139,14 +139,15 @@ describe("POST /api/v1/results", () => {
 
   it("recognises a retried batch: counted as duplicates, stored once", async () => {
     const batch = [result(mon, loc), result(mon, loc)];
-    expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({ accepted: 2, duplicates: 0 });
-    expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({ accepted: 0, duplicates: 2 });
+    expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({ accepted: 2, duplicates: 0, stale: 0 });
+    expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({ accepted: 0, duplicates: 2, stale: 0 });
     const mixed = [batch[0]!, result(mon, loc), result(mon, loc)];
     expect((await api("POST", "/api/v1/results", { token, body: { results: [...mixed, mixed[1]] } })).body).toEqual({
       accepted: 2,
       duplicates: 2,
+      stale: 0,
     });
-    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE id IN (?, ?)")
+    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE substr(id, instr(id, '/') + 1) IN (?, ?)")
       .bind(batch[0]!.id, batch[1]!.id)
       .first<{ n: number }>();
     expect(stored!.n).toBe(2);
@@ -172,7 +173,7 @@ describe("POST /api/v1/results", () => {
     expect(r.body.error.message).toContain("no-such-monitor");
     expect(r.body.error.message).toContain(edgeMon);
     expect(r.body.error.issues.map((i: any) => i.path)).toEqual(["results[1].monitor", "results[2].monitor", "results[3].monitor"]);
-    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE id = ?").bind(good.id).first<{ n: number }>();
+    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE substr(id, instr(id, '/') + 1) = ?").bind(good.id).first<{ n: number }>();
     expect(stored!.n).toBe(0);
   });
 

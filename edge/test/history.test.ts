@@ -48,6 +48,10 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(201);
+  // The history predates this test's monitor: say it was created before its oldest result (reads start at created_at).
+  await env.DB.prepare("UPDATE monitors SET created_at = ?2 WHERE id = ?1")
+    .bind(ID, now - 200 * DAY)
+    .run();
   const r = parseConfig(env as unknown as Env);
   if (!r.ok) throw new Error("bad test config");
   const rt = { config: r.config, log: createLogger("warn"), fetch, queue: r.config.queue };
@@ -114,9 +118,22 @@ describe("GET /api/v1/monitors/:id/uptime", () => {
   });
   it("refuses unknown buckets and windows with too many buckets", async () => {
     expect((await api("GET", `/api/v1/monitors/${ID}/uptime?bucket=2h`)).status).toBe(400);
-    const r = await api("GET", `/api/v1/monitors/${ID}/uptime?from=0&bucket=1h`);
+    const r = await api("GET", `/api/v1/monitors/${ID}/uptime?from=${now - 4 * 366 * DAY}&bucket=1h`);
     expect(r.status).toBe(400);
     expect(r.body.error.issues[0].path).toBe("bucket");
+  });
+  it("refuses query times outside five years back and a day ahead, or past what a Date holds, naming the field", async () => {
+    for (const [q, path] of [
+      ["from=0", "from"],
+      [`to=${now + 2 * DAY}`, "to"],
+      ["from=8640000000000001", "from"],
+      ["to=99999999999999999999", "to"],
+      ["from=9999-12-31T23:59:59Z", "from"],
+    ] as const) {
+      const r = await api("GET", `/api/v1/monitors/${ID}/checks?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.issues.map((i: { path: string }) => i.path)).toEqual([path]);
+    }
   });
 });
 

@@ -6,17 +6,18 @@ const weekly = (extra: Record<string, unknown>) => MaintenanceWindow.parse({ id:
 
 describe("maintenance windows", () => {
   it("one-off: [starts_at, ends_at)", () => {
+    const start = Math.floor(Date.now() / 3_600_000) * 3_600_000;
     const w = MaintenanceWindow.parse({
       id: "o",
       name: "o",
       kind: "once",
-      starts_at: "2026-11-27T10:00:00Z",
-      ends_at: "2026-11-27T11:00:00Z",
+      starts_at: new Date(start).toISOString(),
+      ends_at: new Date(start + 3_600_000).toISOString(),
     });
-    expect(activeAt(w, Date.parse("2026-11-27T09:59:59Z"))).toBe(false);
-    expect(activeAt(w, Date.parse("2026-11-27T10:00:00Z"))).toBe(true);
-    expect(activeAt(w, Date.parse("2026-11-27T10:59:59Z"))).toBe(true);
-    expect(activeAt(w, Date.parse("2026-11-27T11:00:00Z"))).toBe(false);
+    expect(activeAt(w, start - 1000)).toBe(false);
+    expect(activeAt(w, start)).toBe(true);
+    expect(activeAt(w, start + 3_599_000)).toBe(true);
+    expect(activeAt(w, start + 3_600_000)).toBe(false);
   });
 
   it("weekly in a time zone, following its daylight saving time", () => {
@@ -39,11 +40,29 @@ describe("maintenance windows", () => {
   });
 
   it("applies to its monitors only, or to every monitor when it lists none", () => {
-    const only = MaintenanceWindow.parse({ id: "a", name: "a", kind: "once", monitors: ["db"], starts_at: 0, ends_at: 10 });
-    expect(inMaintenance([only], "db", 5)).toBe(true);
-    expect(inMaintenance([only], "web", 5)).toBe(false);
+    const now = Date.now();
+    const only = MaintenanceWindow.parse({ id: "a", name: "a", kind: "once", monitors: ["db"], starts_at: now, ends_at: now + 10 });
+    expect(inMaintenance([only], "db", now + 5)).toBe(true);
+    expect(inMaintenance([only], "web", now + 5)).toBe(false);
     const all = { ...only, monitors: [] };
-    expect(inMaintenance([all], "web", 5)).toBe(true);
+    expect(inMaintenance([all], "web", now + 5)).toBe(true);
+  });
+
+  it("refuses one-off times outside a year back and five years ahead, and names that are not plain text", () => {
+    const now = Date.now();
+    const parse = (extra: Record<string, unknown>) =>
+      MaintenanceWindow.safeParse({ id: "a", name: "a", kind: "once", starts_at: now, ends_at: now + 1000, ...extra });
+    const paths = (extra: Record<string, unknown>) => {
+      const r = parse(extra);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    };
+    const past = paths({ ends_at: 8.64e15 + 1 });
+    expect(past.length).toBeGreaterThan(0);
+    expect(past.every((p) => p.startsWith("ends_at: "))).toBe(true);
+    expect(paths({ ends_at: "9999-12-31T00:00:00Z" })).toEqual([expect.stringMatching(/^ends_at: must be between .* \(too far ahead\)$/)]);
+    expect(paths({ starts_at: 0 })).toEqual([expect.stringMatching(/^starts_at: must be between .* \(too old\)$/)]);
+    expect(paths({ name: "a\u202Eb" })).toEqual([expect.stringMatching(/^name: must not contain a bidirectional control character: U\+202E/)]);
+    expect(parse({}).success).toBe(true);
   });
 
   it("rejects bad windows by path", () => {

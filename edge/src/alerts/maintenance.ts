@@ -1,6 +1,10 @@
 // Maintenance windows: one-off or weekly in a time zone. Pure: whether an instant falls in a window.
 import { z } from "zod";
-import { MonitorId, Slug, Timestamp } from "../../../contract/index.ts";
+import { MonitorId, PlainText, Slug, Timestamp, timeRangeProblem } from "../../../contract/index.ts";
+
+/** A one-off window may have started up to a year ago and may end up to five years ahead: anything else is a typo or an attack. */
+export const WINDOW_PAST_MS = 366 * 86_400_000;
+export const WINDOW_AHEAD_MS = 5 * 366 * 86_400_000;
 
 export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 
@@ -15,7 +19,7 @@ function validTimeZone(tz: string): boolean {
 
 const Common = {
   id: Slug,
-  name: z.string().trim().min(1).max(200),
+  name: PlainText(200),
   /** Monitors it covers; empty = every monitor. */
   monitors: z.array(MonitorId).max(1000).default([]),
 };
@@ -23,7 +27,14 @@ const Common = {
 export const MaintenanceWindow = z.discriminatedUnion("kind", [
   z
     .strictObject({ ...Common, kind: z.literal("once"), starts_at: Timestamp, ends_at: Timestamp })
-    .refine((w) => w.ends_at > w.starts_at, { path: ["ends_at"], message: "must be after starts_at" }),
+    .superRefine((w, ctx) => {
+      const now = Date.now();
+      for (const key of ["starts_at", "ends_at"] as const) {
+        const p = timeRangeProblem(w[key], now, WINDOW_PAST_MS, WINDOW_AHEAD_MS);
+        if (p) ctx.addIssue({ code: "custom", path: [key], message: p });
+      }
+      if (w.ends_at <= w.starts_at) ctx.addIssue({ code: "custom", path: ["ends_at"], message: "must be after starts_at" });
+    }),
   z.strictObject({
     ...Common,
     kind: z.literal("weekly"),

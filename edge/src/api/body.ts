@@ -18,14 +18,44 @@ export function limitBody(maxBytes = DEFAULT_BODY_LIMIT): MiddlewareHandler<AppE
   });
 }
 
+/** Deepest nesting a body may have: every schema here is a few levels deep; deeper is an attack on recursion. */
+export const MAX_JSON_DEPTH = 32;
+
+/** The nesting depth of a parsed JSON value, walked without recursion (so a hostile body cannot overflow the stack here). */
+export function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > MAX_JSON_DEPTH) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/** application/json, or a +json type (e.g. application/merge-patch+json), with any parameters. */
+const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!JSON_TYPE.test(type))
+    throw new ApiError(
+      "unsupported_media_type",
+      type ? `the request body must be JSON, sent with content-type: application/json (not "${type.slice(0, 100)}")` : "the request body must be JSON, sent with content-type: application/json",
+    );
   const text = await c.req.text();
   if (text.trim() === "") throw new ApiError("invalid_json", "the request body is empty; send a JSON object");
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new ApiError("invalid_json", `the request body is not valid JSON: ${(e as Error).message}`);
   }
+  if (jsonDepth(value) > MAX_JSON_DEPTH)
+    throw new ApiError("invalid_json", `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
 }
 
 export function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {

@@ -70,6 +70,29 @@ export async function getMonitor(db: D1Database, id: string): Promise<StoredMoni
   return r ? fromRow(r) : null;
 }
 
+/** A new (or just paused or resumed) monitor's state: what insertMonitor and updateMonitor store. */
+export function initialState(spec: MonitorSpec, now: number): MonitorState {
+  return {
+    status: spec.enabled ? "pending" : "paused",
+    since: now,
+    last_check_at: null,
+    last_error: null,
+    last_latency_ms: null,
+    consecutive_failures: 0,
+    consecutive_successes: 0,
+    next_due_at: now,
+    degraded: false,
+    slow_streak: 0,
+    incident_id: null,
+    cert_warned_for: null,
+  };
+}
+
+/** The state updateMonitor leaves when a monitor is paused or resumed: status, since, counters and schedule reset. */
+export function pausedOrResumed(s: MonitorState, spec: MonitorSpec, now: number): MonitorState {
+  return { ...s, status: spec.enabled ? "pending" : "paused", since: now, consecutive_failures: 0, consecutive_successes: 0, next_due_at: now };
+}
+
 /** Inserts a monitor and its initial state; returns false if the id is taken. */
 export async function insertMonitor(db: D1Database, spec: MonitorSpec, now: number): Promise<boolean> {
   const status: MonitorStatus = spec.enabled ? "pending" : "paused";
@@ -109,12 +132,40 @@ export async function updateMonitor(db: D1Database, spec: MonitorSpec, wasEnable
   await db.batch(stmts);
 }
 
+/**
+ * Deletes a monitor with everything D1 keeps of its history (rollups, latest results, incidents,
+ * embedded points, per-location state), in one batch: a monitor created again under the same id
+ * starts empty. Points in InfluxDB stay; reads start at the monitor's created_at (see history).
+ */
 export async function deleteMonitor(db: D1Database, id: string): Promise<boolean> {
   const r = await db.batch([
-    db.prepare("DELETE FROM monitor_state WHERE monitor_id = ?").bind(id),
-    db.prepare("DELETE FROM monitors WHERE id = ?").bind(id),
+    db.prepare("DELETE FROM monitors WHERE id = ?1").bind(id),
+    db.prepare("DELETE FROM monitor_state WHERE monitor_id = ?1").bind(id),
+    db.prepare("DELETE FROM location_state WHERE monitor_id = ?1").bind(id),
+    db.prepare("DELETE FROM rollups WHERE monitor = ?1").bind(id),
+    db.prepare("DELETE FROM latest_results WHERE monitor = ?1").bind(id),
+    db.prepare("DELETE FROM incidents WHERE monitor = ?1").bind(id),
+    db.prepare("DELETE FROM points WHERE monitor = ?1").bind(id),
   ]);
-  return (r[1]?.meta.changes ?? 0) > 0;
+  return (r[0]?.meta.changes ?? 0) > 0;
+}
+
+/** How many monitors exist. */
+export async function countMonitors(db: D1Database): Promise<number> {
+  return (await db.prepare("SELECT COUNT(*) AS n FROM monitors").first<{ n: number }>())?.n ?? 0;
+}
+
+/** Every other monitor's target, kind, interval and request-body size: what the per-host budget sums. */
+export async function targetLoads(db: D1Database, exceptId: string): Promise<Array<{ kind: string; target: string; interval_s: number; body_bytes: number }>> {
+  const r = await db
+    .prepare(
+      `SELECT kind, json_extract(spec, '$.target') AS target, interval_s,
+         COALESCE(length(CAST(json_extract(spec, '$.http.body') AS BLOB)), 0) AS body_bytes
+       FROM monitors WHERE id != ?1 AND enabled = 1`,
+    )
+    .bind(exceptId)
+    .all<{ kind: string; target: string; interval_s: number; body_bytes: number }>();
+  return r.results;
 }
 
 /** The API's view of a monitor: its spec, timestamps in RFC 3339, and its state. */
@@ -152,17 +203,24 @@ export async function monitorsForLocation(db: D1Database, location: string): Pro
   return r.results.map((x) => ({ spec: JSON.parse(x.spec) as MonitorSpec, updated_at: x.updated_at }));
 }
 
+/** Specs of the given monitors with when each was created, by id (missing ones are absent). */
+export async function monitorsByIds(db: D1Database, ids: string[]): Promise<Map<string, { spec: MonitorSpec; created_at: number }>> {
+  const out = new Map<string, { spec: MonitorSpec; created_at: number }>();
+  if (ids.length === 0) return out;
+  const r = await db
+    .prepare("SELECT spec, created_at FROM monitors WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids))
+    .all<{ spec: string; created_at: number }>();
+  for (const row of r.results) {
+    const spec = JSON.parse(row.spec) as MonitorSpec;
+    out.set(spec.id, { spec, created_at: row.created_at });
+  }
+  return out;
+}
+
 /** Specs of the given monitors, by id (missing ones are absent). */
 export async function specsByIds(db: D1Database, ids: string[]): Promise<Map<string, MonitorSpec>> {
   const out = new Map<string, MonitorSpec>();
-  if (ids.length === 0) return out;
-  const r = await db
-    .prepare("SELECT spec FROM monitors WHERE id IN (SELECT value FROM json_each(?1))")
-    .bind(JSON.stringify(ids))
-    .all<{ spec: string }>();
-  for (const row of r.results) {
-    const spec = JSON.parse(row.spec) as MonitorSpec;
-    out.set(spec.id, spec);
-  }
+  for (const [id, m] of await monitorsByIds(db, ids)) out.set(id, m.spec);
   return out;
 }

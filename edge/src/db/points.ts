@@ -5,6 +5,7 @@ import { BUCKET_MS, assembleReport, type BucketSums } from "../points/buckets.ts
 import { keptDetail } from "../points/telegraf.ts";
 import {
   PointStoreError,
+  resultKey,
   type CheckQuery,
   type PointStore,
   type StoredResult,
@@ -44,10 +45,11 @@ type PointRecord = {
 
 type SumsRow = { start: number; checks: number; up: number | null; latency_sum: number | null; latency_count: number };
 
+/** Rows are keyed by resultKey, so two agents' results with the same id are both kept. */
 function toRecord(r: StoredResult): unknown[] {
   const detail = keptDetail(r)[r.kind];
   return [
-    r.id,
+    resultKey(r),
     r.monitor,
     r.kind,
     r.location,
@@ -65,7 +67,7 @@ function fromRecord(kind: Kind, row: PointRecord): CheckResult {
   const ok = row.up === 1;
   const errorKind = (ERROR_KINDS as readonly string[]).includes(row.error_kind ?? "") ? (row.error_kind as ErrorKind) : "other";
   const result: CheckResult = {
-    id: row.id,
+    id: row.agent !== null && row.id.startsWith(`${row.agent}/`) ? row.id.slice(row.agent.length + 1) : row.id,
     monitor: row.monitor,
     ts: row.ts,
     ok,

@@ -1,5 +1,5 @@
 // An agent's pushed batch, checked against what the agent may report, with results it pushed before dropped.
-import type { IngestBatch, MonitorSpec } from "../../../contract/index.ts";
+import { type IngestBatch, type MonitorSpec, timeRangeProblem } from "../../../contract/index.ts";
 import { ApiError } from "../api/errors.ts";
 import type { AgentRow } from "../db/agents.ts";
 import { findIngested } from "../db/ingested.ts";
@@ -10,12 +10,19 @@ function assignedTo(spec: MonitorSpec | undefined, location: string): boolean {
   return !!spec && spec.runner === "agent" && (spec.locations.length === 0 || spec.locations.includes(location));
 }
 
-/** Throws 403 for results the agent may not report and 400 for results that do not fit their monitor. */
-export function checkBatch(agent: AgentRow, batch: IngestBatch, specs: Map<string, MonitorSpec>): void {
+export type TimeRange = { now: number; maxAgeMs: number; maxAheadMs: number };
+
+/**
+ * Throws 403 for results the agent may not report and 400 for results that do not fit their monitor,
+ * or whose time is outside `range` (a time past it would freeze a monitor's state or break every read).
+ */
+export function checkBatch(agent: AgentRow, batch: IngestBatch, specs: Map<string, MonitorSpec>, range: TimeRange): void {
   const invalid: Array<{ path: string; message: string }> = [];
   const forbidden: Array<{ path: string; message: string }> = [];
   batch.results.forEach((r, i) => {
     const spec = specs.get(r.monitor);
+    const late = timeRangeProblem(r.ts, range.now, range.maxAgeMs, range.maxAheadMs);
+    if (late) invalid.push({ path: `results[${i}].ts`, message: late });
     if (r.location !== agent.location)
       invalid.push({ path: `results[${i}].location`, message: `must be this agent's location "${agent.location}"` });
     if (r.agent !== null && r.agent !== agent.id)
@@ -48,6 +55,7 @@ export async function freshResults(
 ): Promise<StoredResult[]> {
   const seen = await findIngested(
     db,
+    agent.id,
     batch.results.map((r) => r.id),
   );
   const fresh: StoredResult[] = [];

@@ -7,6 +7,13 @@ import type { CheckResult, Kind } from "../../../contract/index.ts";
  */
 export type StoredResult = CheckResult & { kind: Kind; target: string; method?: string };
 
+/**
+ * What identifies a result across sources: ids are unique per agent, not globally, so an agent's
+ * result is "<agent>/<id>" ('/' appears in neither); an edge result (agent null) keeps its own id,
+ * which the Worker made.
+ */
+export const resultKey = (r: { agent: string | null; id: string }): string => (r.agent === null ? r.id : `${r.agent}/${r.id}`);
+
 /** Recent checks of one monitor: `from <= ts < to`, newest first, at most `limit`. */
 export interface CheckQuery {
   monitor: string;

@@ -2,6 +2,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
+import { compileLinear } from "../../../contract/regex.ts";
 import { createSilentHost, netnsUnavailable, type SilentHost } from "../../../test/services/netns.ts";
 import { defaultDeps } from "./deps.ts";
 import { checkTcp, MAX_EXPECT_BYTES } from "./tcp.ts";
@@ -164,6 +165,51 @@ describe("tcp check on loopback", () => {
     expect(r.error?.kind).toBe("other");
     expect(r.error?.message).toContain('tcp.expect "([a-z" is not a valid regular expression');
     expect(connections).toBe(0);
+  });
+
+  it("matches a catastrophic regular expression in linear time: a mismatch at once, not a frozen event loop", async () => {
+    // A backtracking RegExp would try all 2^29999 ways to split the a's among the iterations of (a+)+.
+    const s = await serve((sock) => sock.end(`${"a".repeat(30_000)}!`));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    const t0 = performance.now();
+    const r = await checkTcp(monitor(`127.0.0.1:${s.port}`, { expect: "^(a+)+$", expect_regex: true }), deps);
+    clearInterval(ticker);
+    await s.close();
+    expect(r.error?.kind).toBe("keyword");
+    expect(r.error?.message).toContain("expected /^(a+)+$/ (tcp.expect, a regular expression) but received 30001 bytes");
+    expect(performance.now() - t0).toBeLessThan(1500); // no timeout: the server's close ended the check
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it("refuses a backreference or lookaround as other, without connecting", async () => {
+    let connections = 0;
+    const s = await serve(() => connections++);
+    const backref = await checkTcp(monitor(`127.0.0.1:${s.port}`, { expect: "^(\\w+) \\1$", expect_regex: true }), deps);
+    const lookahead = await checkTcp(monitor(`127.0.0.1:${s.port}`, { expect: "^(?=.*OK)", expect_regex: true }), deps);
+    await s.close();
+    expect(backref.error).toEqual({
+      kind: "other",
+      message:
+        'tcp.expect "^(\\\\w+) \\\\1$" is not a valid regular expression: backreferences are not supported: the agent matches with a linear-time engine (found `\\1` at character 8)',
+    });
+    expect(lookahead.error?.kind).toBe("other");
+    expect(lookahead.error?.message).toContain("lookahead assertions are not supported: the agent matches with a linear-time engine");
+    expect(connections).toBe(0);
+  });
+
+  it("reads less for a large regular expression, so one match stays within the budget", async () => {
+    const pattern = "^z.{0,1000}";
+    const compiled = compileLinear(pattern);
+    if (!compiled.ok) throw new Error(compiled.error);
+    expect(compiled.maxText).toBeLessThan(MAX_EXPECT_BYTES);
+    const s = await serve((sock) => sock.write("y".repeat(MAX_EXPECT_BYTES)));
+    const r = await checkTcp(monitor(`127.0.0.1:${s.port}`, { expect: pattern, expect_regex: true }), deps);
+    await s.close();
+    expect(r.error?.kind).toBe("keyword");
+    expect(r.error?.message).toContain(
+      `received ${compiled.maxText} bytes (the first ${compiled.maxText} bytes, the most read for a regular expression this large)`,
+    );
   });
 
   it("tells a reset connection apart (connection)", async () => {

@@ -1,7 +1,7 @@
 // /api/v1/monitors/:id/checks and /uptime: recent results and uptime over a window, from the point store.
 import { Hono } from "hono";
 import { z } from "zod";
-import { parseTimeParam, toRfc3339 } from "../../../../contract/index.ts";
+import { parseTimeParam, timeRangeProblem, toRfc3339 } from "../../../../contract/index.ts";
 import { requireRole } from "../auth.ts";
 import { validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
@@ -12,6 +12,9 @@ import { PointStoreError } from "../../points/store.ts";
 import { DAY, HOUR } from "../../status/rollups.ts";
 
 const MAX_BUCKETS = 5000;
+/** Query times reach back five years and a day ahead: further is no history this product keeps. */
+const QUERY_PAST_MS = 5 * 366 * DAY;
+const QUERY_AHEAD_MS = DAY;
 
 const time = z
   .string()
@@ -21,6 +24,11 @@ const time = z
     const ms = parseTimeParam(v);
     if (ms === undefined) {
       ctx.addIssue({ code: "custom", message: "must be epoch milliseconds or an RFC 3339 timestamp" });
+      return z.NEVER;
+    }
+    const range = timeRangeProblem(ms, Date.now(), QUERY_PAST_MS, QUERY_AHEAD_MS);
+    if (range) {
+      ctx.addIssue({ code: "custom", message: range });
       return z.NEVER;
     }
     return ms;
@@ -46,6 +54,12 @@ const UptimeQuery = z.strictObject({ from: time, to: time, bucket: z.enum(["1h",
 
 export const history = new Hono<AppEnv>();
 
+/**
+ * Where a monitor's history starts: a monitor created again under an old id starts empty, so reads
+ * begin at its creation, less the clock skew ingest allows agents (their first results may predate it).
+ */
+export const historyStart = (createdAt: number, skewMs: number) => createdAt - skewMs;
+
 async function monitorOr404(db: D1Database, id: string) {
   const m = await getMonitor(db, id);
   if (!m) throw new ApiError("not_found", `no monitor with id "${id}"`);
@@ -62,7 +76,8 @@ history.get("/:id/checks", requireRole("viewer"), async (c) => {
   const w = windowOf(q);
   const m = await monitorOr404(c.get("config").db, c.req.param("id"));
   const store = createPointStore(c.get("config"), fetch);
-  const checks = await store.checks({ monitor: m.spec.id, kind: m.spec.kind, from: w.from, to: w.to, limit: q.limit }).catch(storeError);
+  const from = Math.max(w.from, historyStart(m.created_at, c.get("config").resultMaxAheadMs));
+  const checks = from >= w.to ? [] : await store.checks({ monitor: m.spec.id, kind: m.spec.kind, from, to: w.to, limit: q.limit }).catch(storeError);
   return c.json({ checks: checks.map((r) => ({ ...r, ts: toRfc3339(r.ts) })) });
 });
 
@@ -76,7 +91,7 @@ history.get("/:id/uptime", requireRole("viewer"), async (c) => {
     ]);
   const m = await monitorOr404(c.get("config").db, c.req.param("id"));
   const store = createPointStore(c.get("config"), fetch);
-  const r = await store.uptime({ monitor: m.spec.id, kind: m.spec.kind, from: w.from, to: w.to, bucket }).catch(storeError);
+  const r = await store.uptime({ monitor: m.spec.id, kind: m.spec.kind, from: Math.max(w.from, historyStart(m.created_at, c.get("config").resultMaxAheadMs)), to: w.to, bucket }).catch(storeError);
   return c.json({
     monitor: m.spec.id,
     from: toRfc3339(w.from),

@@ -4,7 +4,19 @@ import { Monitor, MonitorId, mergePatch } from "../../../../contract/index.ts";
 import { requireRole } from "../auth.ts";
 import { limitBody, readBody, readPatch, validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
-import { deleteMonitor, getMonitor, insertMonitor, listMonitors, monitorView, updateMonitor } from "../../db/monitors.ts";
+import {
+  countMonitors,
+  deleteMonitor,
+  getMonitor,
+  initialState,
+  pausedOrResumed,
+  insertMonitor,
+  listMonitors,
+  monitorView,
+  targetLoads,
+  updateMonitor,
+} from "../../db/monitors.ts";
+import { requireHostBudget, requireRoom } from "../limits.ts";
 import { ApiError } from "../errors.ts";
 
 export const monitors = new Hono<AppEnv>();
@@ -16,14 +28,18 @@ monitors.get("/", requireRole("viewer"), async (c) => {
   return c.json({ monitors: all.map(monitorView) });
 });
 
+// Writes build their answer before they commit: a write either answers its view or changes nothing.
 monitors.post("/", requireRole("editor"), limitBody(), async (c) => {
   const spec = await readBody(c, Monitor, "monitor");
-  const db = c.get("config").db;
-  if (!(await insertMonitor(db, spec, Date.now())))
+  const { db, caps } = c.get("config");
+  requireRoom("monitors", await countMonitors(db), caps.monitors, "MAX_MONITORS");
+  requireHostBudget(spec, await targetLoads(db, spec.id), caps);
+  const now = Date.now();
+  const view = monitorView({ spec, created_at: now, updated_at: now, state: initialState(spec, now) });
+  if (!(await insertMonitor(db, spec, now)))
     throw new ApiError("conflict", `a monitor with id "${spec.id}" already exists`, [{ path: "id", message: "is already taken" }]);
   c.get("log").info("monitor created", { monitor: spec.id, kind: spec.kind, runner: spec.runner });
-  const created = await getMonitor(db, spec.id);
-  return c.json(monitorView(created!), 201, { location: `/api/v1/monitors/${encodeURIComponent(spec.id)}` });
+  return c.json(view, 201, { location: `/api/v1/monitors/${encodeURIComponent(spec.id)}` });
 });
 
 monitors.get("/:id", requireRole("viewer"), async (c) => {
@@ -44,9 +60,14 @@ monitors.patch("/:id", requireRole("editor"), limitBody(), async (c) => {
       { path: "id", message: "cannot be changed" },
     ]);
   const spec = validate(Monitor, mergePatch(current.spec, patch), "monitor");
-  await updateMonitor(db, spec, current.spec.enabled, Date.now());
+  requireHostBudget(spec, await targetLoads(db, spec.id), c.get("config").caps);
+  const now = Date.now();
+  // Pausing or resuming resets the state (updateMonitor), so the answer shows the reset state.
+  const state = spec.enabled === current.spec.enabled ? current.state : pausedOrResumed(current.state, spec, now);
+  const view = monitorView({ ...current, spec, updated_at: now, state });
+  await updateMonitor(db, spec, current.spec.enabled, now);
   c.get("log").info("monitor updated", { monitor: id, fields: Object.keys(patch) });
-  return c.json(monitorView((await getMonitor(db, id))!));
+  return c.json(view);
 });
 
 monitors.delete("/:id", requireRole("editor"), async (c) => {

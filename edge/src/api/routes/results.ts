@@ -7,7 +7,7 @@ import { limitBody, readJson, validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
 import { findAgentByToken, touchAgent, type AgentRow } from "../../db/agents.ts";
 import { isDuplicateIngest, markIngested } from "../../db/ingested.ts";
-import { specsByIds } from "../../db/monitors.ts";
+import { monitorsByIds } from "../../db/monitors.ts";
 import { ApiError } from "../errors.ts";
 import { checkBatch, freshResults } from "../../ingest/agent-batch.ts";
 import { recordResults } from "../../ingest/record.ts";
@@ -33,11 +33,16 @@ results.post("/", requireRole("agent"), limitBody(MAX_BATCH_BYTES), async (c) =>
   const batch = validate(IngestBatch, body, "batch");
   const config = c.get("config");
   const db = config.db;
-  const specs = await specsByIds(db, [...new Set(batch.results.map((r) => r.monitor))]);
-  checkBatch(agent, batch, specs);
-  const fresh = await freshResults(db, agent, batch, specs);
-
+  const monitors = await monitorsByIds(db, [...new Set(batch.results.map((r) => r.monitor))]);
+  const specs = new Map([...monitors].map(([id, m]) => [id, m.spec]));
   const now = Date.now();
+  checkBatch(agent, batch, specs, { now, maxAgeMs: config.resultMaxAgeMs, maxAheadMs: config.resultMaxAheadMs });
+  // Results from before the monitor was created (less the clock skew allowed) belong to a deleted
+  // monitor of the same id: answered, not recorded.
+  const current = batch.results.filter((r) => r.ts >= monitors.get(r.monitor)!.created_at - config.resultMaxAheadMs);
+  const stale = batch.results.length - current.length;
+  const fresh = await freshResults(db, agent, { ...batch, results: current }, specs);
+
   const log = c.get("log").child({ agent: agent.id, location: agent.location });
   const extra = [
     touchAgent(db, agent.id, now, { version: batch.version, backlog: batch.backlog }),
@@ -55,7 +60,7 @@ results.post("/", requireRole("agent"), limitBody(MAX_BATCH_BYTES), async (c) =>
       throw new ApiError("conflict", "this batch is being stored by a concurrent request; retry it", [], { "retry-after": "1" });
     throw e;
   }
-  const duplicates = batch.results.length - fresh.length;
-  log.info("results ingested", { accepted: fresh.length, duplicates, backlog: batch.backlog ?? null });
-  return c.json({ accepted: fresh.length, duplicates }, 202);
+  const duplicates = current.length - fresh.length;
+  log.info("results ingested", { accepted: fresh.length, duplicates, stale, backlog: batch.backlog ?? null });
+  return c.json({ accepted: fresh.length, duplicates, stale }, 202);
 });
