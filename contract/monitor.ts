@@ -1,6 +1,7 @@
 // The Monitor: what to check, where from and how often. Shared by edge/ and probe-agent/.
 import { z } from "zod";
 import { checkHttpUrl, isHost, parseHostPort } from "./target.ts";
+import { compileLinear } from "./regex.ts";
 import { encodingProblem, headerValueProblem, textProblem } from "./text.ts";
 
 /** A custom zod check from a function that says what is wrong (or null). */
@@ -62,11 +63,18 @@ export const HttpOptions = z.strictObject({
 });
 export type HttpOptions = z.output<typeof HttpOptions>;
 
-export const TcpOptions = z.strictObject({
-  send: WellFormed.max(4096).nullable().default(null),
-  expect: WellFormed.min(1).max(4096).nullable().default(null),
-  expect_regex: z.boolean().default(false),
-});
+export const TcpOptions = z
+  .strictObject({
+    send: WellFormed.max(4096).nullable().default(null),
+    expect: WellFormed.min(1).max(4096).nullable().default(null),
+    expect_regex: z.boolean().default(false),
+  })
+  .superRefine((o, ctx) => {
+    // Compiled at create, with the engine the agent matches with, so a bad pattern fails here and not at every check.
+    if (!o.expect_regex || o.expect === null) return;
+    const re = compileLinear(o.expect);
+    if (!re.ok) ctx.addIssue({ code: "custom", path: ["expect"], message: `is not a usable regular expression: ${re.error}` });
+  });
 export type TcpOptions = z.output<typeof TcpOptions>;
 
 export const IcmpOptions = z.strictObject({

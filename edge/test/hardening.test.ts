@@ -237,3 +237,23 @@ describe("caps", () => {
     expect(refused?.error.issues[0]).toMatchObject({ path: "http.body" });
   });
 });
+
+describe("tcp expect patterns", () => {
+  it("compiles expect_regex at create with the agent's linear-time engine, naming the problem", async () => {
+    const tcp = (expect: string) => ({ id: uid("re"), kind: "tcp", target: "127.0.0.1:22", interval_s: 10, tcp: { expect, expect_regex: true } });
+    for (const [pattern, message] of [
+      ["[a-z", /missing closing \]/],
+      ["(a)\\1", /backreferences are not supported/],
+      ["foo(?=bar)", /lookahead/],
+    ] as const) {
+      const r = await api("POST", "/api/v1/monitors", { body: tcp(pattern) });
+      expect(r.status, pattern).toBe(400);
+      expect(paths(r.body)).toEqual(["tcp.expect"]);
+      expect(r.body.error.issues[0].message).toMatch(message);
+    }
+    expect((await api("POST", "/api/v1/monitors", { body: tcp("^SSH-2\\.0-OpenSSH_\\d+") })).status).toBe(201);
+    // The same text as a plain substring is fine.
+    const plain = { id: uid("re"), kind: "tcp", target: "127.0.0.1:22", interval_s: 10, tcp: { expect: "[a-z", expect_regex: false } };
+    expect((await api("POST", "/api/v1/monitors", { body: plain })).status).toBe(201);
+  });
+});
