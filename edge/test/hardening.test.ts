@@ -2,6 +2,7 @@
 // 415) naming what is wrong, nothing is stored, and every read keeps answering for everyone.
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/api/app.ts";
 import { api, httpMonitor } from "./helpers.ts";
 
 const uid = (p: string) => `${p}-${crypto.randomUUID().slice(0, 8)}`;
@@ -28,7 +29,14 @@ const paths = (body: any): string[] => body.error.issues.map((i: { path: string 
 
 /** Every read that a single bad stored value used to break for everyone. */
 async function readsAnswer(monitor: string) {
-  for (const path of ["/api/v1/status", "/api/v1/monitors", `/api/v1/monitors/${monitor}`, `/api/v1/status/${monitor}`, "/api/v1/maintenance", "/metrics"]) {
+  for (const path of [
+    "/api/v1/status",
+    "/api/v1/monitors",
+    `/api/v1/monitors/${monitor}`,
+    `/api/v1/status/${monitor}`,
+    "/api/v1/maintenance",
+    "/metrics",
+  ]) {
     const r = await api("GET", path);
     expect(r.status, `${path}: ${JSON.stringify(r.body).slice(0, 300)}`).toBe(200);
   }
@@ -49,7 +57,9 @@ describe("result times and sizes", () => {
   beforeAll(async () => {
     token = await register(uid("ag"), loc);
     mon = uid("tcp");
-    const r = await api("POST", "/api/v1/monitors", { body: { id: mon, kind: "tcp", target: "127.0.0.1:5432", interval_s: 10, locations: [loc] } });
+    const r = await api("POST", "/api/v1/monitors", {
+      body: { id: mon, kind: "tcp", target: "127.0.0.1:5432", interval_s: 10, locations: [loc] },
+    });
     expect(r.status).toBe(201);
   });
 
@@ -75,7 +85,10 @@ describe("result times and sizes", () => {
       token,
       body: {
         backlog: 1e12,
-        results: [result(mon, loc, { latency_ms: 1e308 }), result(mon, loc, { ok: false, latency_ms: null, error: { kind: "other", message: "x\uD800y" } })],
+        results: [
+          result(mon, loc, { latency_ms: 1e308 }),
+          result(mon, loc, { ok: false, latency_ms: null, error: { kind: "other", message: "x\uD800y" } }),
+        ],
       },
     });
     expect(r.status).toBe(400);
@@ -85,11 +98,22 @@ describe("result times and sizes", () => {
   it("keeps one agent's result when another agent sends the same id", async () => {
     const other = await register(uid("ag"), loc);
     const shared = result(mon, loc);
-    expect((await api("POST", "/api/v1/results", { token, body: { results: [shared] } })).body).toMatchObject({ accepted: 1, duplicates: 0 });
-    expect((await api("POST", "/api/v1/results", { token: other, body: { results: [shared] } })).body).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect((await api("POST", "/api/v1/results", { token, body: { results: [shared] } })).body).toMatchObject({
+      accepted: 1,
+      duplicates: 0,
+    });
+    expect((await api("POST", "/api/v1/results", { token: other, body: { results: [shared] } })).body).toMatchObject({
+      accepted: 1,
+      duplicates: 0,
+    });
     // The same agent sending it again is a duplicate, as before.
-    expect((await api("POST", "/api/v1/results", { token: other, body: { results: [shared] } })).body).toMatchObject({ accepted: 0, duplicates: 1 });
-    const checks = (await api("GET", `/api/v1/monitors/${mon}/checks?limit=1000`)).body.checks.filter((c: { id: string }) => c.id === shared.id);
+    expect((await api("POST", "/api/v1/results", { token: other, body: { results: [shared] } })).body).toMatchObject({
+      accepted: 0,
+      duplicates: 1,
+    });
+    const checks = (await api("GET", `/api/v1/monitors/${mon}/checks?limit=1000`)).body.checks.filter(
+      (c: { id: string }) => c.id === shared.id,
+    );
     expect(checks).toHaveLength(2);
     expect(new Set(checks.map((c: { agent: string }) => c.agent)).size).toBe(2);
   });
@@ -149,7 +173,14 @@ describe("monitor input", () => {
       expect(r.body.error.code).toBe("unsupported_media_type");
     }
     expect((await api("GET", `/api/v1/monitors/${id}`)).status).toBe(404);
-    expect((await api("POST", "/api/v1/monitors", { raw: JSON.stringify(httpMonitor(id)), headers: { "content-type": "application/json; charset=utf-8" } })).status).toBe(201);
+    expect(
+      (
+        await api("POST", "/api/v1/monitors", {
+          raw: JSON.stringify(httpMonitor(id)),
+          headers: { "content-type": "application/json; charset=utf-8" },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("refuses a PATCH nested deeper than 32 levels without touching the monitor", async () => {
@@ -187,7 +218,10 @@ describe("a monitor deleted and created again under the same id", () => {
     const id = uid("again");
     const body = { id, kind: "tcp", target: "127.0.0.1:5432", interval_s: 10, locations: [loc] };
     expect((await api("POST", "/api/v1/monitors", { body })).status).toBe(201);
-    const old = [result(id, loc, { ts: Date.now() - 60_000 }), result(id, loc, { ok: false, latency_ms: null, error: { kind: "refused", message: "refused" } })];
+    const old = [
+      result(id, loc, { ts: Date.now() - 60_000 }),
+      result(id, loc, { ok: false, latency_ms: null, error: { kind: "refused", message: "refused" } }),
+    ];
     expect((await api("POST", "/api/v1/results", { token, body: { results: old } })).status).toBe(202);
     expect((await api("GET", `/api/v1/monitors/${id}/checks`)).body.checks).toHaveLength(2);
 
@@ -215,11 +249,15 @@ describe("caps", () => {
       const r = await api("POST", "/api/v1/monitors", { body: { id: uid("b"), kind: "tcp", target: `${host}:443`, interval_s: 10 } });
       expect(r.status).toBe(201);
     }
-    const over = await api("POST", "/api/v1/monitors", { body: { id: uid("b"), kind: "tcp", target: `${host.toUpperCase()}:22`, interval_s: 10 } });
+    const over = await api("POST", "/api/v1/monitors", {
+      body: { id: uid("b"), kind: "tcp", target: `${host.toUpperCase()}:22`, interval_s: 10 },
+    });
     expect(over.status).toBe(409);
     expect(over.body.error.issues[0].message).toContain("HOST_CHECKS_PER_MIN");
     // Another host is not affected.
-    expect((await api("POST", "/api/v1/monitors", { body: { id: uid("b"), kind: "tcp", target: "other.test:443", interval_s: 10 } })).status).toBe(201);
+    expect(
+      (await api("POST", "/api/v1/monitors", { body: { id: uid("b"), kind: "tcp", target: "other.test:443", interval_s: 10 } })).status,
+    ).toBe(201);
   });
 
   it("refuses request bodies that would send one host more than its bytes-per-minute budget", async () => {
@@ -240,7 +278,13 @@ describe("caps", () => {
 
 describe("tcp expect patterns", () => {
   it("compiles expect_regex at create with the agent's linear-time engine, naming the problem", async () => {
-    const tcp = (expect: string) => ({ id: uid("re"), kind: "tcp", target: "127.0.0.1:22", interval_s: 10, tcp: { expect, expect_regex: true } });
+    const tcp = (expect: string) => ({
+      id: uid("re"),
+      kind: "tcp",
+      target: "127.0.0.1:22",
+      interval_s: 10,
+      tcp: { expect, expect_regex: true },
+    });
     for (const [pattern, message] of [
       ["[a-z", /missing closing \]/],
       ["(a)\\1", /backreferences are not supported/],
@@ -255,5 +299,47 @@ describe("tcp expect patterns", () => {
     // The same text as a plain substring is fine.
     const plain = { id: uid("re"), kind: "tcp", target: "127.0.0.1:22", interval_s: 10, tcp: { expect: "[a-z", expect_regex: false } };
     expect((await api("POST", "/api/v1/monitors", { body: plain })).status).toBe(201);
+  });
+});
+
+describe("caps on what is stored", () => {
+  /** The Worker with some settings changed, on the same D1. */
+  async function call(vars: Record<string, string>, method: string, path: string, body: unknown) {
+    const app = createApp();
+    const req = new Request(`http://worker.test${path}`, {
+      method,
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const res = await app.fetch(req, { ...env, ...vars }, {
+      waitUntil() {},
+      passThroughOnException() {},
+      props: {},
+    } as unknown as ExecutionContext);
+    return { status: res.status, body: (await res.json()) as any };
+  }
+  const count = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
+
+  it("answers 409 naming the setting once a cap is reached, and stores nothing more", async () => {
+    const now = Date.now();
+    const cases = [
+      ["MAX_MONITORS", "SELECT COUNT(*) AS n FROM monitors", "/api/v1/monitors", () => httpMonitor(uid("cap"))],
+      ["MAX_TOKENS", "SELECT COUNT(*) AS n FROM api_tokens WHERE role != 'agent'", "/api/v1/tokens", () => ({ name: "t", role: "viewer" })],
+      ["MAX_AGENTS", "SELECT COUNT(*) AS n FROM agents", "/api/v1/agents", () => ({ id: uid("cap"), location: "dc1" })],
+      [
+        "MAX_MAINTENANCE_WINDOWS",
+        "SELECT COUNT(*) AS n FROM maintenance_windows",
+        "/api/v1/maintenance",
+        () => ({ id: uid("cap"), name: "w", kind: "once", starts_at: now, ends_at: now + 1000 }),
+      ],
+    ] as const;
+    for (const [setting, sql, path, body] of cases) {
+      const vars = { [setting]: String((await count(sql)) + 1) };
+      expect((await call(vars, "POST", path, body())).status, setting).toBe(201);
+      const full = await call(vars, "POST", path, body());
+      expect(full.status, setting).toBe(409);
+      expect(full.body.error.issues[0].message).toContain(setting);
+      expect(await count(sql)).toBe(Number(vars[setting]));
+    }
   });
 });

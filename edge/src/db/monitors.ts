@@ -90,7 +90,14 @@ export function initialState(spec: MonitorSpec, now: number): MonitorState {
 
 /** The state updateMonitor leaves when a monitor is paused or resumed: status, since, counters and schedule reset. */
 export function pausedOrResumed(s: MonitorState, spec: MonitorSpec, now: number): MonitorState {
-  return { ...s, status: spec.enabled ? "pending" : "paused", since: now, consecutive_failures: 0, consecutive_successes: 0, next_due_at: now };
+  return {
+    ...s,
+    status: spec.enabled ? "pending" : "paused",
+    since: now,
+    consecutive_failures: 0,
+    consecutive_successes: 0,
+    next_due_at: now,
+  };
 }
 
 /** Inserts a monitor and its initial state; returns false if the id is taken. */
@@ -150,13 +157,11 @@ export async function deleteMonitor(db: D1Database, id: string): Promise<boolean
   return (r[0]?.meta.changes ?? 0) > 0;
 }
 
-/** How many monitors exist. */
-export async function countMonitors(db: D1Database): Promise<number> {
-  return (await db.prepare("SELECT COUNT(*) AS n FROM monitors").first<{ n: number }>())?.n ?? 0;
-}
-
 /** Every other monitor's target, kind, interval and request-body size: what the per-host budget sums. */
-export async function targetLoads(db: D1Database, exceptId: string): Promise<Array<{ kind: string; target: string; interval_s: number; body_bytes: number }>> {
+export async function targetLoads(
+  db: D1Database,
+  exceptId: string,
+): Promise<Array<{ kind: string; target: string; interval_s: number; body_bytes: number }>> {
   const r = await db
     .prepare(
       `SELECT kind, json_extract(spec, '$.target') AS target, interval_s,

@@ -13,6 +13,8 @@ import { split } from "../../agents/split.ts";
 import { callingAgent } from "./results.ts";
 import { insertToken } from "../../db/tokens.ts";
 import { ApiError } from "../errors.ts";
+import { countOf } from "../../db/counts.ts";
+import { requireRoom } from "../limits.ts";
 
 export const AgentRequest = z.strictObject({ id: Slug, location: Location });
 
@@ -20,7 +22,8 @@ export const agents = new Hono<AppEnv>();
 
 agents.post("/", requireRole("admin"), limitBody(), async (c) => {
   const req = await readBody(c, AgentRequest, "agent");
-  const db = c.get("config").db;
+  const { db, caps } = c.get("config");
+  requireRoom("agents", await countOf(db, "agents"), caps.agents, "MAX_AGENTS");
   const token = newToken();
   const tokenId = randomId("tok");
   const now = Date.now();

@@ -7,6 +7,8 @@ import { limitBody, readBody } from "../body.ts";
 import type { AppEnv } from "../context.ts";
 import { deleteMaintenance, insertMaintenance, loadMaintenance, updateMaintenance } from "../../db/maintenance.ts";
 import { ApiError } from "../errors.ts";
+import { countOf } from "../../db/counts.ts";
+import { requireRoom } from "../limits.ts";
 
 export const maintenance = new Hono<AppEnv>();
 
@@ -29,6 +31,8 @@ maintenance.get("/:id", requireRole("viewer"), async (c) => {
 
 maintenance.post("/", requireRole("editor"), limitBody(), async (c) => {
   const w = await readBody(c, MaintenanceWindow, "maintenance window");
+  const { caps } = c.get("config");
+  requireRoom("maintenance windows", await countOf(c.get("config").db, "maintenance"), caps.maintenance, "MAX_MAINTENANCE_WINDOWS");
   const now = Date.now();
   if (!(await insertMaintenance(c.get("config").db, w, now)))
     throw new ApiError("conflict", `a maintenance window with id "${w.id}" already exists`, [{ path: "id", message: "is already taken" }]);

@@ -5,7 +5,6 @@ import { requireRole } from "../auth.ts";
 import { limitBody, readBody, readPatch, validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
 import {
-  countMonitors,
   deleteMonitor,
   getMonitor,
   initialState,
@@ -16,6 +15,7 @@ import {
   targetLoads,
   updateMonitor,
 } from "../../db/monitors.ts";
+import { countOf } from "../../db/counts.ts";
 import { requireHostBudget, requireRoom } from "../limits.ts";
 import { ApiError } from "../errors.ts";
 
@@ -32,7 +32,7 @@ monitors.get("/", requireRole("viewer"), async (c) => {
 monitors.post("/", requireRole("editor"), limitBody(), async (c) => {
   const spec = await readBody(c, Monitor, "monitor");
   const { db, caps } = c.get("config");
-  requireRoom("monitors", await countMonitors(db), caps.monitors, "MAX_MONITORS");
+  requireRoom("monitors", await countOf(db, "monitors"), caps.monitors, "MAX_MONITORS");
   requireHostBudget(spec, await targetLoads(db, spec.id), caps);
   const now = Date.now();
   const view = monitorView({ spec, created_at: now, updated_at: now, state: initialState(spec, now) });

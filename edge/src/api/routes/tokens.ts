@@ -1,7 +1,9 @@
 // /api/v1/tokens: admins create, list and revoke API tokens. A token's secret is shown once.
 import { Hono } from "hono";
 import { z } from "zod";
-import { toRfc3339 } from "../../../../contract/index.ts";
+import { PlainText, toRfc3339 } from "../../../../contract/index.ts";
+import { countOf } from "../../db/counts.ts";
+import { requireRoom } from "../limits.ts";
 import { requireRole } from "../auth.ts";
 import { limitBody, readBody } from "../body.ts";
 import type { AppEnv } from "../context.ts";
@@ -10,7 +12,7 @@ import { deleteToken, insertToken, listTokens } from "../../db/tokens.ts";
 import { ApiError } from "../errors.ts";
 
 export const TokenRequest = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: PlainText(100),
   role: z.enum(["admin", "editor", "viewer"], 'must be "admin", "editor" or "viewer" (agent tokens come from POST /api/v1/agents)'),
 });
 
@@ -19,6 +21,8 @@ tokens.use("*", requireRole("admin"));
 
 tokens.post("/", limitBody(), async (c) => {
   const req = await readBody(c, TokenRequest, "token request");
+  const { db, caps } = c.get("config");
+  requireRoom("API tokens", await countOf(db, "tokens"), caps.tokens, "MAX_TOKENS");
   const token = newToken();
   const id = randomId("tok");
   const now = Date.now();
