@@ -77,7 +77,8 @@ history.get("/:id/checks", requireRole("viewer"), async (c) => {
   const m = await monitorOr404(c.get("config").db, c.req.param("id"));
   const store = createPointStore(c.get("config"), fetch);
   const from = Math.max(w.from, historyStart(m.created_at, c.get("config").resultMaxAheadMs));
-  const checks = from >= w.to ? [] : await store.checks({ monitor: m.spec.id, kind: m.spec.kind, from, to: w.to, limit: q.limit }).catch(storeError);
+  const checks =
+    from >= w.to ? [] : await store.checks({ monitor: m.spec.id, kind: m.spec.kind, from, to: w.to, limit: q.limit }).catch(storeError);
   return c.json({ checks: checks.map((r) => ({ ...r, ts: toRfc3339(r.ts) })) });
 });
 
@@ -91,7 +92,15 @@ history.get("/:id/uptime", requireRole("viewer"), async (c) => {
     ]);
   const m = await monitorOr404(c.get("config").db, c.req.param("id"));
   const store = createPointStore(c.get("config"), fetch);
-  const r = await store.uptime({ monitor: m.spec.id, kind: m.spec.kind, from: Math.max(w.from, historyStart(m.created_at, c.get("config").resultMaxAheadMs)), to: w.to, bucket }).catch(storeError);
+  const r = await store
+    .uptime({
+      monitor: m.spec.id,
+      kind: m.spec.kind,
+      from: Math.max(w.from, historyStart(m.created_at, c.get("config").resultMaxAheadMs)),
+      to: w.to,
+      bucket,
+    })
+    .catch(storeError);
   return c.json({
     monitor: m.spec.id,
     from: toRfc3339(w.from),
