@@ -314,12 +314,12 @@ describe("monitor page (public)", () => {
     await page.waitForSelector("table.checks");
     expect(await page.textContent("main h1")).toBe("Primary database");
     expect(await page.textContent(".since")).toMatch(/^Down since .+ \(1[4-9] min\) · last checked (\d+ s|1 min) ago$/);
-    expect(await page.textContent(".last-error")).toBe("Last errorrefused: connect ECONNREFUSED [hidden] ([hidden])");
+    expect(await page.textContent(".last-error")).toBe("Last errorrefused: connection refused");
     const rows = await page.$$eval("table.checks tbody tr", (trs) =>
       trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent)),
     );
     expect(rows).toHaveLength(30);
-    expect(rows[0]!.slice(1)).toEqual(["✕Down", "—", "dc1", "refused: connect ECONNREFUSED [hidden] ([hidden])"]);
+    expect(rows[0]!.slice(1)).toEqual(["✕Down", "—", "dc1", "refused: connection refused"]);
     expect(rows[1]![3]).toBe("dc2");
     expect(rows[20]!.slice(1, 5)).toEqual(["✓Up", rows[20]![2], "dc1", "—"]);
     expect(await page.title()).toBe("(down) Primary database · Status");

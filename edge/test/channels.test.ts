@@ -39,12 +39,14 @@ describe("channels CRUD", () => {
 
     const got = await api("GET", `/api/v1/channels/${id}`);
     expect(got.status).toBe(200);
+    // The URL is a credential too: shown once, then masked (its path is too short to show the last 4).
     const { secret: _shownOnce, ...rest } = created.body;
-    expect(got.body).toEqual(rest);
+    expect(created.body.url_set).toBe(true);
+    expect(got.body).toEqual({ ...rest, url: "https://hooks.example.net/…" });
     expect(JSON.stringify(got.body)).not.toContain(secret.slice(6));
 
     const list = await api("GET", "/api/v1/channels");
-    expect(list.body.channels.find((c: any) => c.id === id)).toEqual(rest);
+    expect(list.body.channels.find((c: any) => c.id === id)).toEqual({ ...rest, url: "https://hooks.example.net/…" });
     expect(JSON.stringify(list.body)).not.toContain(secret.slice(6));
 
     const patched = await api("PATCH", `/api/v1/channels/${id}`, { body: { name: null, monitors: ["api", "db"], events: ["down", "up"] } });
@@ -223,8 +225,9 @@ describe("POST /api/v1/channels/:id/test", () => {
       delivered: false,
       notification: {
         status: "dead",
-        reason: "HTTP 401: unauthorized: token required (not retried)",
-        attempts: [{ n: 1, status: 401, error: "HTTP 401: unauthorized: token required" }],
+        // The receiver's words are its own: apart from the error, marked untrusted.
+        reason: "HTTP 401 (not retried)",
+        attempts: [{ n: 1, status: 401, error: "HTTP 401", untrusted_receiver_answer: "unauthorized: token required" }],
       },
     });
     const [req] = await received(hook);

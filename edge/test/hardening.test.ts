@@ -332,6 +332,12 @@ describe("caps on what is stored", () => {
         "/api/v1/maintenance",
         () => ({ id: uid("cap"), name: "w", kind: "once", starts_at: now, ends_at: now + 1000 }),
       ],
+      [
+        "MAX_CHANNELS",
+        "SELECT COUNT(*) AS n FROM channels",
+        "/api/v1/channels",
+        () => ({ id: uid("cap"), kind: "ntfy", url: "https://ntfy.example.test/alerts" }),
+      ],
     ] as const;
     for (const [setting, sql, path, body] of cases) {
       const vars = { [setting]: String((await count(sql)) + 1) };

@@ -1,7 +1,8 @@
 // The status summary: every monitor's state, uptime windows and 90 daily buckets, from rollups; and one
 // monitor's detail (latency series, recent checks). Pure apart from the reads, so the arithmetic and
 // what a public caller may see are tested on their own.
-import { toRfc3339, type CheckError, type CheckResult, type MonitorSpec } from "../../../contract/index.ts";
+import { toRfc3339, type CheckResult, type MonitorSpec } from "../../../contract/index.ts";
+import { errorView, type Audience } from "../api/redact.ts";
 import type { StoredMonitor } from "../db/monitors.ts";
 import type { PointStore } from "../points/store.ts";
 import { readRollups } from "../db/rollups.ts";
@@ -122,53 +123,27 @@ export function latencySeries(hourly: Row[], size: number, n: number, now: numbe
   };
 }
 
-/** Everything in a monitor's configuration that may name a private host or carry a secret. */
-function secretsOf(spec: MonitorSpec): string[] {
-  const out = [spec.target];
-  try {
-    if (spec.kind === "http") out.push(new URL(spec.target).host, new URL(spec.target).hostname);
-  } catch {
-    /* validated at write time; nothing more to hide */
-  }
-  const hp = /^\[?([^\]]+?)\]?:(\d+)$/.exec(spec.target);
-  if (hp) out.push(hp[1]!);
-  if (spec.kind === "http") {
-    out.push(...Object.values(spec.http.headers));
-    if (spec.http.body) out.push(spec.http.body);
-    if (spec.http.keyword) out.push(spec.http.keyword);
-    if (spec.http.keyword_absent) out.push(spec.http.keyword_absent);
-  }
-  if (spec.kind === "tcp") for (const s of [spec.tcp.send, spec.tcp.expect]) if (s) out.push(s);
-  if (spec.kind === "tls" && spec.tls.server_name) out.push(spec.tls.server_name);
-  // Longest first, so a URL is hidden whole rather than leaving its path behind its hidden host.
-  return [...new Set(out.map((s) => s.trim()).filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
-}
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
 /**
- * An error message fit for a public page: the monitor's target, headers, body, keywords and any
- * URL or IP address are replaced, since agents' messages name the hosts and addresses they tried.
+ * The target as a public page shows it, for a monitor marked `public_target`: an http target's origin
+ * and path (no user, password, query or fragment, where credentials travel); other kinds' host[:port]
+ * as it is. Never the http options (method, headers, body, keywords).
  */
-export function publicMessage(message: string, spec: MonitorSpec): string {
-  let out = message;
-  for (const s of secretsOf(spec)) out = out.replace(new RegExp(escapeRegExp(s), "gi"), "[hidden]");
-  return out
-    .replace(/\bhttps?:\/\/[^\s"'<>]+/gi, "[hidden]")
-    .replace(/\[[0-9a-f:.]*:[0-9a-f:.]*\](:\d+)?/gi, "[hidden]")
-    .replace(/\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{0,4}\b/gi, "[hidden]")
-    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, "[hidden]");
-}
-
-function viewError(error: CheckError | null, spec: MonitorSpec, publicView: boolean): CheckError | null {
-  if (!error) return null;
-  return publicView && !spec.public_target ? { kind: error.kind, message: publicMessage(error.message, spec) } : error;
+export function publicTarget(spec: MonitorSpec): string | null {
+  if (spec.kind !== "http") return spec.target;
+  try {
+    const u = new URL(spec.target);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return null; // validated at write time; a target that does not parse is not shown
+  }
 }
 
 /**
- * One monitor for the monitor page. A public view (PUBLIC_STATUS=true) carries no configuration:
- * the target only when the monitor is marked `public_target`, error messages scrubbed of hosts,
- * addresses and secrets, and no agent ids; a viewer's view has the target and the messages as they are.
+ * One monitor for the monitor page, as `audience` may see it. A public view (PUBLIC_STATUS=true, no
+ * token) carries no configuration: the target only when the monitor is marked `public_target` (and
+ * then only its origin and path), each error as its kind's fixed phrase, and no agent ids. A signed-in
+ * caller gets the target and the check's own words; a target's answer quoted in an error (the tcp
+ * check's expect mismatch) only for editors and admins, apart and marked untrusted (api/redact.ts).
  */
 export function monitorDetail(
   m: StoredMonitor,
@@ -177,15 +152,16 @@ export function monitorDetail(
   checks: CheckResult[] | null,
   checksError: string | null,
   now: number,
-  publicView: boolean,
+  audience: Audience,
 ) {
   const [summary] = summarise([m], hourly, daily, now);
+  const publicView = audience === "public";
   return {
     generated_at: toRfc3339(now),
     monitor: {
       ...summary!,
-      target: publicView && !m.spec.public_target ? null : m.spec.target,
-      last_error: viewError(m.state.last_error, m.spec, publicView),
+      target: !publicView ? m.spec.target : m.spec.public_target ? publicTarget(m.spec) : null,
+      last_error: errorView(m.state.last_error, audience, { monitorKind: m.spec.kind }),
     },
     latency: Object.fromEntries(Object.entries(SERIES).map(([name, s]) => [name, latencySeries(hourly, s.size, s.n, now)])),
     checks:
@@ -194,15 +170,16 @@ export function monitorDetail(
         ok: r.ok,
         latency_ms: r.latency_ms,
         location: r.location,
-        error: viewError(r.error, m.spec, publicView),
+        error: errorView(r.error, audience, { monitorKind: r.tcp ? "tcp" : m.spec.kind, httpStatus: r.http?.status }),
       })) ?? null,
     checks_error: checksError,
   };
 }
 
 /** Reads what monitorDetail needs. The point store failing leaves `checks` null and says why; the rest comes from D1. */
-export async function loadMonitorDetail(db: D1Database, store: PointStore, m: StoredMonitor, now: number, publicView: boolean) {
+export async function loadMonitorDetail(db: D1Database, store: PointStore, m: StoredMonitor, now: number, audience: Audience) {
   const id = m.spec.id;
+  const publicView = audience === "public";
   const [hourly, daily, recent] = await Promise.all([
     readRollups(db, "1h", floorTo(now, 4 * HOUR) - (SERIES["30d"].n - 1) * 4 * HOUR, now + 1, id),
     readRollups(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, id),
@@ -217,5 +194,5 @@ export async function loadMonitorDetail(db: D1Database, store: PointStore, m: St
           : `recent checks are unavailable: ${e instanceof Error ? e.message : String(e)}`,
       })),
   ]);
-  return monitorDetail(m, hourly, daily, recent.checks, recent.error, now, publicView);
+  return monitorDetail(m, hourly, daily, recent.checks, recent.error, now, audience);
 }

@@ -1,7 +1,8 @@
 // Every channel kind's request, byte for byte, for fixed events; the registry covers every kind.
 import { describe, expect, it } from "vitest";
 import type { AlertEvent } from "../events.ts";
-import { CHANNELS, CHANNEL_KINDS, CHANNEL_SCHEMAS, type Channel, type ChannelKind } from "./index.ts";
+import { clipEscaped, escapeMarkdown } from "./format.ts";
+import { CHANNELS, CHANNEL_KINDS, CHANNEL_SCHEMAS, maskUrl, type Channel, type ChannelKind } from "./index.ts";
 import { DOWN, DOWN_BODIES, DOWN_HEADERS, SECRET, SENT_AT, verifyWebhook } from "./testdata.ts";
 
 const channel = (kind: ChannelKind): Channel => ({
@@ -138,9 +139,9 @@ describe("text from monitor names", () => {
     expect(body.blocks[1].fields[0].text).toBe("*Monitor*\nCafé &lt;API&gt; &amp; co @everyone (homepage)");
   });
 
-  it("discord never parses mentions", async () => {
+  it("discord never parses mentions, and breaks @everyone and @here", async () => {
     const body = JSON.parse((await CHANNELS.discord.build(odd, channel("discord"), SENT_AT)).body);
-    expect(body.content).toBe("🔴 Café <API> & co @everyone is down");
+    expect(body.content).toBe("🔴 Café <API\\> & co @\u200beveryone is down");
     expect(body.allowed_mentions).toEqual({ parse: [] });
   });
 
@@ -151,6 +152,87 @@ describe("text from monitor names", () => {
     expect(decoded).toBe("Café <API> & co @everyone is down");
     // Header values must be bytes: a raw "é" would make fetch throw.
     expect(() => new Headers(req.headers)).not.toThrow();
+  });
+
+  const hostile: AlertEvent = {
+    ...DOWN,
+    monitor: { ...DOWN.monitor, name: "**x** @everyone [a](http://evil)", target: "https://example.com/a_b_c" },
+    incident: {
+      ...DOWN.incident!,
+      last_error: { kind: "status", message: "got 503 `boom` ~~gone~~ | > # @here {{DATE(2025-01-01T00:00:00Z)}}" },
+    },
+  };
+
+  it("discord escapes Markdown and mentions in every text it renders, byte for byte", async () => {
+    const req = await CHANNELS.discord.build(hostile, channel("discord"), SENT_AT);
+    expect(req.body).toBe(
+      '{"content":"🔴 \\\\*\\\\*x\\\\*\\\\* @\u200beveryone \\\\[a\\\\]\\\\(http://evil\\\\) is down","embeds":[{' +
+        '"title":"\\\\*\\\\*x\\\\*\\\\* @\u200beveryone \\\\[a\\\\]\\\\(http://evil\\\\) is down","color":14233637,"fields":[' +
+        '{"name":"Monitor","value":"\\\\*\\\\*x\\\\*\\\\* @\u200beveryone \\\\[a\\\\]\\\\(http://evil\\\\) \\\\(homepage\\\\)","inline":false},' +
+        '{"name":"Target","value":"https://example.com/a\\\\_b\\\\_c","inline":true},' +
+        '{"name":"Cause","value":"2 consecutive failures","inline":true},' +
+        '{"name":"Error","value":"status: got 503 \\\\`boom\\\\` \\\\~\\\\~gone\\\\~\\\\~ \\\\| \\\\> \\\\# @\u200bhere {\u200b{DATE\\\\(2025-01-01T00:00:00Z\\\\)}}","inline":false},' +
+        '{"name":"Time","value":"2025-11-27T04:01:00.000Z","inline":true}],' +
+        '"footer":{"text":"monitor.down · evt_inc_homepage_1764216000000_down"},"timestamp":"2025-11-27T04:01:00.000Z"}],"allowed_mentions":{"parse":[]}}',
+    );
+    expect(req.body).not.toContain("@everyone");
+    expect(req.body).not.toContain("[a](");
+  });
+
+  it("teams escapes Markdown in the headline, every fact value and the footer", async () => {
+    const body = JSON.parse((await CHANNELS.teams.build(hostile, channel("teams"), SENT_AT)).body);
+    const [head, factSet, foot] = body.attachments[0].content.body;
+    expect(head.text).toBe("🔴 \\*\\*x\\*\\* @\u200beveryone \\[a\\]\\(http://evil\\) is down");
+    expect(factSet.facts).toEqual([
+      { title: "Monitor", value: "\\*\\*x\\*\\* @\u200beveryone \\[a\\]\\(http://evil\\) \\(homepage\\)" },
+      { title: "Target", value: "https://example.com/a\\_b\\_c" },
+      { title: "Cause", value: "2 consecutive failures" },
+      {
+        title: "Error",
+        value: "status: got 503 \\`boom\\` \\~\\~gone\\~\\~ \\| \\> \\# @\u200bhere {\u200b{DATE\\(2025-01-01T00:00:00Z\\)}}",
+      },
+      { title: "Time", value: "2025-11-27T04:01:00.000Z" },
+    ]);
+    expect(foot.text).toBe("monitor.down · evt\\_inc\\_homepage\\_1764216000000\\_down");
+  });
+
+  it("escapeMarkdown escapes list markers at a line's start and every backslash first", () => {
+    expect(escapeMarkdown("- a")).toBe("\\- a");
+    expect(escapeMarkdown("12. a")).toBe("12\\. a");
+    expect(escapeMarkdown("a - b 1. c")).toBe("a - b 1. c");
+    expect(escapeMarkdown("\\*")).toBe("\\\\\\*");
+    expect(escapeMarkdown("@Everyone @HERE @hereafter")).toBe("@\u200bEveryone @\u200bHERE @hereafter");
+  });
+
+  it("clipEscaped never ends in half an escape", () => {
+    const out = clipEscaped("a".repeat(8) + "*".repeat(20), 12);
+    expect(out).toBe("aaaaaaaa\\*…");
+    expect(clipEscaped("*".repeat(10), 7)).toBe("\\*\\*\\*…");
+    expect(clipEscaped("short", 7)).toBe("short");
+  });
+
+  it("keeps a tcp target's answer out of every chat, with the check's own words", async () => {
+    const banner = JSON.stringify("220 **evil** @everyone [x](http://evil)");
+    const tcpDown: AlertEvent = {
+      ...DOWN,
+      monitor: { ...DOWN.monitor, kind: "tcp", target: "db.internal:5432" },
+      incident: {
+        ...DOWN.incident!,
+        last_error: {
+          kind: "keyword",
+          message: `db.internal:5432: expected "PONG" but received 39 bytes before the server closed the connection: ${banner}`,
+        },
+      },
+    };
+    for (const kind of ["slack", "discord", "teams", "ntfy"] as const) {
+      const req = await CHANNELS[kind].build(tcpDown, channel(kind), SENT_AT);
+      expect(req.body, kind).not.toContain("evil");
+      expect(req.body, kind).toContain("the target's answer is withheld");
+    }
+    const ntfy = await CHANNELS.ntfy.build(tcpDown, channel("ntfy"), SENT_AT);
+    expect(ntfy.body).toContain(
+      'Error: keyword: db.internal:5432: expected "PONG" but received 39 bytes before the server closed the connection; the target\'s answer is withheld',
+    );
   });
 
   it("clips to each service's limits", async () => {
@@ -194,5 +276,21 @@ describe("channel schemas", () => {
       message: "must be the topic's URL, e.g. https://ntfy.sh/my-alerts",
     });
     expect(parse("ntfy", { url: "https://ntfy.example.net/alerts" }).success).toBe(true);
+  });
+
+  it("refuse a masked URL, which is not the channel's URL", () => {
+    expect(parse("slack", { url: "https://hooks.example.net/…abcd" }).error?.issues).toEqual([
+      expect.objectContaining({ path: ["url"], message: "is a masked URL: send the full URL, or leave url out to keep the current one" }),
+    ]);
+  });
+});
+
+describe("maskUrl", () => {
+  it("keeps scheme and host, and the last 4 characters when at least 12 are hidden", () => {
+    expect(maskUrl("https://hooks.slack.com/services/T0/B0/abcdefgh")).toBe("https://hooks.slack.com/…efgh");
+    expect(maskUrl("https://u:p@ntfy.example.net:8443/alerts?auth=tk_1234")).toBe("https://ntfy.example.net:8443/…1234");
+    expect(maskUrl("https://ntfy.example.net/short")).toBe("https://ntfy.example.net/…");
+    expect(maskUrl("https://ntfy.example.net/")).toBe("https://ntfy.example.net/…");
+    expect(maskUrl("not a url")).toBe("…");
   });
 });

@@ -1,6 +1,8 @@
 // The words and facts of an alert, shared by the chat formats (Slack, Discord, Teams, ntfy).
 import { toRfc3339 } from "../../../../contract/index.ts";
-import type { CheckError } from "../../../../contract/index.ts";
+import type { CheckError, Kind } from "../../../../contract/index.ts";
+import { clip } from "../../../../contract/text.ts";
+import { carriesTargetAnswer, splitTargetAnswer } from "../../api/redact.ts";
 import type { AlertEvent, EventType } from "../events.ts";
 
 export type Tone = "bad" | "good" | "warning" | "info";
@@ -41,7 +43,45 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
-const errorText = (e: CheckError | null | undefined) => (e ? `${e.kind}: ${e.message}` : null);
+/**
+ * "kind: message". A chat reaches people who could not read a target's answer in the API (viewers), so
+ * an error quoting one (the tcp check's expect mismatch) keeps only the check's own words.
+ */
+function errorText(e: CheckError | null | undefined, monitorKind: Kind): string | null {
+  if (!e) return null;
+  if (!carriesTargetAnswer(e, monitorKind)) return `${e.kind}: ${e.message}`;
+  const words = splitTargetAnswer(e.message)?.words ?? "the answer did not match tcp.expect";
+  return `${e.kind}: ${words}; the target's answer is withheld`;
+}
+
+/**
+ * Text made inert for Markdown as Discord and Teams (Adaptive Cards) read it: `\ * _ ~ \` | > # [ ] ( )`
+ * backslash-escaped, list markers at a line's start escaped, `@everyone` and `@here` broken with a
+ * zero-width space so they never mention, and `{{` broken so Adaptive Cards see no DATE()/TIME() function.
+ */
+export function escapeMarkdown(s: string): string {
+  return s
+    .replace(/[\\*_~`|>#[\]()]/g, "\\$&")
+    .replace(/^(\s*)([-+]|\d+\.)(?=\s|$)/gm, (_, space: string, marker: string) =>
+      marker.endsWith(".") ? `${space}${marker.slice(0, -1)}\\.` : `${space}\\${marker}`,
+    )
+    .replace(/@(everyone|here)\b/gi, "@\u200b$1")
+    .replace(/\{\{/g, "{\u200b{");
+}
+
+/** `escape(text)` at most `max` long: cut before escaping (the longest cut that fits), so no escape is split and "…" ends it. */
+export function clipEscaped(text: string, max: number, escape: (s: string) => string = escapeMarkdown): string {
+  const whole = escape(text);
+  if (whole.length <= max) return whole;
+  let lo = 1; // clip(text, 1) is "…", which escapes to itself
+  let hi = text.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (escape(clip(text, mid)).length <= max) lo = mid;
+    else hi = mid - 1;
+  }
+  return escape(clip(text, lo));
+}
 
 /** One line saying what happened, without emoji. */
 export function headline(event: AlertEvent): string {
@@ -85,7 +125,7 @@ export function facts(event: AlertEvent): Fact[] {
   switch (event.type) {
     case "monitor.down":
       add("Cause", inc?.cause ?? null);
-      add("Error", errorText(inc?.last_error ?? inc?.first_error));
+      add("Error", errorText(inc?.last_error ?? inc?.first_error, m.kind));
       break;
     case "monitor.up":
       if (inc) add("Down for", formatDuration((inc.resolved_at ?? event.timestamp) - inc.opened_at));
@@ -94,7 +134,7 @@ export function facts(event: AlertEvent): Fact[] {
     case "monitor.reminder":
       add("Reminder", num(d.reminder) === null ? null : `#${num(d.reminder)}`);
       if (inc) add("Down for", formatDuration(event.timestamp - inc.opened_at));
-      add("Error", errorText(inc?.last_error ?? inc?.first_error));
+      add("Error", errorText(inc?.last_error ?? inc?.first_error, m.kind));
       break;
     case "monitor.degraded": {
       const latency = num(d.latency_ms);

@@ -20,9 +20,30 @@ export function isChannelKind(kind: unknown): kind is ChannelKind {
 
 const unique = <T>(list: T[]) => new Set(list).size === list.length;
 
+/** What stands for the hidden part of a masked URL. */
+const MASK = "…";
+
+/**
+ * A channel's URL as the API shows it after creation: scheme and host (never a user or password), then
+ * "…" and the URL's last 4 characters, so a person can tell two channels apart; the last 4 only when
+ * the hidden part is at least 12 characters long, so they give away at most a third of it.
+ * "https://hooks.slack.com/services/T0/B0/abcd" → "https://hooks.slack.com/…abcd".
+ */
+export function maskUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return MASK; // validated at write time; nothing of an unreadable URL is shown
+  }
+  const hidden = u.pathname + u.search + u.hash;
+  return `${u.protocol}//${u.host}/${MASK}${hidden.length >= 12 ? url.slice(-4) : ""}`;
+}
+
 const ChannelUrl = z
   .string()
   .max(2048, "must be at most 2048 characters")
+  .refine((u) => !u.includes(MASK), "is a masked URL: send the full URL, or leave url out to keep the current one")
   .pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }));
 
 /** What every kind takes. The kind's own fields are added to it, and the result is strict. */

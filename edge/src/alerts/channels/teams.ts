@@ -1,8 +1,9 @@
 // Microsoft Teams incoming webhook (Workflows "post to a channel when a webhook request is
 // received"): a message with one Adaptive Card 1.4 attachment. Adaptive Cards rather than the
-// legacy MessageCard, which only the retired Office 365 connectors render.
+// legacy MessageCard, which only the retired Office 365 connectors render. TextBlocks and FactSet
+// values render Markdown, so every text that is not ours has it escaped.
 import type { AlertEvent } from "../events.ts";
-import { EMOJI, TONE, facts, headline, type Tone } from "./format.ts";
+import { EMOJI, TONE, escapeMarkdown, facts, headline, type Tone } from "./format.ts";
 import type { ChannelDef } from "./types.ts";
 
 const COLOR: Record<Tone, string> = { bad: "Attention", good: "Good", warning: "Warning", info: "Accent" };
@@ -21,14 +22,14 @@ export function teamsBody(event: AlertEvent) {
           body: [
             {
               type: "TextBlock",
-              text: `${EMOJI[event.type]} ${headline(event)}`,
+              text: `${EMOJI[event.type]} ${escapeMarkdown(headline(event))}`,
               weight: "Bolder",
               size: "Medium",
               color: COLOR[TONE[event.type]],
               wrap: true,
             },
-            { type: "FactSet", facts: facts(event).map((f) => ({ title: f.label, value: f.value })) },
-            { type: "TextBlock", text: `${event.type} · ${event.id}`, isSubtle: true, size: "Small", wrap: true },
+            { type: "FactSet", facts: facts(event).map((f) => ({ title: f.label, value: escapeMarkdown(f.value) })) },
+            { type: "TextBlock", text: escapeMarkdown(`${event.type} · ${event.id}`), isSubtle: true, size: "Small", wrap: true },
           ],
         },
       },

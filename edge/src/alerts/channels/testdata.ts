@@ -24,7 +24,10 @@ export const DOWN: AlertEvent = {
   details: {},
 };
 
-/** DOWN's request body for each kind, byte for byte. */
+/**
+ * DOWN's request body for each kind, byte for byte. Discord and Teams escape Markdown: the text
+ * "Homepage \(homepage\)" is "Homepage \\(homepage\\)" in their JSON.
+ */
 export const DOWN_BODIES: Record<ChannelKind, string> = {
   webhook:
     '{"id":"evt_inc_homepage_1764216000000_down","type":"monitor.down","timestamp":"2025-11-27T04:01:00.000Z",' +
@@ -40,7 +43,7 @@ export const DOWN_BODIES: Record<ChannelKind, string> = {
     '{"type":"context","elements":[{"type":"mrkdwn","text":"monitor.down · evt_inc_homepage_1764216000000_down"}]}]}',
   discord:
     '{"content":"🔴 Homepage is down","embeds":[{"title":"Homepage is down","color":14233637,"fields":[' +
-    '{"name":"Monitor","value":"Homepage (homepage)","inline":true},{"name":"Target","value":"https://example.com/","inline":true},' +
+    '{"name":"Monitor","value":"Homepage \\\\(homepage\\\\)","inline":true},{"name":"Target","value":"https://example.com/","inline":true},' +
     '{"name":"Cause","value":"2 consecutive failures","inline":true},{"name":"Error","value":"timeout: no answer within 10000 ms","inline":true},' +
     '{"name":"Time","value":"2025-11-27T04:01:00.000Z","inline":true}],' +
     '"footer":{"text":"monitor.down · evt_inc_homepage_1764216000000_down"},"timestamp":"2025-11-27T04:01:00.000Z"}],"allowed_mentions":{"parse":[]}}',
@@ -48,10 +51,10 @@ export const DOWN_BODIES: Record<ChannelKind, string> = {
     '{"type":"message","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","contentUrl":null,"content":{' +
     '"$schema":"http://adaptivecards.io/schemas/adaptive-card.json","type":"AdaptiveCard","version":"1.4","body":[' +
     '{"type":"TextBlock","text":"🔴 Homepage is down","weight":"Bolder","size":"Medium","color":"Attention","wrap":true},' +
-    '{"type":"FactSet","facts":[{"title":"Monitor","value":"Homepage (homepage)"},{"title":"Target","value":"https://example.com/"},' +
+    '{"type":"FactSet","facts":[{"title":"Monitor","value":"Homepage \\\\(homepage\\\\)"},{"title":"Target","value":"https://example.com/"},' +
     '{"title":"Cause","value":"2 consecutive failures"},{"title":"Error","value":"timeout: no answer within 10000 ms"},' +
     '{"title":"Time","value":"2025-11-27T04:01:00.000Z"}]},' +
-    '{"type":"TextBlock","text":"monitor.down · evt_inc_homepage_1764216000000_down","isSubtle":true,"size":"Small","wrap":true}]}}]}',
+    '{"type":"TextBlock","text":"monitor.down · evt\\\\_inc\\\\_homepage\\\\_1764216000000\\\\_down","isSubtle":true,"size":"Small","wrap":true}]}}]}',
   ntfy:
     "Monitor: Homepage (homepage)\nTarget: https://example.com/\nCause: 2 consecutive failures\n" +
     "Error: timeout: no answer within 10000 ms\nTime: 2025-11-27T04:01:00.000Z\nEvent: evt_inc_homepage_1764216000000_down",

@@ -1,8 +1,11 @@
-// /api/v1/channels: admins create, list, change, delete and test alert channels. A webhook's
-// signing secret is shown once, on creation; afterwards only `secret_set` says there is one.
+// /api/v1/channels: admins create, list, change, delete and test alert channels. A channel's URL is a
+// credential (a chat webhook's URL is its bearer token; an ntfy topic or its ?auth= token is the same)
+// and a webhook's signing secret is one: both are shown once, on creation. Afterwards the URL is masked
+// (scheme, host and its last 4 characters, `url_set: true`) and only `secret_set` says there is a secret.
+// A PATCH may send the masked URL back unchanged: it keeps the current one.
 import { Hono } from "hono";
 import { mergePatch, toRfc3339 } from "../../../../contract/index.ts";
-import { CHANNELS, CHANNEL_SCHEMAS, ChannelKindField, type Channel, type ChannelInput } from "../../alerts/channels/index.ts";
+import { CHANNELS, CHANNEL_SCHEMAS, ChannelKindField, maskUrl, type Channel, type ChannelInput } from "../../alerts/channels/index.ts";
 import { deliveryDeps, sendTest } from "../../alerts/delivery.ts";
 import { newWebhookSecret } from "../../alerts/signing.ts";
 import { requireRole } from "../auth.ts";
@@ -11,14 +14,19 @@ import type { AppEnv } from "../context.ts";
 import { deleteChannel, getChannel, insertChannel, listChannels, updateChannel } from "../../db/channels.ts";
 import { deadLetterChannel, listNotifications } from "../../db/notifications.ts";
 import { ApiError } from "../errors.ts";
+import { receiverAnswersApart } from "../redact.ts";
+import { countOf } from "../../db/counts.ts";
+import { requireRoom } from "../limits.ts";
 import { notificationView } from "./notifications.ts";
 
+/** A channel as the API shows it after creation: its URL masked. */
 export function channelView(ch: Channel) {
   return {
     id: ch.id,
     name: ch.name,
     kind: ch.kind,
-    url: ch.url,
+    url: maskUrl(ch.url),
+    url_set: true,
     monitors: ch.monitors,
     events: ch.events,
     enabled: ch.enabled,
@@ -47,7 +55,8 @@ channels.use("*", requireRole("admin"));
 
 channels.post("/", limitBody(), async (c) => {
   const input = parseInput(await readJson(c));
-  const db = c.get("config").db;
+  const { db, caps } = c.get("config");
+  requireRoom("channels", await countOf(db, "channels"), caps.channels, "MAX_CHANNELS");
   const now = Date.now();
   const channel: Channel = {
     id: input.id,
@@ -65,8 +74,9 @@ channels.post("/", limitBody(), async (c) => {
   if (!(await insertChannel(db, channel)))
     throw new ApiError("conflict", `a channel with id "${channel.id}" already exists`, [{ path: "id", message: "is already taken" }]);
   c.get("log").info("channel created", { channel: channel.id, kind: channel.kind, by: c.get("principal").name });
-  // The secret leaves the Worker this once.
-  const body = channel.secret === null ? channelView(channel) : { ...channelView(channel), secret: channel.secret };
+  // The URL and the secret leave the Worker this once.
+  const shown = { ...channelView(channel), url: channel.url };
+  const body = channel.secret === null ? shown : { ...shown, secret: channel.secret };
   return c.json(body, 201, { location: `/api/v1/channels/${encodeURIComponent(channel.id)}` });
 });
 
@@ -79,8 +89,9 @@ channels.get("/:id", async (c) => {
 });
 
 /**
- * JSON merge patch over the channel's fields. `secret` may be set to a new one (webhook); `null`
- * keeps the current one. `enabled: true` re-enables a disabled channel and clears its reason.
+ * JSON merge patch over the channel's fields. `url` as GET shows it (masked) keeps the current URL; any
+ * other masked-looking value is refused. `secret` may be set to a new one (webhook); `null` keeps the
+ * current one. `enabled: true` re-enables a disabled channel and clears its reason.
  */
 channels.patch("/:id", limitBody(), async (c) => {
   const id = c.req.param("id");
@@ -95,6 +106,7 @@ channels.patch("/:id", limitBody(), async (c) => {
     throw new ApiError("invalid_input", "a channel's kind cannot be changed; create a new channel instead", [
       { path: "kind", message: "cannot be changed" },
     ]);
+  if (patch.url === maskUrl(current.url)) delete patch.url;
   const base = {
     id,
     name: current.name,
@@ -138,6 +150,7 @@ channels.post("/:id/test", async (c) => {
   const channel = await channelOr404(config.db, c.req.param("id"));
   const { id } = await sendTest(deliveryDeps(config.db, c.get("log")), channel);
   const [row] = await listNotifications(config.db, { id, limit: 1 });
-  const view = notificationView(row!);
+  // A failed attempt's error quotes the receiver: that text is the receiver's, shown apart and marked untrusted.
+  const view = receiverAnswersApart(notificationView(row!));
   return c.json({ delivered: view.status === "delivered", notification: view });
 });

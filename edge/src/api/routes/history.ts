@@ -7,6 +7,7 @@ import { validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
 import { getMonitor } from "../../db/monitors.ts";
 import { ApiError } from "../errors.ts";
+import { errorView } from "../redact.ts";
 import { createPointStore } from "../../points/index.ts";
 import { PointStoreError } from "../../points/store.ts";
 import { DAY, HOUR } from "../../status/rollups.ts";
@@ -79,7 +80,14 @@ history.get("/:id/checks", requireRole("viewer"), async (c) => {
   const from = Math.max(w.from, historyStart(m.created_at, c.get("config").resultMaxAheadMs));
   const checks =
     from >= w.to ? [] : await store.checks({ monitor: m.spec.id, kind: m.spec.kind, from, to: w.to, limit: q.limit }).catch(storeError);
-  return c.json({ checks: checks.map((r) => ({ ...r, ts: toRfc3339(r.ts) })) });
+  const role = c.get("principal").role;
+  return c.json({
+    checks: checks.map((r) => ({
+      ...r,
+      ts: toRfc3339(r.ts),
+      error: errorView(r.error, role, { monitorKind: m.spec.kind, httpStatus: r.http?.status }),
+    })),
+  });
 });
 
 history.get("/:id/uptime", requireRole("viewer"), async (c) => {

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { toRfc3339 } from "../../../../contract/index.ts";
 import { requireRole } from "../auth.ts";
 import { validate } from "../body.ts";
-import type { AppEnv } from "../context.ts";
+import type { AppEnv, Role } from "../context.ts";
+import { errorView } from "../redact.ts";
 import { listIncidents, type IncidentRow } from "../../db/alerting.ts";
 import { getMonitor } from "../../db/monitors.ts";
 import { incidentNotifications } from "../../db/notifications.ts";
@@ -21,7 +22,7 @@ const Query = z.strictObject({
     .optional(),
 });
 
-function view(i: IncidentRow, now: number, notifications: unknown[]) {
+function view(i: IncidentRow, now: number, notifications: unknown[], role: Role) {
   return {
     id: i.id,
     monitor: i.monitor,
@@ -30,27 +31,27 @@ function view(i: IncidentRow, now: number, notifications: unknown[]) {
     resolved_at: toRfc3339(i.resolved_at),
     duration_s: Math.round(((i.resolved_at ?? now) - i.opened_at) / 1000),
     cause: i.cause,
-    first_error: i.first_error,
-    last_error: i.last_error,
+    first_error: errorView(i.first_error, role),
+    last_error: errorView(i.last_error, role),
     reminders_sent: i.reminders_sent,
     notifications,
   };
 }
 
-async function answer(db: D1Database, q: { status?: "open" | "resolved"; monitor?: string; limit?: number }) {
+async function answer(db: D1Database, q: { status?: "open" | "resolved"; monitor?: string; limit?: number }, role: Role) {
   const rows = await listIncidents(db, { ...q, limit: q.limit ?? 100 });
   const notes = await incidentNotifications(
     db,
     rows.map((r) => r.id),
   );
   const now = Date.now();
-  return { incidents: rows.map((r) => view(r, now, notes.get(r.id) ?? [])) };
+  return { incidents: rows.map((r) => view(r, now, notes.get(r.id) ?? [], role)) };
 }
 
 export const incidents = new Hono<AppEnv>();
 incidents.get("/", requireRole("viewer"), async (c) => {
   const q = validate(Query, c.req.query(), "query");
-  return c.json(await answer(c.get("config").db, q));
+  return c.json(await answer(c.get("config").db, q, c.get("principal").role));
 });
 
 export const monitorIncidents = new Hono<AppEnv>();
@@ -58,5 +59,5 @@ monitorIncidents.get("/:id/incidents", requireRole("viewer"), async (c) => {
   const q = validate(Query.omit({ monitor: true }), c.req.query(), "query");
   const id = c.req.param("id");
   if (!(await getMonitor(c.get("config").db, id))) throw new ApiError("not_found", `no monitor with id "${id}"`);
-  return c.json(await answer(c.get("config").db, { ...q, monitor: id }));
+  return c.json(await answer(c.get("config").db, { ...q, monitor: id }, c.get("principal").role));
 });

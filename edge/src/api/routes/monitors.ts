@@ -17,6 +17,7 @@ import {
 } from "../../db/monitors.ts";
 import { countOf } from "../../db/counts.ts";
 import { requireHostBudget, requireRoom } from "../limits.ts";
+import { redactMonitorView } from "../redact.ts";
 import { ApiError } from "../errors.ts";
 
 export const monitors = new Hono<AppEnv>();
@@ -25,7 +26,8 @@ const notFound = (id: string) => new ApiError("not_found", `no monitor with id "
 
 monitors.get("/", requireRole("viewer"), async (c) => {
   const all = await listMonitors(c.get("config").db);
-  return c.json({ monitors: all.map(monitorView) });
+  const role = c.get("principal").role;
+  return c.json({ monitors: all.map((m) => redactMonitorView(monitorView(m), role)) });
 });
 
 // Writes build their answer before they commit: a write either answers its view or changes nothing.
@@ -39,14 +41,14 @@ monitors.post("/", requireRole("editor"), limitBody(), async (c) => {
   if (!(await insertMonitor(db, spec, now)))
     throw new ApiError("conflict", `a monitor with id "${spec.id}" already exists`, [{ path: "id", message: "is already taken" }]);
   c.get("log").info("monitor created", { monitor: spec.id, kind: spec.kind, runner: spec.runner });
-  return c.json(view, 201, { location: `/api/v1/monitors/${encodeURIComponent(spec.id)}` });
+  return c.json(redactMonitorView(view, c.get("principal").role), 201, { location: `/api/v1/monitors/${encodeURIComponent(spec.id)}` });
 });
 
 monitors.get("/:id", requireRole("viewer"), async (c) => {
   const id = c.req.param("id");
   const m = await getMonitor(c.get("config").db, id);
   if (!m) throw notFound(id);
-  return c.json(monitorView(m));
+  return c.json(redactMonitorView(monitorView(m), c.get("principal").role));
 });
 
 monitors.patch("/:id", requireRole("editor"), limitBody(), async (c) => {
@@ -67,7 +69,7 @@ monitors.patch("/:id", requireRole("editor"), limitBody(), async (c) => {
   const view = monitorView({ ...current, spec, updated_at: now, state });
   await updateMonitor(db, spec, current.spec.enabled, now);
   c.get("log").info("monitor updated", { monitor: id, fields: Object.keys(patch) });
-  return c.json(view);
+  return c.json(redactMonitorView(view, c.get("principal").role));
 });
 
 monitors.delete("/:id", requireRole("editor"), async (c) => {

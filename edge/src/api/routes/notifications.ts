@@ -5,6 +5,7 @@ import { MonitorId, Slug, toRfc3339 } from "../../../../contract/index.ts";
 import { requireRole } from "../auth.ts";
 import { validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
+import { receiverAnswersApart } from "../redact.ts";
 import { NOTIFICATION_STATUSES, listNotifications } from "../../db/notifications.ts";
 
 export function notificationView(r: Awaited<ReturnType<typeof listNotifications>>[number]) {
@@ -40,5 +41,5 @@ notifications.use("*", requireRole("admin"));
 notifications.get("/", async (c) => {
   const q = validate(NotificationsQuery, c.req.query(), "query");
   const rows = await listNotifications(c.get("config").db, q);
-  return c.json({ notifications: rows.map(notificationView) });
+  return c.json({ notifications: rows.map((r) => receiverAnswersApart(notificationView(r))) });
 });
