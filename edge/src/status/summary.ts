@@ -177,14 +177,34 @@ export function monitorDetail(
 }
 
 /** Reads what monitorDetail needs. The point store failing leaves `checks` null and says why; the rest comes from D1. */
-export async function loadMonitorDetail(db: D1Database, store: PointStore, m: StoredMonitor, now: number, audience: Audience) {
+/**
+ * Where a monitor's history starts: a monitor created again under an old id starts empty, so reads
+ * begin at its creation, less the clock skew ingest allows agents (their first results may predate it).
+ */
+export const historyStart = (createdAt: number, skewMs: number) => createdAt - skewMs;
+
+/** `skewMs`: the clock skew ingest allows (RESULT_MAX_AHEAD_S), for historyStart. */
+export async function loadMonitorDetail(
+  db: D1Database,
+  store: PointStore,
+  m: StoredMonitor,
+  now: number,
+  audience: Audience,
+  skewMs: number,
+) {
   const id = m.spec.id;
   const publicView = audience === "public";
   const [hourly, daily, recent] = await Promise.all([
     readRollups(db, "1h", floorTo(now, 4 * HOUR) - (SERIES["30d"].n - 1) * 4 * HOUR, now + 1, id),
     readRollups(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, id),
     store
-      .checks({ monitor: id, kind: m.spec.kind, from: now - RECENT_CHECKS_WINDOW, to: now + 1, limit: RECENT_CHECKS })
+      .checks({
+        monitor: id,
+        kind: m.spec.kind,
+        from: Math.max(now - RECENT_CHECKS_WINDOW, historyStart(m.created_at, skewMs)),
+        to: now + 1,
+        limit: RECENT_CHECKS,
+      })
       .then((checks) => ({ checks, error: null }))
       // The store's own message may name its URL, so a public page only learns that it failed.
       .catch((e: unknown) => ({

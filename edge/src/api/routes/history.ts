@@ -11,6 +11,7 @@ import { errorView } from "../redact.ts";
 import { createPointStore } from "../../points/index.ts";
 import { PointStoreError } from "../../points/store.ts";
 import { DAY, HOUR } from "../../status/rollups.ts";
+import { historyStart } from "../../status/summary.ts";
 
 const MAX_BUCKETS = 5000;
 /** Query times reach back five years and a day ahead: further is no history this product keeps. */
@@ -54,12 +55,6 @@ const ChecksQuery = z
 const UptimeQuery = z.strictObject({ from: time, to: time, bucket: z.enum(["1h", "1d"]).optional() });
 
 export const history = new Hono<AppEnv>();
-
-/**
- * Where a monitor's history starts: a monitor created again under an old id starts empty, so reads
- * begin at its creation, less the clock skew ingest allows agents (their first results may predate it).
- */
-export const historyStart = (createdAt: number, skewMs: number) => createdAt - skewMs;
 
 async function monitorOr404(db: D1Database, id: string) {
   const m = await getMonitor(db, id);

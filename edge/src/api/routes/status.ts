@@ -42,5 +42,5 @@ status.get("/:id", viewerOrAnonymousPublic(), async (c) => {
   const config = c.get("config");
   const m = await getMonitor(config.db, c.req.param("id"));
   if (!m) throw new ApiError("not_found", `no monitor with id "${c.req.param("id")}"`);
-  return c.json(await loadMonitorDetail(config.db, createPointStore(config, fetch), m, Date.now(), audienceOf(c)));
+  return c.json(await loadMonitorDetail(config.db, createPointStore(config, fetch), m, Date.now(), audienceOf(c), config.resultMaxAheadMs));
 });
