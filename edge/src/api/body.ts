@@ -43,7 +43,9 @@ export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   if (!JSON_TYPE.test(type))
     throw new ApiError(
       "unsupported_media_type",
-      type ? `the request body must be JSON, sent with content-type: application/json (not "${type.slice(0, 100)}")` : "the request body must be JSON, sent with content-type: application/json",
+      type
+        ? `the request body must be JSON, sent with content-type: application/json (not "${type.slice(0, 100)}")`
+        : "the request body must be JSON, sent with content-type: application/json",
     );
   const text = await c.req.text();
   if (text.trim() === "") throw new ApiError("invalid_json", "the request body is empty; send a JSON object");
@@ -53,8 +55,7 @@ export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   } catch (e) {
     throw new ApiError("invalid_json", `the request body is not valid JSON: ${(e as Error).message}`);
   }
-  if (jsonDepth(value) > MAX_JSON_DEPTH)
-    throw new ApiError("invalid_json", `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonDepth(value) > MAX_JSON_DEPTH) throw new ApiError("invalid_json", `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   return value;
 }
 

@@ -45,9 +45,11 @@ export function requireHostBudget(spec: MonitorSpec, others: Load[], caps: Confi
     bytes += (o.body_bytes * 60) / o.interval_s;
   }
   if (checks > caps.hostChecksPerMin)
-    throw new ApiError("conflict", `monitors would check ${host} ${checks.toFixed(1)} times a minute; the budget per host is ${caps.hostChecksPerMin}`, [
-      { path: "target", message: `too many checks per minute aimed at ${host} (HOST_CHECKS_PER_MIN)` },
-    ]);
+    throw new ApiError(
+      "conflict",
+      `monitors would check ${host} ${checks.toFixed(1)} times a minute; the budget per host is ${caps.hostChecksPerMin}`,
+      [{ path: "target", message: `too many checks per minute aimed at ${host} (HOST_CHECKS_PER_MIN)` }],
+    );
   if (bytes > caps.hostBodyBytesPerMin)
     throw new ApiError(
       "conflict",
