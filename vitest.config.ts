@@ -4,6 +4,8 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 // @ts-expect-error plain ESM helper without types
 import { buildUi } from "./scripts/build-ui.mjs";
+// @ts-expect-error plain ESM helper without types
+import { LOOPBACK_EGRESS_ALLOW } from "./scripts/lib/wrangler-dev.mjs";
 
 const root = import.meta.dirname;
 
@@ -20,7 +22,13 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: path.join(root, "wrangler.toml") },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-token-0123456789", LOG_LEVEL: "warn" },
+                // EGRESS_ALLOW: the tests' targets and receivers listen on loopback, which the egress policy refuses by default.
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ADMIN_TOKEN: "test-admin-token-0123456789",
+                  LOG_LEVEL: "warn",
+                  EGRESS_ALLOW: LOOPBACK_EGRESS_ALLOW,
+                },
                 // A second, never-migrated database: the migrations test applies them to it from empty.
                 d1Databases: { EMPTY_DB: "empty-db" },
               },

@@ -1,4 +1,6 @@
-// Parsing of monitor targets: URLs for http, host:port for tcp/tls, a bare host for icmp.
+// Parsing of monitor targets: URLs for http, host:port for tcp/tls, a bare host for icmp; and the one
+// form a target or a channel URL is stored in (normalizeTarget, normalizeUrl).
+import { canonicalHost } from "./egress.ts";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)*\.?$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -13,9 +15,13 @@ export function isIPv6(s: string): boolean {
   }
 }
 
-/** A hostname, an IPv4 address, or an IPv6 address (without brackets). */
+/**
+ * A hostname, an IPv4 address, or an IPv6 address (without brackets). A name whose last label is a
+ * number (`127.1`, `0x7f000001`, `2130706433`) is not a host name: URL parsers and resolvers read it
+ * as an IPv4 address; normalizeTarget rewrites it as one.
+ */
 export function isHost(s: string): boolean {
-  return IPV4.test(s) || isIPv6(s) || (HOSTNAME.test(s) && !/^[\d.]+$/.test(s));
+  return IPV4.test(s) || isIPv6(s) || (HOSTNAME.test(s) && !/^[\d.]+$/.test(s) && !/(^|\.)(\d+|0x[0-9a-f]*)\.?$/i.test(s));
 }
 
 export type HostPort = { host: string; port: number };
@@ -31,6 +37,9 @@ export function parseHostPort(target: string): HostPort | string {
   return { host, port };
 }
 
+/** Whitespace and control characters, which URL parsers drop or encode silently, so what is stored would not be what is checked. */
+const INVISIBLE = /[\s\p{Cc}]/u;
+
 /** Checks an http(s) URL target; returns an error message or null. */
 export function checkHttpUrl(target: string): string | null {
   let url: URL;
@@ -39,7 +48,62 @@ export function checkHttpUrl(target: string): string | null {
   } catch {
     return "must be an absolute http:// or https:// URL";
   }
+  if (INVISIBLE.test(target)) return "must not contain whitespace or control characters";
   if (url.protocol !== "http:" && url.protocol !== "https:") return "must use http:// or https://";
   if (url.username || url.password) return "must not embed credentials; use http.headers";
   return null;
+}
+
+export type TargetKind = "http" | "tcp" | "icmp" | "tls";
+
+/**
+ * A monitor's target in the one form it is stored, checked and shown in, or what is wrong with it
+ * (worded to follow "<kind> target ", as the Monitor schema reports it):
+ * - http: `new URL(target).href`, so the host is canonical (`http://0x7f000001/` is stored as
+ *   `http://127.0.0.1/`, `HTTP://Example.COM` as `http://example.com/`);
+ * - tcp and tls: `host:port` with the host canonical (`[v6]:port` for IPv6, `127.1:22` → `127.0.0.1:22`);
+ * - icmp: the canonical host (IPv6 without brackets).
+ * Whitespace and control characters are refused everywhere.
+ */
+export function normalizeTarget(kind: TargetKind, target: string): { target: string } | { error: string } {
+  if (kind !== "http" && INVISIBLE.test(target)) return { error: "must not contain whitespace or control characters" };
+  switch (kind) {
+    case "http": {
+      const problem = checkHttpUrl(target);
+      return problem ? { error: problem } : { target: new URL(target).href };
+    }
+    case "tcp":
+    case "tls": {
+      const m = /^\[([^\]]+)\]:(\d+)$/.exec(target) ?? /^([^:[\]]+):(\d+)$/.exec(target);
+      if (!m) return { error: "must be host:port (IPv6 as [addr]:port)" };
+      const host = canonicalHost(m[1]!);
+      if (typeof host === "string") return { error: host };
+      const normalized = `${host.host.includes(":") ? `[${host.host}]` : host.host}:${Number(m[2])}`;
+      const hp = parseHostPort(normalized);
+      return typeof hp === "string" ? { error: hp } : { target: normalized };
+    }
+    case "icmp": {
+      const host = canonicalHost(target);
+      if (typeof host === "string") return { error: host };
+      return isHost(host.host) ? { target: host.host } : { error: "must be a host name or IP address" };
+    }
+  }
+}
+
+/**
+ * A notification channel's URL in the one form it is stored and sent to (`new URL(url).href`), or
+ * what is wrong with it: http:// or https:// only, no whitespace or control characters, at most 2048
+ * characters. Where it may go is the egress policy's business (urlEgressProblem in egress.ts).
+ */
+export function normalizeUrl(text: string): { url: string } | { error: string } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { error: "must be an absolute http:// or https:// URL" };
+  }
+  if (INVISIBLE.test(text)) return { error: "must not contain whitespace or control characters" };
+  if (url.protocol !== "http:" && url.protocol !== "https:") return { error: "must be an http:// or https:// URL" };
+  if (url.href.length > 2048) return { error: "must be at most 2048 characters" };
+  return { url: url.href };
 }

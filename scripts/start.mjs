@@ -7,7 +7,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildAgent } from "./build-agent.mjs";
 import { ROOT, nodeBinary } from "./lib/proc.mjs";
-import { TRIM_CRON, WORKER_SETTINGS, applyMigrations, isTrimMinute, startScheduler, startWorker } from "./lib/wrangler-dev.mjs";
+import {
+  LOOPBACK_EGRESS_ALLOW,
+  TRIM_CRON,
+  WORKER_SETTINGS,
+  applyMigrations,
+  isTrimMinute,
+  startScheduler,
+  startWorker,
+} from "./lib/wrangler-dev.mjs";
 
 const cwd = process.env.UPTIME_ROOT ?? ROOT;
 const port = Number(process.env.PORT ?? 8787);
@@ -151,6 +159,12 @@ async function main() {
   await applyMigrations({ cwd, persistTo });
 
   const vars = Object.fromEntries(WORKER_SETTINGS.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+  // The demo's edge monitor checks this Worker's own /healthz on loopback, which the egress policy refuses
+  // by default: allow loopback for it, unless the operator set EGRESS_ALLOW (or seeds no demo).
+  if (!process.env.EGRESS_ALLOW && process.env.UPTIME_SEED !== "false") {
+    vars.EGRESS_ALLOW = LOOPBACK_EGRESS_ALLOW;
+    say(`egress: allowing loopback for the demo monitors (EGRESS_ALLOW=${LOOPBACK_EGRESS_ALLOW}); set EGRESS_ALLOW to choose`);
+  }
   say(
     `starting the Worker on http://127.0.0.1:${port} (${process.env.INFLUX_URL ? `InfluxDB at ${process.env.INFLUX_URL}` : "embedded point store in D1"})`,
   );

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM helper without types
-import { applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
+import { LOOPBACK_EGRESS_ALLOW, applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
 import { startCountingTarget, type CountingTarget } from "./services/counting-target.ts";
 import { apiClient } from "./services/http.ts";
 import { createDatabase, influxQuery, startInflux, type InfluxServer } from "./services/influxdb.ts";
@@ -36,7 +36,14 @@ beforeAll(async () => {
   await applyMigrations({ persistTo: state });
   worker = await startWorker({
     persistTo: state,
-    vars: { ADMIN_TOKEN: TOKEN, INFLUX_URL: influx.url, INFLUX_DATABASE: DB, OUTBOX_BACKOFF_MAX_S: "1", LOG_LEVEL: "info" },
+    vars: {
+      ADMIN_TOKEN: TOKEN,
+      EGRESS_ALLOW: LOOPBACK_EGRESS_ALLOW,
+      INFLUX_URL: influx.url,
+      INFLUX_DATABASE: DB,
+      OUTBOX_BACKOFF_MAX_S: "1",
+      LOG_LEVEL: "info",
+    },
     onLine: (l: string) => logs.push(l),
   });
   for (const id of ["out-a", "out-b", "out-c"])

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM helper without types
-import { applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
+import { LOOPBACK_EGRESS_ALLOW, applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
 import { TRIM_CRON } from "../edge/src/scheduler/crons.ts";
 import { startAgentProcess, type AgentProcess } from "./services/agent-process.ts";
 import { allPanels, loadDashboards, substitute, type Values } from "./services/dashboards.ts";
@@ -101,7 +101,14 @@ beforeAll(async () => {
   await applyMigrations({ persistTo: state });
   worker = await startWorker({
     persistTo: state,
-    vars: { ADMIN_TOKEN: TOKEN, INFLUX_URL: influx.url, INFLUX_DATABASE: DB, AGENT_LIVENESS_S: "30", LOG_LEVEL: "info" },
+    vars: {
+      ADMIN_TOKEN: TOKEN,
+      EGRESS_ALLOW: LOOPBACK_EGRESS_ALLOW,
+      INFLUX_URL: influx.url,
+      INFLUX_DATABASE: DB,
+      AGENT_LIVENESS_S: "30",
+      LOG_LEVEL: "info",
+    },
     onLine: (line: string) => {
       const i = line.indexOf("{");
       if (i < 0) return;

@@ -1,5 +1,6 @@
 // Configuration: defaults, durations, and every problem listed by path.
 import { describe, expect, it } from "vitest";
+import { agentPolicy } from "../../contract/egress.ts";
 import { SETTINGS, loadConfig, parseDuration, parseListen } from "./config.ts";
 
 const base = { EDGE_URL: "https://uptime.example.net/", AGENT_TOKEN: "ium_abc" };
@@ -22,6 +23,7 @@ describe("loadConfig", () => {
         shutdownTimeoutMs: 8000,
         logLevel: "info",
         edgeProxy: null,
+        egress: agentPolicy(),
       },
     });
   });

@@ -1,5 +1,6 @@
 // The agent's configuration: environment variables, validated once at startup with every problem listed.
 import { z } from "zod";
+import { agentPolicy, egressRulesVar, portRangesVar, type EgressPolicy } from "../../contract/egress.ts";
 import { toIssues, type Issue } from "../../contract/index.ts";
 import { enumVar, envVar, intVar, optionalString, settingsOf, stringVar } from "../../contract/settings.ts";
 
@@ -124,6 +125,13 @@ export const SettingsSchema = z.object({
   HTTPS_PROXY: proxyUrl.describe("proxy for an https:// edge (also https_proxy)"),
   HTTP_PROXY: proxyUrl.describe("proxy for an http:// edge (also http_proxy)"),
   NO_PROXY: optionalString.describe("hosts the edge is reached without the proxy (also no_proxy)"),
+  // The egress policy of the checks (contract/egress.ts, docs/security.md), applied to the addresses names resolve to.
+  EGRESS_ALLOW: egressRulesVar.describe(
+    "CIDR ranges and addresses checks may reach although the agent refuses their kind (link-local, metadata, unspecified, multicast, broadcast)",
+  ),
+  EGRESS_DENY: egressRulesVar.describe("CIDR ranges, addresses and host names checks may never reach, checked after DNS resolution"),
+  EGRESS_ALLOW_PORTS: portRangesVar.describe("the only ports tcp, tls and http checks may connect to (22,443,8000-8999); unset: any"),
+  EGRESS_DENY_PORTS: portRangesVar.describe("ports tcp, tls and http checks may never connect to"),
 });
 
 /** The agent's settings: name, whether required, default and one line each. */
@@ -175,7 +183,10 @@ function toAgentConfig(e: z.output<typeof SettingsSchema>) {
     logLevel: e.LOG_LEVEL,
     /** null: no proxy variable set, the edge is reached directly. */
     edgeProxy,
+    /** Where checks may connect: the agent's defaults, EGRESS_ALLOW and EGRESS_DENY, the port lists. */
+    egress: agentPolicy({ allow: e.EGRESS_ALLOW, deny: e.EGRESS_DENY, allowPorts: e.EGRESS_ALLOW_PORTS, denyPorts: e.EGRESS_DENY_PORTS }),
   };
 }
 
-export type AgentConfig = ReturnType<typeof toAgentConfig>;
+/** `egress` is optional for configurations built in code (tests); the checks then apply the agent's default policy. */
+export type AgentConfig = Omit<ReturnType<typeof toAgentConfig>, "egress"> & { egress?: EgressPolicy };

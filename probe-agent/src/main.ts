@@ -25,8 +25,14 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  const deps = defaultDeps();
+  const deps = defaultDeps({ egress: config.egress });
   logger.info({ pinger: deps.pinger.describe() }, "icmp checks");
+  const rules = (list: readonly { text: string }[]) => list.map((r) => r.text);
+  if (config.egress)
+    logger.info(
+      { refused: config.egress.defaultDeny, allow: rules(config.egress.allow), deny: rules(config.egress.deny) },
+      "egress policy of the checks (EGRESS_ALLOW, EGRESS_DENY, EGRESS_ALLOW_PORTS, EGRESS_DENY_PORTS)",
+    );
   let agent;
   try {
     agent = await startAgent({ config, logger, runCheck: (monitor) => runCheck(monitor, deps) });

@@ -39,7 +39,16 @@ export const WORKER_SETTINGS = [
   "MAX_MAINTENANCE_WINDOWS",
   "HOST_CHECKS_PER_MIN",
   "HOST_BODY_BYTES_PER_MIN",
+  "EGRESS_ALLOW",
+  "EGRESS_DENY",
 ];
+
+/**
+ * What the Worker's egress policy must allow for checks and channels on this machine's loopback (the
+ * demo monitors, local test targets and receivers): EGRESS_ALLOW for `wrangler dev` runs that need it.
+ * The policy refuses loopback by default (docs/security.md); this is configuration, not an exception in it.
+ */
+export const LOOPBACK_EGRESS_ALLOW = "127.0.0.0/8,::1,localhost";
 
 /** The daily trim's Cron Trigger (wrangler.toml; edge/src/scheduler/trim.ts TRIM_CRON): 03:17 UTC. */
 export const TRIM_CRON = "17 3 * * *";

@@ -1,7 +1,9 @@
 // Notification delivery: a durable D1 outbox, one row per (event, channel), sent on a retry
 // schedule close to Standard Webhooks', with 410 disabling a channel and dead letters kept.
+import { urlEgressProblem, type EgressPolicy } from "../../../contract/egress.ts";
 import { toRfc3339 } from "../../../contract/index.ts";
 import { parseRetryAfter } from "../../../contract/retry-after.ts";
+import { workerEgress } from "../config/egress.ts";
 import { disableChannel } from "../db/channels.ts";
 import {
   claimDue,
@@ -57,6 +59,8 @@ export type DeliveryDeps = {
   timeoutMs?: number;
   /** deliverNow's wait for a retry due within its window (setTimeout by default). */
   sleep?: (ms: number) => Promise<void>;
+  /** Where channels may be sent to; unset: the Worker's own policy (config/egress.ts). */
+  egress?: EgressPolicy;
 };
 
 export type DeliveryReport = {
@@ -150,20 +154,29 @@ async function send(
   deps: DeliveryDeps,
   n: ClaimedNotification,
   now: number,
-): Promise<{ attempt: Attempt; retryAfter: number | null } | { buildError: string }> {
+): Promise<{ attempt: Attempt; retryAfter: number | null } | { buildError: string } | { refused: string }> {
   let req;
   try {
     req = await CHANNELS[n.channel.kind].build(n.event, n.channel, now);
   } catch (e) {
     return { buildError: e instanceof Error ? e.message : String(e) };
   }
+  // Checked right before the request, not only when the channel was saved: the policy may have changed since.
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return { buildError: `the channel's URL ${JSON.stringify(req.url)} is not a URL` };
+  }
+  const refused = urlEgressProblem(url, deps.egress ?? workerEgress());
+  if (refused) return { refused };
   const timeoutMs = deps.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const started = Date.now();
   let status: number | null = null;
   let error: string | null = null;
   let retryAfter: number | null = null;
   try {
-    const res = await deps.fetch(req.url, {
+    const res = await deps.fetch(url.href, {
       method: req.method,
       headers: { "user-agent": USER_AGENT, ...req.headers },
       body: req.body,
@@ -229,6 +242,7 @@ async function processOne(
 
   const sent = await send(deps, n, now);
   if ("buildError" in sent) return end("dead", `could not build the request: ${sent.buildError}`);
+  if ("refused" in sent) return end("dead", `not sent: ${sent.refused}; no request was made`);
   const { attempt, retryAfter } = sent;
   const made = n.attempts + 1;
   const stmts = recordAttempt(db, n.id, attempt);

@@ -1,8 +1,10 @@
 // The edge HTTP check: one request (plus redirects) against a monitor's URL, judged by its `http` options.
 // The loop and its rules are contract/http-check.ts, shared with the agent; this file is the fetch transport.
+import { EgressRefused, isEgressRefused, urlEgressProblem } from "../../../contract/egress.ts";
 import type { CheckError } from "../../../contract/index.ts";
 import { runHttpCheck, type HttpResponse, type HttpTransport } from "../../../contract/http-check.ts";
 import type { BodyChunk, Progress } from "../../../contract/http-rules.ts";
+import { workerEgress } from "../config/egress.ts";
 import type { CheckDeps, CheckFn } from "./types.ts";
 
 /** Sent unless the monitor sets its own, so operators can recognise (and allow-list) the checks in their logs. */
@@ -29,13 +31,19 @@ function fetchResponse(res: Response): FetchResponse {
   };
 }
 
-/** One check's fetch transport: redirects come back to the loop (redirect: "manual"); each body is cancelled when done with. */
+/**
+ * One check's fetch transport: redirects come back to the loop (redirect: "manual"); each body is cancelled when done with.
+ * Every request, the first and each redirect hop, is checked against the egress policy before it is made.
+ */
 function fetchTransport(deps: CheckDeps): HttpTransport<FetchResponse> {
   let current: FetchResponse | null = null;
+  const egress = deps.egress ?? workerEgress();
   return {
     userAgent: USER_AGENT,
     async send({ url, method, headers, body, signal }) {
       current = null;
+      const refused = urlEgressProblem(url, egress);
+      if (refused) throw new EgressRefused(refused);
       const res = fetchResponse(await deps.fetch(url.href, { method, headers, body, redirect: "manual", signal }));
       current = res;
       return res;
@@ -54,6 +62,11 @@ function fetchTransport(deps: CheckDeps): HttpTransport<FetchResponse> {
 
 /** A thrown fetch or body error. workerd hides the cause; the message says what its wording can mean. */
 function describeFailure(e: unknown, p: Progress): CheckError {
+  if (isEgressRefused(e))
+    return {
+      kind: "other",
+      message: `${p.method} ${p.url}${p.redirects ? ` (redirect ${p.redirects})` : ""}: ${e.message}; no request was made`,
+    };
   const raw = e instanceof Error ? e.message : String(e);
   const where = p.phase === "body" ? `while reading the body of ${p.url} (after ${p.bytesRead} bytes)` : `${p.method} ${p.url}`;
   if (/network connection lost/i.test(raw))

@@ -1,5 +1,6 @@
 // Validates the Worker's bindings and vars once per isolate; a bad configuration is reported, not thrown.
 import { z } from "zod";
+import { edgePolicy } from "../../../contract/egress.ts";
 import { toIssues, type Issue } from "../../../contract/index.ts";
 import type { Env } from "./env.ts";
 import type { CheckBatchMessage } from "../scheduler/messages.ts";
@@ -74,6 +75,8 @@ function toConfig(e: z.output<typeof ConfigSchema>) {
       hostBodyBytesPerMin: e.HOST_BODY_BYTES_PER_MIN,
     },
     queue: e.CHECKS_QUEUE,
+    /** Where checks and channels may go (contract/egress.ts): public addresses, plus EGRESS_ALLOW, minus EGRESS_DENY. */
+    egress: edgePolicy({ allow: e.EGRESS_ALLOW, deny: e.EGRESS_DENY }),
   };
 }
 

@@ -1,6 +1,7 @@
 // The Worker's settings (vars and secrets, as text) with their defaults and one line each; config.ts adds the bindings.
 // No Workers types or APIs here, so docs and scripts can read the list in Node.
 import { z } from "zod";
+import { egressRulesVar } from "../../../contract/egress.ts";
 import { boolVar, enumVar, envVar, intVar, optionalString, settingsOf, stringVar } from "../../../contract/settings.ts";
 import { LEVELS } from "../observability/log.ts";
 
@@ -42,10 +43,15 @@ export const SettingsSchema = z.object({
   MAX_AGENTS: intVar(1000, 1, 100_000).describe("most registered agents"),
   MAX_CHANNELS: intVar(200, 1, 10_000).describe("most notification channels"),
   MAX_MAINTENANCE_WINDOWS: intVar(500, 1, 100_000).describe("most maintenance windows"),
-  HOST_CHECKS_PER_MIN: intVar(120, 1, 1_000_000).describe("most checks per minute all monitors together may aim at one target host"),
+  HOST_CHECKS_PER_MIN: intVar(600, 1, 1_000_000).describe("most checks per minute all monitors together may aim at one target host"),
   HOST_BODY_BYTES_PER_MIN: intVar(1_048_576, 0, 1_000_000_000).describe(
     "most request-body bytes per minute all monitors together may send to one target host",
   ),
+  // The egress policy (contract/egress.ts, docs/security.md): checks and channels reach public addresses only, unless listed here.
+  EGRESS_ALLOW: egressRulesVar.describe(
+    "CIDR ranges, addresses and host names (*.example.com) that checks and channels may reach although the egress policy refuses their kind",
+  ),
+  EGRESS_DENY: egressRulesVar.describe("CIDR ranges, addresses and host names that checks and channels may never reach"),
 });
 
 export type SettingName = keyof typeof SettingsSchema.shape;

@@ -1,9 +1,12 @@
 // What the agent's checks call (sockets, TLS, HTTP, ICMP, clocks), and defaultDeps(), which builds the real ones.
+import type { LookupAddress } from "node:dns";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node:net";
 import { performance } from "node:perf_hooks";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { Client, buildConnector, type Dispatcher } from "undici";
+import { agentPolicy, type EgressPolicy } from "../../../contract/egress.ts";
+import { checkedLookup, type Resolver } from "./egress.ts";
 import { createSystemPinger, type Pinger, type SystemPingerOptions } from "./pinger.ts";
 
 /**
@@ -24,12 +27,20 @@ export interface AgentCheckDeps {
    * (plus NODE_EXTRA_CA_CERTS). The http check trusts whatever its dispatcher was built with.
    */
   ca: readonly string[] | undefined;
-  /** Opens the http check's own connection to an origin (one per request: see http.ts), TLS trusting `ca`. */
+  /**
+   * Opens the http check's own connection to an origin (one per request: see http.ts), TLS trusting `ca`.
+   * A host name is resolved through `lookup` and each address checked against `egress` before connecting.
+   */
   httpConnection(origin: string): HttpConnection;
-  /** Resolves a host name to one address (dns.lookup: /etc/hosts, then DNS), for the icmp check. */
-  lookup(host: string): Promise<{ address: string; family: number }>;
+  /**
+   * Resolves a host name to its addresses, in the resolver's order (dns.lookup: /etc/hosts, then DNS).
+   * Every check resolves through it, and connects to what it returned once the egress policy allowed it.
+   */
+  lookup(host: string): Promise<LookupAddress[]>;
   /** Sends ICMP echo requests; batches concurrent checks (see pinger.ts). */
   pinger: Pinger;
+  /** Where checks may connect (contract/egress.ts); unset: the agent's default policy. */
+  egress?: EgressPolicy;
 }
 
 export interface DefaultDepsOptions {
@@ -39,6 +50,10 @@ export interface DefaultDepsOptions {
   pinger?: Pinger;
   /** Options of the system pinger when `pinger` is not given. */
   ping?: SystemPingerOptions;
+  /** The egress policy (the agent's settings); default: the agent's default policy. */
+  egress?: EgressPolicy;
+  /** Replaces the resolver (dns.lookup) for every check, the http check's connections included. */
+  lookup?: Resolver["lookup"];
 }
 
 /** undici's own connect timeout (10 s) would cut checks whose timeout_ms is longer; the check's own timer governs. */
@@ -66,9 +81,16 @@ const DONE = new Error("the http check is done with this connection");
  * Makes connections for the http check. One TLS connector is shared (with `ca` when given, and its
  * session cache); each connection gets its own undici Client, which never reuses it for another check.
  */
-export function createHttpConnections(ca?: readonly string[]): (origin: string) => HttpConnection {
+export function createHttpConnections(ca?: readonly string[], resolver?: Resolver): (origin: string) => HttpConnection {
   // No TCP keep-alive: the connection lives for one request (each option is a system call per check).
-  const connector = buildConnector({ timeout: CONNECT_TIMEOUT_MS, keepAlive: false, ...(ca ? { ca: [...ca] } : {}) });
+  // With a resolver, names resolve through it and the socket connects only to addresses the egress policy
+  // allows, the very ones checked (IP addresses are not looked up: the http check checks them first).
+  const connector = buildConnector({
+    timeout: CONNECT_TIMEOUT_MS,
+    keepAlive: false,
+    ...(ca ? { ca: [...ca] } : {}),
+    ...(resolver ? { lookup: checkedLookup(resolver, null) } : {}),
+  });
   return (origin) => {
     let socket: Socket | null = null;
     const client = new Client(origin, {
@@ -102,14 +124,17 @@ export function createHttpConnections(ca?: readonly string[]): (origin: string) 
 /** The real dependencies. Call once per agent and share: the pinger batches across checks. */
 export function defaultDeps(options: DefaultDepsOptions = {}): AgentCheckDeps {
   const ca = options.ca ? [...options.ca] : undefined;
+  const lookup = options.lookup ?? ((host: string) => dnsLookup(host, { all: true, verbatim: true }));
+  const egress = options.egress ?? agentPolicy();
   return {
     now: () => performance.now(),
     epochMs: () => Date.now(),
     connect: (o) => netConnect(o),
     tlsConnect: (o) => tlsConnect(o),
     ca,
-    httpConnection: createHttpConnections(ca),
-    lookup: (host) => dnsLookup(host, { verbatim: true }),
+    httpConnection: createHttpConnections(ca, { lookup, egress }),
+    lookup,
     pinger: options.pinger ?? createSystemPinger(options.ping),
+    egress,
   };
 }

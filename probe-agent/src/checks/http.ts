@@ -1,10 +1,12 @@
 // The agent's HTTP check: the edge check's options and messages, run with undici so private addresses work and failures are told apart.
 // The loop and its rules are contract/http-check.ts, shared with the edge; this file is the undici transport.
 import type { Dispatcher } from "undici";
+import { isEgressRefused, urlPort } from "../../../contract/egress.ts";
 import type { CheckError } from "../../../contract/index.ts";
 import { runHttpCheck, type HttpResponse, type HttpTransport } from "../../../contract/http-check.ts";
 import type { Answer, BodyChunk, Progress } from "../../../contract/http-rules.ts";
 import type { AgentCheckDeps, HttpConnection } from "./deps.ts";
+import { refusedHost } from "./egress.ts";
 import { describeSocketError, errorCode } from "./socket-errors.ts";
 import type { CheckFn } from "./types.ts";
 
@@ -58,12 +60,16 @@ function release(x: Exchange, drain = true): void {
 /**
  * One check's undici transport: a fresh connection for every request, so a check measures (and can
  * fail) the connect as a client would; each is closed by the agent once the check is done with it.
+ * Every request (each redirect hop too) is checked against the egress policy: the URL's host and port
+ * here, the addresses a name resolves to by the connection's lookup (deps.ts), which connects to them.
  */
 function undiciTransport(deps: AgentCheckDeps): HttpTransport<UndiciResponse> {
   const exchanges: Exchange[] = [];
   return {
     userAgent: USER_AGENT,
     async send({ url, method, headers, body }) {
+      const refused = refusedHost(url.hostname, urlPort(url), deps);
+      if (refused) throw refused;
       const x: Exchange = { conn: deps.httpConnection(url.origin), res: null };
       exchanges.push(x);
       // No abort signal: at the deadline the loop gives up and end() closes the connection, which ends the request.
@@ -98,6 +104,11 @@ function undiciTransport(deps: AgentCheckDeps): HttpTransport<UndiciResponse> {
 
 /** A thrown request or body error, worded by what Node and undici say it was. */
 function describeFailure(e: unknown, p: Progress): CheckError {
+  if (isEgressRefused(e))
+    return {
+      kind: "other",
+      message: `${p.method} ${p.url}${p.redirects ? ` (redirect ${p.redirects})` : ""}: ${e.message}; nothing was sent`,
+    };
   const raw = e instanceof Error ? e.message : String(e);
   const code = errorCode(e);
   if (p.phase === "body")

@@ -2,6 +2,7 @@
 import { isIP } from "node:net";
 import { clip } from "../../../contract/text.ts";
 import type { AgentCheckDeps } from "./deps.ts";
+import { refusalError, refusedHost, resolveChecked } from "./egress.ts";
 import type { PingResult } from "./pinger.ts";
 import { describeSocketError } from "./socket-errors.ts";
 import type { CheckFn, CheckOutcome } from "./types.ts";
@@ -19,6 +20,9 @@ export const checkIcmp: CheckFn<"icmp", AgentCheckDeps> = async (monitor, deps) 
   const host = monitor.target;
   const count = monitor.icmp.count;
   const start = deps.now();
+  // The egress policy (egress.ts): the host as written, then every address a name resolves to; the pinger gets the one checked.
+  const refused = refusedHost(host, null, deps);
+  if (refused) return { ok: false, latency_ms: null, error: refusalError(host, refused) };
   let address = host;
   if (!isIP(host)) {
     let timer: NodeJS.Timeout | undefined;
@@ -29,7 +33,7 @@ export const checkIcmp: CheckFn<"icmp", AgentCheckDeps> = async (monitor, deps) 
           monitor.timeout_ms,
         );
       });
-      address = (await Promise.race([deps.lookup(host), timeout])).address;
+      address = (await Promise.race([resolveChecked(host, null, deps), timeout]))[0]!.address;
     } catch (e) {
       return { ok: false, latency_ms: null, error: describeSocketError(e, host) };
     } finally {

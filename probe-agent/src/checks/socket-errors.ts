@@ -1,5 +1,6 @@
 // How the agent's checks word a socket, TLS or DNS failure: Node's error codes, their kinds and the operator's message.
 // Shared by the tcp, tls, http and icmp checks, none of which imports another (as blackbox_exporter's prober/utils.go).
+import { isEgressRefused } from "../../../contract/egress.ts";
 import type { CheckError, ErrorKind } from "../../../contract/index.ts";
 import { clip } from "../../../contract/text.ts";
 
@@ -59,6 +60,8 @@ export function socketErrorKind(e: unknown): ErrorKind {
 
 /** Words a connection-level failure for the operator; `where` is "host:port" or "GET http://…". */
 export function describeSocketError(e: unknown, where: string): CheckError {
+  // The egress policy refused the address a name resolved to (checks/egress.ts): nothing was sent.
+  if (isEgressRefused(e)) return { kind: "other", message: clip(`${where}: ${e.message}; nothing was sent`) };
   const kind = socketErrorKind(e);
   const raw = rawMessage(e);
   const code = errorCode(e);

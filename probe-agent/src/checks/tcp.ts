@@ -1,18 +1,25 @@
 // The agent's TCP check: connect to host:port, optionally send bytes and expect an answer.
 import { isIP } from "node:net";
 import type { CheckError } from "../../../contract/index.ts";
+import { compileLinear } from "../../../contract/regex.ts";
 import { parseHostPort } from "../../../contract/target.ts";
 import { clip } from "../../../contract/text.ts";
 import type { AgentCheckDeps } from "./deps.ts";
+import { checkedLookup, refusalError, refusedHost } from "./egress.ts";
 import { describeSocketError, rawMessage } from "./socket-errors.ts";
 import type { CheckFn, CheckOutcome } from "./types.ts";
 
-/** Bytes read at most while waiting for `tcp.expect`; a match must come within them. */
+/**
+ * Bytes read at most while waiting for `tcp.expect`; a match must come within them. A regular
+ * expression large enough that matching this much would cost more than contract/regex.ts's
+ * MATCH_BUDGET reads fewer (its `maxText`, at least 1 KiB).
+ */
 export const MAX_EXPECT_BYTES = 64 * 1024;
 /** How much of what was received a mismatch message shows. */
 const PREVIEW_CHARS = 200;
 
-type Matcher = { describe: string; test: (received: Buffer) => boolean };
+/** `limit`: the most bytes this rule reads, MAX_EXPECT_BYTES or fewer for a large regular expression. */
+type Matcher = { describe: string; limit: number; test: (received: Buffer) => boolean };
 
 /** Compiled expect rules by pattern, so a regex compiles once, not at every check. */
 const matchers = new Map<string, Matcher | string>();
@@ -23,15 +30,20 @@ function matcherFor(expect: string, regex: boolean): Matcher | string {
   let m = matchers.get(key);
   if (m !== undefined) return m;
   if (regex) {
-    try {
-      const re = new RegExp(expect);
-      m = { describe: `/${expect}/ (tcp.expect, a regular expression)`, test: (b) => re.test(b.toString("utf8")) };
-    } catch (e) {
-      m = `tcp.expect ${JSON.stringify(expect)} is not a valid regular expression: ${(e as Error).message}`;
-    }
+    // Linear time (RE2), never a backtracking RegExp: an editor's pattern cannot freeze the event loop.
+    // A match costs program size × text length, so a large program reads less than MAX_EXPECT_BYTES
+    // (its maxText: UTF-8 never decodes to more UTF-16 code units than it has bytes).
+    const re = compileLinear(expect);
+    m = re.ok
+      ? {
+          describe: `/${expect}/ (tcp.expect, a regular expression)`,
+          limit: Math.min(MAX_EXPECT_BYTES, re.maxText),
+          test: (b) => re.test(b.toString("utf8")),
+        }
+      : `tcp.expect ${JSON.stringify(expect)} is not a valid regular expression: ${re.error}`;
   } else {
     const needle = Buffer.from(expect, "utf8");
-    m = { describe: JSON.stringify(expect), test: (b) => b.includes(needle) };
+    m = { describe: JSON.stringify(expect), limit: MAX_EXPECT_BYTES, test: (b) => b.includes(needle) };
   }
   if (matchers.size >= 1000) matchers.clear(); // monitors come and go; a bounded cache is enough
   matchers.set(key, m);
@@ -77,8 +89,11 @@ export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) =>
       message: `${where}: expected ${(matcher as Matcher).describe} but received ${received.length} bytes ${why}: ${preview(received)}`,
     });
 
+    // The egress policy (egress.ts): an address is checked here, a name's addresses by the lookup, which hands them to the socket.
+    const refused = refusedHost(host, port, deps);
+    if (refused) return resolve({ ok: false, latency_ms: null, error: refusalError(where, refused), tcp: { port } });
     const start = deps.now();
-    const socket = deps.connect({ host, port });
+    const socket = deps.connect({ host, port, lookup: checkedLookup(deps, port) });
     const timer = setTimeout(() => {
       if (phase === "resolve")
         return finish({ kind: "dns", message: `${where}: the host name did not resolve within ${timeoutMs} ms (timeout_ms)` });
@@ -111,10 +126,17 @@ export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) =>
     });
     socket.on("data", (chunk: Buffer) => {
       if (phase !== "expect" || !matcher) return;
-      const room = MAX_EXPECT_BYTES - received.length;
+      const room = matcher.limit - received.length;
       received = Buffer.concat([received, chunk.byteLength > room ? chunk.subarray(0, room) : chunk]);
       if (matcher.test(received)) finish(null);
-      else if (received.length >= MAX_EXPECT_BYTES) finish(mismatch(`(the first ${MAX_EXPECT_BYTES} bytes, the most read)`));
+      else if (received.length >= matcher.limit)
+        finish(
+          mismatch(
+            matcher.limit === MAX_EXPECT_BYTES
+              ? `(the first ${MAX_EXPECT_BYTES} bytes, the most read)`
+              : `(the first ${matcher.limit} bytes, the most read for a regular expression this large)`,
+          ),
+        );
     });
     socket.on("end", () => {
       if (phase === "expect") finish(mismatch("before the server closed the connection"));

@@ -6,6 +6,7 @@ import type { CheckError } from "../../../contract/index.ts";
 import { parseHostPort } from "../../../contract/target.ts";
 import { clip } from "../../../contract/text.ts";
 import type { AgentCheckDeps } from "./deps.ts";
+import { checkedLookup, refusalError, refusedHost } from "./egress.ts";
 import { describeSocketError, errorCode, rawMessage } from "./socket-errors.ts";
 import type { CheckFn, CheckOutcome } from "./types.ts";
 
@@ -53,6 +54,9 @@ export const checkTls: CheckFn<"tls", AgentCheckDeps> = async (monitor, deps) =>
   // The name the certificate must match: the configured SNI, else the host (an IP address matches IP SANs).
   const name = monitor.tls.server_name ?? host;
   const timeoutMs = monitor.timeout_ms;
+  // The egress policy (egress.ts): an address is checked here, a name's addresses by the lookup, which hands them to the socket.
+  const refused = refusedHost(host, port, deps);
+  if (refused) return { ok: false, latency_ms: null, error: refusalError(where, refused) };
 
   return new Promise<CheckOutcome>((resolve) => {
     let phase: "connect" | "handshake" = "connect";
@@ -71,6 +75,7 @@ export const checkTls: CheckFn<"tls", AgentCheckDeps> = async (monitor, deps) =>
     const options: ConnectionOptions = {
       host,
       port,
+      lookup: checkedLookup(deps, port),
       // RFC 6066 forbids an IP address as SNI; Node warns and sends none.
       ...(isIP(name) ? {} : { servername: name }),
       // Verification is judged below, so that a bad certificate is still reported in full.
