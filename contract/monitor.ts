@@ -1,6 +1,6 @@
 // The Monitor: what to check, where from and how often. Shared by edge/ and probe-agent/.
 import { z } from "zod";
-import { checkHttpUrl, isHost, parseHostPort } from "./target.ts";
+import { normalizeTarget } from "./target.ts";
 import { compileLinear } from "./regex.ts";
 import { encodingProblem, headerValueProblem, textProblem } from "./text.ts";
 
@@ -132,28 +132,14 @@ const MonitorFields = z.strictObject({
   tls: TlsOptions.optional(),
 });
 
-function targetProblem(kind: Kind, target: string): string | null {
-  switch (kind) {
-    case "http":
-      return checkHttpUrl(target);
-    case "tcp":
-    case "tls": {
-      const hp = parseHostPort(target);
-      return typeof hp === "string" ? hp : null;
-    }
-    case "icmp":
-      return isHost(target) ? null : "must be a host name or IP address";
-  }
-}
-
 /**
  * A monitor as given to the API: strict, with defaults applied and cross-field rules checked.
  * The output always has `name`, `runner`, `timeout_ms` and exactly the option block of its kind.
  */
 export const Monitor = MonitorFields.superRefine((m, ctx) => {
   const runner = m.runner ?? (EDGE_KINDS.includes(m.kind) ? "edge" : "agent");
-  const problem = targetProblem(m.kind, m.target);
-  if (problem) ctx.addIssue({ code: "custom", path: ["target"], message: `${m.kind} target ${problem}` });
+  const normal = normalizeTarget(m.kind, m.target);
+  if ("error" in normal) ctx.addIssue({ code: "custom", path: ["target"], message: `${m.kind} target ${normal.error}` });
   if (runner === "edge" && !EDGE_KINDS.includes(m.kind))
     ctx.addIssue({ code: "custom", path: ["runner"], message: `${m.kind} monitors cannot run on the edge; use "runner": "agent"` });
   if (runner === "edge" && m.locations.length > 0)
@@ -180,8 +166,11 @@ export const Monitor = MonitorFields.superRefine((m, ctx) => {
   const timeout_ms = m.timeout_ms ?? Math.min(10000, Math.floor((m.interval_s * 1000) / 2));
   const { http, tcp, icmp, tls, ...rest } = m;
   const blocks = { http, tcp, icmp, tls };
+  // Stored normalised (an http URL as its href, hosts canonical), so what is checked, shown and budgeted is one spelling.
+  const normal = normalizeTarget(m.kind, m.target);
   return {
     ...rest,
+    target: "target" in normal ? normal.target : m.target,
     name: m.name ?? m.id,
     runner,
     timeout_ms,

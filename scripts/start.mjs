@@ -2,7 +2,7 @@
 // `npm start`: the whole product locally — the Worker under wrangler dev with local D1 and embedded
 // storage (or InfluxDB when INFLUX_URL is set), its cron fired every minute, migrations applied.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { adminToken, adminTokenLines } from "./lib/admin-token.mjs";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildAgent } from "./build-agent.mjs";
@@ -25,18 +25,6 @@ const tickMs = Number(process.env.UPTIME_TICK_MS ?? 60_000);
 const persistTo = process.env.UPTIME_STATE_DIR; // default: wrangler's .wrangler/state
 
 const say = (msg) => process.stdout.write(`[start] ${msg}\n`);
-
-/** ADMIN_TOKEN from the environment, else from .dev.vars, else a new one written to .dev.vars. */
-function adminToken() {
-  if (process.env.ADMIN_TOKEN) return { token: process.env.ADMIN_TOKEN, source: "environment" };
-  const file = path.join(cwd, ".dev.vars");
-  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const m = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m.exec(text);
-  if (m) return { token: m[1], source: ".dev.vars" };
-  const token = `ium_${randomBytes(32).toString("base64url")}`;
-  writeFileSync(file, `${text}${text && !text.endsWith("\n") ? "\n" : ""}ADMIN_TOKEN="${token}"\n`, { mode: 0o600 });
-  return { token, source: "generated", file };
-}
 
 const LOCAL_AGENT = { id: "local", location: "local" };
 
@@ -152,7 +140,7 @@ async function startLocalAgent(base, token) {
 
 async function main() {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
-  const admin = adminToken();
+  const admin = adminToken(cwd);
   say(admin.source === "generated" ? `generated an admin token and wrote it to ${admin.file}` : `admin token from ${admin.source}`);
 
   say("applying D1 migrations (local)");
@@ -188,8 +176,7 @@ async function main() {
   );
 
   say(`ready: http://127.0.0.1:${port}`);
-  say(`admin token: ${admin.token}`);
-  say(`try: curl -H "Authorization: Bearer ${admin.token}" http://127.0.0.1:${port}/api/v1/monitors`);
+  for (const line of adminTokenLines(admin, `http://127.0.0.1:${port}`)) say(line);
   say(`cron: the scheduled handler fires every ${tickMs / 1000} s, and the daily trim at 03:17 UTC`);
 
   let stopping = false;

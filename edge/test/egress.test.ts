@@ -194,3 +194,39 @@ describe("alert delivery", () => {
     expect(n).toMatchObject({ status: "dead", reason: expect.stringMatching(/^not sent: 169\.254\.169\.254 is refused/) });
   });
 });
+
+describe("targets and channel URLs are stored normalised, and a channel the policy refuses is refused at create", () => {
+  it("stores a monitor's target in one spelling", async () => {
+    const cases = [
+      [{ kind: "http", target: "HTTP://Example.TEST" }, "http://example.test/"],
+      [{ kind: "http", target: "http://0x7f000001:8080/x" }, "http://127.0.0.1:8080/x"],
+    ] as const;
+    for (const [body, stored] of cases) {
+      const id = `norm-${crypto.randomUUID().slice(0, 8)}`;
+      const r = await api("POST", "/api/v1/monitors", { body: { id, ...body } });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      expect(r.body.target).toBe(stored);
+    }
+    const tcp = await api("POST", "/api/v1/monitors", { body: { id: "norm-tcp", kind: "tcp", target: "0x7f000001:22", interval_s: 10 } });
+    expect(tcp.body.target).toBe("127.0.0.1:22");
+    const bad = await api("POST", "/api/v1/monitors", { body: { id: "norm-bad", kind: "tcp", target: "db host:22", interval_s: 10 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["target"]);
+  });
+
+  it("answers 400 naming url when a channel's URL is one the policy refuses, at create and on change", async () => {
+    const id = `ch-${crypto.randomUUID().slice(0, 8)}`;
+    const refused = await api("POST", "/api/v1/channels", {
+      body: { id, kind: "webhook", url: "http://169.254.169.254/latest/meta-data/" },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.issues[0].path).toBe("url");
+    expect(refused.body.error.issues[0].message).toMatch(/169\.254\.169\.254/);
+    expect((await api("GET", `/api/v1/channels/${id}`)).status).toBe(404);
+    const ok = await api("POST", "/api/v1/channels", { body: { id, kind: "webhook", url: "https://hooks.example.test/a" } });
+    expect(ok.status).toBe(201);
+    const moved = await api("PATCH", `/api/v1/channels/${id}`, { body: { url: "http://10.0.0.7/hook" } });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.issues[0].path).toBe("url");
+  });
+});

@@ -152,12 +152,14 @@ describe("retries", () => {
       event: { id: ev.id, type: "monitor.down", monitor: "api" },
     });
     expect(n.attempts.map((a: any) => [a.n, a.status, a.error])).toEqual([
-      [1, 503, "HTTP 503: busy"],
+      [1, 503, "HTTP 503"],
       [2, 503, "HTTP 503"],
       [3, 503, "HTTP 503"],
       [4, 200, null],
     ]);
     expect(n.attempts.map((a: any) => Date.parse(a.at))).toEqual(sentAt);
+    // What the receiver answered is its text, kept apart from ours.
+    expect(n.attempts[0].untrusted_receiver_answer).toBe("busy");
   });
 
   it("gives up after the 8th attempt and keeps the notification dead-lettered", async () => {

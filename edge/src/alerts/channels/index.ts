@@ -1,5 +1,6 @@
 // The channel registry (kind → definition) and the channel schema the API validates with.
 import { z } from "zod";
+import { normalizeUrl } from "../../../../contract/target.ts";
 import { MonitorId, Slug } from "../../../../contract/index.ts";
 import { EVENT_NAMES } from "../events.ts";
 import { discord } from "./discord.ts";
@@ -44,7 +45,16 @@ const ChannelUrl = z
   .string()
   .max(2048, "must be at most 2048 characters")
   .refine((u) => !u.includes(MASK), "is a masked URL: send the full URL, or leave url out to keep the current one")
-  .pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }));
+  .pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }))
+  // Stored normalised (no whitespace or controls, IPv4 in its canonical form), so the egress policy judges what is sent.
+  .transform((s, ctx) => {
+    const n = normalizeUrl(s);
+    if ("error" in n) {
+      ctx.addIssue({ code: "custom", message: n.error });
+      return z.NEVER;
+    }
+    return n.url;
+  });
 
 /** What every kind takes. The kind's own fields are added to it, and the result is strict. */
 const COMMON = {

@@ -4,6 +4,7 @@
 // (scheme, host and its last 4 characters, `url_set: true`) and only `secret_set` says there is a secret.
 // A PATCH may send the masked URL back unchanged: it keeps the current one.
 import { Hono } from "hono";
+import { type EgressPolicy, urlEgressProblem } from "../../../../contract/egress.ts";
 import { mergePatch, toRfc3339 } from "../../../../contract/index.ts";
 import { CHANNELS, CHANNEL_SCHEMAS, ChannelKindField, maskUrl, type Channel, type ChannelInput } from "../../alerts/channels/index.ts";
 import { deliveryDeps, sendTest } from "../../alerts/delivery.ts";
@@ -45,6 +46,12 @@ async function channelOr404(db: D1Database, id: string): Promise<Channel> {
   return ch;
 }
 
+/** 400 when the egress policy would refuse every delivery to `url`: said at create, not at every alert. */
+function requireReachable(url: string, policy: EgressPolicy): void {
+  const refused = urlEgressProblem(new URL(url), policy);
+  if (refused) throw new ApiError("invalid_input", `channel is invalid: ${refused}`, [{ path: "url", message: refused }]);
+}
+
 function parseInput(raw: unknown): ChannelInput {
   const { kind } = validate(ChannelKindField, raw, "channel");
   return validate(CHANNEL_SCHEMAS[kind], raw, "channel") as ChannelInput;
@@ -55,6 +62,7 @@ channels.use("*", requireRole("admin"));
 
 channels.post("/", limitBody(), async (c) => {
   const input = parseInput(await readJson(c));
+  requireReachable(input.url, c.get("config").egress);
   const { db, caps } = c.get("config");
   requireRoom("channels", await countOf(db, "channels"), caps.channels, "MAX_CHANNELS");
   const now = Date.now();
@@ -117,6 +125,7 @@ channels.patch("/:id", limitBody(), async (c) => {
     enabled: current.enabled,
   };
   const input = validate(CHANNEL_SCHEMAS[current.kind], mergePatch(base, patch), "channel") as ChannelInput;
+  if (input.url !== current.url) requireReachable(input.url, c.get("config").egress);
   const now = Date.now();
   const disabling = current.enabled && !input.enabled;
   const next: Channel = {
