@@ -61,7 +61,9 @@ describe("maintenance windows", () => {
     expect(past.every((p) => p.startsWith("ends_at: "))).toBe(true);
     expect(paths({ ends_at: "9999-12-31T00:00:00Z" })).toEqual([expect.stringMatching(/^ends_at: must be between .* \(too far ahead\)$/)]);
     expect(paths({ starts_at: 0 })).toEqual([expect.stringMatching(/^starts_at: must be between .* \(too old\)$/)]);
-    expect(paths({ name: "a\u202Eb" })).toEqual([expect.stringMatching(/^name: must not contain a bidirectional control character: U\+202E/)]);
+    expect(paths({ name: "a\u202Eb" })).toEqual([
+      expect.stringMatching(/^name: must not contain a bidirectional control character: U\+202E/),
+    ]);
     expect(parse({}).success).toBe(true);
   });
 

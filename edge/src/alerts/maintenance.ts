@@ -25,16 +25,14 @@ const Common = {
 };
 
 export const MaintenanceWindow = z.discriminatedUnion("kind", [
-  z
-    .strictObject({ ...Common, kind: z.literal("once"), starts_at: Timestamp, ends_at: Timestamp })
-    .superRefine((w, ctx) => {
-      const now = Date.now();
-      for (const key of ["starts_at", "ends_at"] as const) {
-        const p = timeRangeProblem(w[key], now, WINDOW_PAST_MS, WINDOW_AHEAD_MS);
-        if (p) ctx.addIssue({ code: "custom", path: [key], message: p });
-      }
-      if (w.ends_at <= w.starts_at) ctx.addIssue({ code: "custom", path: ["ends_at"], message: "must be after starts_at" });
-    }),
+  z.strictObject({ ...Common, kind: z.literal("once"), starts_at: Timestamp, ends_at: Timestamp }).superRefine((w, ctx) => {
+    const now = Date.now();
+    for (const key of ["starts_at", "ends_at"] as const) {
+      const p = timeRangeProblem(w[key], now, WINDOW_PAST_MS, WINDOW_AHEAD_MS);
+      if (p) ctx.addIssue({ code: "custom", path: [key], message: p });
+    }
+    if (w.ends_at <= w.starts_at) ctx.addIssue({ code: "custom", path: ["ends_at"], message: "must be after starts_at" });
+  }),
   z.strictObject({
     ...Common,
     kind: z.literal("weekly"),
