@@ -14,6 +14,15 @@ function monitor(target: string, tcp: Record<string, unknown> = {}, timeout_ms =
   return Monitor.parse({ id: "t", kind: "tcp", target, timeout_ms, tcp }) as TcpMonitor;
 }
 
+/**
+ * A monitor whose expect pattern the schema now refuses at create: one stored before that rule, or
+ * sent by an edge of another version. The agent must still refuse it without connecting.
+ */
+function storedMonitor(target: string, expect: string): TcpMonitor {
+  const m = monitor(target, { expect: "placeholder", expect_regex: true });
+  return { ...m, tcp: { ...m.tcp, expect } };
+}
+
 /** A server on an ephemeral loopback port that runs `onConnection` for each client. */
 async function serve(onConnection: (socket: Socket) => void): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
@@ -160,7 +169,7 @@ describe("tcp check on loopback", () => {
   it("reports an invalid regular expression as other, without connecting", async () => {
     let connections = 0;
     const s = await serve(() => connections++);
-    const r = await checkTcp(monitor(`127.0.0.1:${s.port}`, { expect: "([a-z", expect_regex: true }), deps);
+    const r = await checkTcp(storedMonitor(`127.0.0.1:${s.port}`, "([a-z"), deps);
     await s.close();
     expect(r.error?.kind).toBe("other");
     expect(r.error?.message).toContain('tcp.expect "([a-z" is not a valid regular expression');
@@ -185,8 +194,8 @@ describe("tcp check on loopback", () => {
   it("refuses a backreference or lookaround as other, without connecting", async () => {
     let connections = 0;
     const s = await serve(() => connections++);
-    const backref = await checkTcp(monitor(`127.0.0.1:${s.port}`, { expect: "^(\\w+) \\1$", expect_regex: true }), deps);
-    const lookahead = await checkTcp(monitor(`127.0.0.1:${s.port}`, { expect: "^(?=.*OK)", expect_regex: true }), deps);
+    const backref = await checkTcp(storedMonitor(`127.0.0.1:${s.port}`, "^(\\w+) \\1$"), deps);
+    const lookahead = await checkTcp(storedMonitor(`127.0.0.1:${s.port}`, "^(?=.*OK)"), deps);
     await s.close();
     expect(backref.error).toEqual({
       kind: "other",

@@ -1,7 +1,7 @@
 // The channel registry (kind → definition) and the channel schema the API validates with.
 import { z } from "zod";
 import { normalizeUrl } from "../../../../contract/target.ts";
-import { MonitorId, Slug } from "../../../../contract/index.ts";
+import { MonitorId, PlainText, Slug } from "../../../../contract/index.ts";
 import { EVENT_NAMES } from "../events.ts";
 import { discord } from "./discord.ts";
 import { ntfy } from "./ntfy.ts";
@@ -59,7 +59,7 @@ const ChannelUrl = z
 /** What every kind takes. The kind's own fields are added to it, and the result is strict. */
 const COMMON = {
   id: Slug,
-  name: z.string().trim().min(1).max(200).optional(),
+  name: PlainText(200).optional(),
   url: ChannelUrl,
   monitors: z.array(MonitorId).max(1000).refine(unique, "must not repeat a monitor").default([]),
   events: z
@@ -73,6 +73,8 @@ const COMMON = {
 function schemaFor<K extends ChannelKind>(kind: K) {
   const def: ChannelDef = CHANNELS[kind];
   return z.strictObject({ ...COMMON, kind: z.literal(kind), ...def.fields }).superRefine((c, ctx) => {
+    // zod runs this even when a field failed (then c holds the raw input): a URL that does not parse was reported already.
+    if (typeof c.url !== "string" || !URL.canParse(c.url)) return;
     const problem = def.checkUrl?.(new URL(c.url));
     if (problem) ctx.addIssue({ code: "custom", path: ["url"], message: problem });
   });
