@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, each reporting what it measured; results also go to .artifacts/bench.json.
 // Select some with arguments: `npm run bench -- tick accuracy status ui agent`. BENCH_DAYS shortens the status history.
+// BENCH_COST_TICKS, BENCH_COST_LARGE (0 skips the 1,000-monitor run) and BENCH_COST_LARGE_TICKS size the cost benchmark.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchAccuracy, benchTick } from "./edge-tick.ts";
@@ -8,6 +9,7 @@ import { benchUi } from "./ui.ts";
 import { benchFalseAlerts, benchTimeToDetect } from "./alerting.ts";
 import { benchAgentProcess } from "./agent-process.ts";
 import { execFileSync } from "node:child_process";
+import { benchCost } from "./cost.ts";
 
 /** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
 function benchAgentChecks(): unknown {
@@ -38,6 +40,14 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
     ),
   "false-alerts": () => benchFalseAlerts(1000, 0.05),
   "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
+  cost: () =>
+    benchCost({
+      monitors: 50,
+      ticks: Number(process.env.BENCH_COST_TICKS ?? 10),
+      statusReads: 10,
+      large: Number(process.env.BENCH_COST_LARGE ?? 1000),
+      largeTicks: Number(process.env.BENCH_COST_LARGE_TICKS ?? 3),
+    }),
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);

@@ -139,8 +139,16 @@ describe("POST /api/v1/results", () => {
 
   it("recognises a retried batch: counted as duplicates, stored once", async () => {
     const batch = [result(mon, loc), result(mon, loc)];
-    expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({ accepted: 2, duplicates: 0, stale: 0 });
-    expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({ accepted: 0, duplicates: 2, stale: 0 });
+    expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({
+      accepted: 2,
+      duplicates: 0,
+      stale: 0,
+    });
+    expect((await api("POST", "/api/v1/results", { token, body: { results: batch } })).body).toEqual({
+      accepted: 0,
+      duplicates: 2,
+      stale: 0,
+    });
     const mixed = [batch[0]!, result(mon, loc), result(mon, loc)];
     expect((await api("POST", "/api/v1/results", { token, body: { results: [...mixed, mixed[1]] } })).body).toEqual({
       accepted: 2,
@@ -173,7 +181,9 @@ describe("POST /api/v1/results", () => {
     expect(r.body.error.message).toContain("no-such-monitor");
     expect(r.body.error.message).toContain(edgeMon);
     expect(r.body.error.issues.map((i: any) => i.path)).toEqual(["results[1].monitor", "results[2].monitor", "results[3].monitor"]);
-    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE substr(id, instr(id, '/') + 1) = ?").bind(good.id).first<{ n: number }>();
+    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE substr(id, instr(id, '/') + 1) = ?")
+      .bind(good.id)
+      .first<{ n: number }>();
     expect(stored!.n).toBe(0);
   });
 

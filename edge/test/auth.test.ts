@@ -103,7 +103,10 @@ const routes: Route[] = [
     need: "editor",
     ok: 201,
     call: (t) =>
-      api("POST", "/api/v1/maintenance", { token: t, body: { id: uniq(), name: "w", kind: "once", starts_at: Date.now(), ends_at: Date.now() + 1000 } }),
+      api("POST", "/api/v1/maintenance", {
+        token: t,
+        body: { id: uniq(), name: "w", kind: "once", starts_at: Date.now(), ends_at: Date.now() + 1000 },
+      }),
   },
   { name: "GET /api/v1/channels", need: "admin", ok: 200, call: (t) => api("GET", "/api/v1/channels", { token: t }) },
   {

@@ -353,7 +353,9 @@ describe("caps on what is stored", () => {
 describe("found by the fuzz test", () => {
   it("a channel PATCH with a URL that does not parse and an over-long name is a 400 naming both, not a 500", async () => {
     const id = uid("ch");
-    expect((await api("POST", "/api/v1/channels", { body: { id, kind: "ntfy", url: "https://ntfy.example.test/alerts" } })).status).toBe(201);
+    expect((await api("POST", "/api/v1/channels", { body: { id, kind: "ntfy", url: "https://ntfy.example.test/alerts" } })).status).toBe(
+      201,
+    );
     const r = await api("PATCH", `/api/v1/channels/${id}`, { body: { name: "x".repeat(250), url: "<script>alert(1)</script>" } });
     expect(r.status).toBe(400);
     expect(paths(r.body).sort()).toEqual(["name", "url"]);

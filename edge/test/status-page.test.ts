@@ -69,7 +69,9 @@ beforeAll(async () => {
   });
   await make({ id: PUBLIC_TARGET, name: "Homepage", kind: "http", target: "https://www.example.test/", public_target: true });
   // The seeded history predates these monitors: say they were created before it (reads start at created_at).
-  await env.DB.prepare("UPDATE monitors SET created_at = created_at - ?1").bind(100 * 86_400_000).run();
+  await env.DB.prepare("UPDATE monitors SET created_at = created_at - ?1")
+    .bind(100 * 86_400_000)
+    .run();
   const r = parseConfig(env as unknown as Env);
   if (!r.ok) throw new Error("bad test config");
   const rt = { config: r.config, log: createLogger("warn"), fetch, queue: r.config.queue };

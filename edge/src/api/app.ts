@@ -1,9 +1,10 @@
 // Builds the hono app: request context, configuration gate, routes, and the one error shape.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.ts";
 import { loadConfig } from "../config/config.ts";
 import { ApiError, errorResponse } from "./errors.ts";
+import { d1LogFields, meterD1 } from "../db/meter.ts";
 import { createLogger } from "../observability/log.ts";
 import { securityHeaders } from "./headers.ts";
 import { agents } from "./routes/agents.ts";
@@ -20,6 +21,48 @@ import { results } from "./routes/results.ts";
 import { status } from "./routes/status.ts";
 import { tokens } from "./routes/tokens.ts";
 import { ui } from "./routes/ui.ts";
+
+/** How long the request line waits for background work; waitUntil itself allows 30 s after the response. */
+const BACKGROUND_WAIT_MS = 25_000;
+
+/**
+ * The promises this request hands to waitUntil from here on, so the request line can wait for them,
+ * and the context's own waitUntil (for the request line itself). Each request has its own execution
+ * context; its waitUntil is wrapped for this request only.
+ */
+function trackWaitUntil(c: Context<AppEnv>): { pending: Promise<unknown>[]; waitUntil: (p: Promise<unknown>) => void } {
+  const pending: Promise<unknown>[] = [];
+  let ctx: Context<AppEnv>["executionCtx"];
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return { pending, waitUntil: () => {} }; // no execution context (app.request in a unit test): nothing can be left running
+  }
+  const waitUntil = ctx.waitUntil.bind(ctx);
+  ctx.waitUntil = (p: Promise<unknown>) => {
+    pending.push(p);
+    waitUntil(p);
+  };
+  return { pending, waitUntil };
+}
+
+/** Resolves once every promise settled (including ones added meanwhile), or after BACKGROUND_WAIT_MS with `background_timeout`. */
+async function settled(pending: Promise<unknown>[]): Promise<Record<string, unknown>> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), BACKGROUND_WAIT_MS);
+  });
+  try {
+    for (let seen = 0; seen < pending.length; ) {
+      const batch = pending.slice(seen);
+      seen = pending.length;
+      if ((await Promise.race([Promise.allSettled(batch), timeout])) === "timeout") return { background_timeout: true };
+    }
+    return {};
+  } finally {
+    if (timer !== null) clearTimeout(timer);
+  }
+}
 
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -38,21 +81,31 @@ export function createApp() {
         `the Worker's configuration is invalid (${result.issues.length} problem${result.issues.length === 1 ? "" : "s"}); fix it and redeploy`,
         result.issues,
       );
-    c.set("config", result.config);
+    // This request's D1 binding counts what the request asks of D1 (db/meter.ts).
+    const meter = meterD1(result.config.db);
+    c.set("config", { ...result.config, db: meter.db });
     const requestId = c.req.header("cf-ray") ?? c.req.header("x-request-id") ?? crypto.randomUUID();
     c.set("requestId", requestId);
     const log = createLogger(result.config.logLevel, { request_id: requestId });
     c.set("log", log);
+    const background = trackWaitUntil(c);
     const started = Date.now();
     await next();
     c.header("x-request-id", requestId);
-    log.info("request", {
+    const fields = {
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
       duration_ms: Date.now() - started,
       role: c.get("principal")?.role ?? null,
-    });
+    };
+    // The request line is the invocation's last: when the request left work in the background (a
+    // token's last use, alert delivery), it waits for that work, so its D1 totals are the whole invocation's.
+    if (background.pending.length === 0) log.info("request", { ...fields, ...d1LogFields(meter.totals()) });
+    else
+      background.waitUntil(
+        settled(background.pending).then((late) => log.info("request", { ...fields, ...d1LogFields(meter.totals()), ...late })),
+      );
   });
 
   app.route("/", readyz);

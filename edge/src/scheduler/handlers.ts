@@ -2,6 +2,7 @@
 import { notifier } from "../alerts/notify.ts";
 import { loadConfig } from "../config/config.ts";
 import type { Env } from "../config/env.ts";
+import { meterD1, withD1Totals } from "../db/meter.ts";
 import { createLogger } from "../observability/log.ts";
 import { runTrim } from "../db/retention.ts";
 import { TRIM_CRON } from "./crons.ts";
@@ -15,14 +16,26 @@ import { runQueuedBatch, runTick, type Runtime } from "./tick.ts";
 function runtime(env: Env, fields: Record<string, unknown>): Runtime | null {
   const result = loadConfig(env);
   if (!result.ok) return null; // loadConfig has logged the problems once
-  const log = createLogger(result.config.logLevel, fields);
+  // This invocation's D1 binding counts what it asks of D1; its final line says so (db/meter.ts).
+  const meter = meterD1(result.config.db);
+  const log = withD1Totals(createLogger(result.config.logLevel, fields), meter, isFinalLine);
   return {
-    config: result.config,
+    config: { ...result.config, db: meter.db },
     log,
     fetch: (input, init) => fetch(input, init),
     queue: result.config.queue,
-    notify: notifier(result.config.db, log),
+    notify: notifier(meter.db, log),
   };
+}
+
+/**
+ * The last line each invocation logs: "tick done" (scheduler/tick.ts), "check batch done" (the queue
+ * consumer, once per message), and the daily trim's "trim done" or its warning that it stopped at
+ * its batch limit (db/retention.ts). The totals on it are the invocation's so far: one line per
+ * invocation while the queue hands over one message at a time (max_batch_size = 1).
+ */
+function isFinalLine(msg: string): boolean {
+  return msg === "tick done" || msg === "check batch done" || msg === "trim done" || msg.startsWith("trim stopped");
 }
 
 export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {

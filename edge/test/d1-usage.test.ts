@@ -1,0 +1,121 @@
+// What each invocation asked of D1, on its last log line: the request line (after the request's
+// background work), "tick done", "check batch done" and "trim done", from the real runtime and D1.
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  env,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import type { Env } from "../src/config/env.ts";
+import worker from "../src/index.ts";
+import { queue, scheduled } from "../src/scheduler/handlers.ts";
+import { TRIM_CRON } from "../src/scheduler/crons.ts";
+import { agentToken, api } from "./helpers.ts";
+
+const target = inject("countingUrl");
+const MINUTE = 60_000;
+/** The tests' Worker logs at warn; these invocations log at info, where the final lines are. */
+const infoEnv = { ...env, LOG_LEVEL: "info" } as unknown as Env;
+
+/** One request through the Worker's fetch handler, with its own execution context, waiting for its background work. */
+async function send(path: string, token: string = env.ADMIN_TOKEN) {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`http://worker.test${path}`, { headers: { authorization: `Bearer ${token}` } }) as never,
+    infoEnv,
+    ctx,
+  );
+  await res.text();
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, id: res.headers.get("x-request-id") };
+}
+
+let lines: Array<Record<string, any>> = [];
+beforeEach(async () => {
+  lines = [];
+  const keep = (line: unknown) => {
+    if (typeof line !== "string" || !line.startsWith("{")) return;
+    try {
+      lines.push(JSON.parse(line));
+    } catch {
+      /* not a log line */
+    }
+  };
+  vi.spyOn(console, "log").mockImplementation(keep);
+  vi.spyOn(console, "warn").mockImplementation(keep);
+  await env.DB.batch([env.DB.prepare("DELETE FROM monitor_state"), env.DB.prepare("DELETE FROM monitors")]);
+});
+afterEach(() => vi.restoreAllMocks());
+
+async function line(msg: string, match: (l: Record<string, any>) => boolean = () => true, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = lines.find((l) => l.msg === msg && match(l));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no "${msg}" line; saw ${lines.map((l) => l.msg).join(", ")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const D1_FIELDS = { d1_statements: expect.any(Number), d1_rows_read: expect.any(Number), d1_rows_written: expect.any(Number) };
+
+describe("the request line", () => {
+  it("carries the request's D1 totals next to its usual fields", async () => {
+    const r = await send("/api/v1/monitors");
+    expect(r.status).toBe(200);
+    const l = await line("request", (x) => x.request_id === r.id);
+    expect(l).toMatchObject({ method: "GET", path: "/api/v1/monitors", status: 200, role: "admin", ...D1_FIELDS });
+    expect(l.d1_statements).toBeGreaterThan(0);
+    expect(l.d1_rows_written).toBe(0);
+  });
+
+  it("waits for the request's background work, so the token's last use is counted", async () => {
+    const token = await agentToken(`meter-${crypto.randomUUID().slice(0, 8)}`);
+    // An agent token on an admin route: refused right after the lookup, while the token's first use is
+    // still being stamped in the background (waitUntil). A second use within a minute stamps nothing.
+    const first = await send("/api/v1/monitors", token);
+    const second = await send("/api/v1/monitors", token);
+    expect([first.status, second.status]).toEqual([403, 403]);
+    const a = await line("request", (x) => x.request_id === first.id);
+    const b = await line("request", (x) => x.request_id === second.id);
+    expect(a).toMatchObject({ status: 403, d1_statements: 2, d1_rows_written: 1 }); // the lookup, the stamp
+    expect(b).toMatchObject({ status: 403, d1_statements: 2, d1_rows_written: 0 });
+    expect(a).not.toHaveProperty("background_timeout");
+  });
+});
+
+describe("the cron and queue lines", () => {
+  it("puts the tick's totals on tick done and the queue batch's on check batch done", async () => {
+    for (const id of ["meter-1", "meter-2"]) {
+      const r = await api("POST", "/api/v1/monitors", { body: { id, kind: "http", target: `${target}/hit/${id}`, timeout_ms: 5000 } });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+    }
+    const t = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
+    await scheduled(createScheduledController({ scheduledTime: t, cron: "* * * * *" }), infoEnv, createExecutionContext());
+    const tick = await line("tick done");
+    expect(tick).toMatchObject({ checks: 2, ...D1_FIELDS });
+    expect(tick.d1_rows_written).toBeGreaterThan(0);
+    expect(tick.d1_rows_read).toBeGreaterThan(0);
+
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch("uptime-checks", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { ids: ["meter-1"], scheduled_time: t } },
+    ]);
+    await queue(batch as never, infoEnv, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m1"]);
+    const done = await line("check batch done");
+    expect(done).toMatchObject({ queue: "uptime-checks", checks: 1, ...D1_FIELDS });
+    expect(done.d1_rows_written).toBeGreaterThan(0);
+  });
+
+  it("puts the daily trim's totals on trim done", async () => {
+    await scheduled(createScheduledController({ scheduledTime: Date.now(), cron: TRIM_CRON }), infoEnv, createExecutionContext());
+    const trim = await line("trim done");
+    expect(trim).toMatchObject({ cron: TRIM_CRON, complete: true, ...D1_FIELDS });
+    // One DELETE per rule at least, each after its PRAGMA table_info.
+    expect(trim.d1_statements).toBeGreaterThanOrEqual(2 * Object.keys(trim.deleted).length);
+  });
+});
