@@ -2,7 +2,7 @@
 // that is validated, limited to assigned monitors, idempotent, and durable before it answers 202.
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, tokenFor } from "./helpers.ts";
+import { agentResult, api, tokenFor } from "./helpers.ts";
 
 const uid = (p: string) => `${p}-${crypto.randomUUID().slice(0, 6)}`;
 
@@ -14,16 +14,7 @@ async function register(id: string, location: string) {
 
 const tcp = (id: string, locations: string[] = []) => ({ id, kind: "tcp", target: "127.0.0.1:5432", interval_s: 10, locations });
 
-const result = (monitor: string, location: string, extra: Record<string, unknown> = {}) => ({
-  id: `r${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`,
-  monitor,
-  ts: Date.now(),
-  ok: true,
-  latency_ms: 1.5,
-  location,
-  tcp: { port: 5432 },
-  ...extra,
-});
+const result = agentResult;
 
 describe("assignments", () => {
   const loc = uid("loc");

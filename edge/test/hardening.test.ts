@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.ts";
-import { api, httpMonitor } from "./helpers.ts";
+import { agentResult, api, httpMonitor } from "./helpers.ts";
 
 const uid = (p: string) => `${p}-${crypto.randomUUID().slice(0, 8)}`;
 const DAY = 86_400_000;
@@ -14,16 +14,7 @@ async function register(id: string, location: string): Promise<string> {
   return r.body.token as string;
 }
 
-const result = (monitor: string, location: string, extra: Record<string, unknown> = {}) => ({
-  id: `r${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`,
-  monitor,
-  ts: Date.now(),
-  ok: true,
-  latency_ms: 1.5,
-  location,
-  tcp: { port: 5432 },
-  ...extra,
-});
+const result = agentResult;
 
 const paths = (body: any): string[] => body.error.issues.map((i: { path: string }) => i.path);
 

@@ -48,3 +48,15 @@ export const httpMonitor = (id: string, extra: Record<string, unknown> = {}) => 
   target: "http://127.0.0.1:9/",
   ...extra,
 });
+
+/** A successful tcp result of `monitor` from `location`, as an agent pushes it; `extra` overrides fields. */
+export const agentResult = (monitor: string, location: string, extra: Record<string, unknown> = {}) => ({
+  id: `r${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`,
+  monitor,
+  ts: Date.now(),
+  ok: true,
+  latency_ms: 1.5,
+  location,
+  tcp: { port: 5432 },
+  ...extra,
+});

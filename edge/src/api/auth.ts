@@ -1,5 +1,5 @@
 // Bearer-token authentication and role checks for the API.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, Principal, Role } from "./context.ts";
 import { secretsEqual, sha256Hex } from "./crypto.ts";
 import { findTokenByHash, touchToken } from "../db/tokens.ts";
@@ -53,14 +53,23 @@ export function requireRole(need: Role): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Middleware factory: public when PUBLIC_STATUS is on, else like requireRole("viewer"). */
+/** The principal of an anonymous caller of a public page (status pages, their API, badges, /metrics). */
+export const PUBLIC_PRINCIPAL: Principal = { tokenId: null, name: "public", role: "viewer" };
+
+/**
+ * Middleware factory: without a token, public when PUBLIC_STATUS is on; otherwise, or with a token,
+ * like requireRole("viewer"), so a caller who sends a token sees what their role may see.
+ */
 export function viewerOrPublic(): MiddlewareHandler<AppEnv> {
   const viewer = requireRole("viewer");
   return async function viewerOrPublicMiddleware(c, next) {
-    if (c.get("config").publicStatus) {
-      c.set("principal", { tokenId: null, name: "public", role: "viewer" });
+    if (c.get("config").publicStatus && c.req.header("authorization") === undefined) {
+      c.set("principal", PUBLIC_PRINCIPAL);
       return next();
     }
     return viewer(c, next);
   };
 }
+
+/** Whether this request is an anonymous caller of a public page. */
+export const isPublicCaller = (c: Context<AppEnv>): boolean => c.get("principal") === PUBLIC_PRINCIPAL;

@@ -1,9 +1,9 @@
 // GET /metrics: Prometheus text exposition of monitors, agents and outboxes. Public with PUBLIC_STATUS=true (without
 // agents), else a viewer token; a token sent to a public /metrics is checked and brings the agents back.
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { notificationCounts } from "../../alerts/delivery.ts";
-import { requireRole } from "../auth.ts";
-import type { AppEnv, Principal } from "../context.ts";
+import { isPublicCaller, viewerOrPublic } from "../auth.ts";
+import type { AppEnv } from "../context.ts";
 import { listAgents } from "../../db/agents.ts";
 import { getCounters } from "../../db/counters.ts";
 import { readLatest } from "../../db/latest.ts";
@@ -12,26 +12,13 @@ import { readOutbox, readUptimeWindows } from "../../db/observability.ts";
 import { CONTENT_TYPE, exposition } from "../../observability/metrics.ts";
 import { OUTBOX_COUNTERS } from "../../points/outbox.ts";
 
-const PUBLIC: Principal = { tokenId: null, name: "public", role: "viewer" };
-
-function viewerOrAnonymousPublic(): MiddlewareHandler<AppEnv> {
-  const viewer = requireRole("viewer");
-  return async function metricsAccess(c, next) {
-    if (c.get("config").publicStatus && c.req.header("authorization") === undefined) {
-      c.set("principal", PUBLIC);
-      return next();
-    }
-    return viewer(c, next);
-  };
-}
-
 export const metrics = new Hono<AppEnv>();
 
-metrics.get("/metrics", viewerOrAnonymousPublic(), async (c) => {
+metrics.get("/metrics", viewerOrPublic(), async (c) => {
   const config = c.get("config");
   const db = config.db;
   const now = Date.now();
-  const publicView = c.get("principal") === PUBLIC;
+  const publicView = isPublicCaller(c);
   const [monitors, latest, uptime, agents, counters, outbox, notifications] = await Promise.all([
     listMonitors(db),
     readLatest(db),
