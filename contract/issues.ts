@@ -32,3 +32,11 @@ export function toIssues(error: z.ZodError): Issue[] {
   }
   return out;
 }
+
+/** A zod check (for superRefine) from a function that says what is wrong with a string, or null. */
+export const problemCheck =
+  (problem: (s: string) => string | null) =>
+  (s: string, ctx: z.RefinementCtx): void => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: "custom", message: p });
+  };

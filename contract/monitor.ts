@@ -2,15 +2,8 @@
 import { z } from "zod";
 import { normalizeTarget } from "./target.ts";
 import { compileLinear } from "./regex.ts";
+import { problemCheck } from "./issues.ts";
 import { encodingProblem, headerValueProblem, textProblem } from "./text.ts";
-
-/** A custom zod check from a function that says what is wrong (or null). */
-const problemCheck =
-  (problem: (s: string) => string | null) =>
-  (s: string, ctx: z.RefinementCtx): void => {
-    const p = problem(s);
-    if (p) ctx.addIssue({ code: "custom", message: p });
-  };
 
 /** Human text (names, groups, tag values): trimmed, no controls, bidi overrides or broken Unicode. */
 export const PlainText = (max: number) => z.string().trim().min(1).max(max).superRefine(problemCheck(textProblem));

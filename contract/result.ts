@@ -1,6 +1,7 @@
 // A check result and the batch agents push: the contract between probe-agent/ and edge/.
 import { z } from "zod";
 import { Location, MonitorId, Slug } from "./monitor.ts";
+import { problemCheck } from "./issues.ts";
 import { MAX_MESSAGE, encodingProblem, textProblem } from "./text.ts";
 import { Timestamp } from "./time.ts";
 
@@ -19,14 +20,7 @@ export const ERROR_KINDS = [
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 /** Text that must encode as UTF-8 (no half surrogate pairs), checked with the path named. */
-const encodable = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .superRefine((s, ctx) => {
-      const p = encodingProblem(s);
-      if (p) ctx.addIssue({ code: "custom", message: p });
-    });
+const encodable = (max: number) => z.string().max(max).superRefine(problemCheck(encodingProblem));
 
 export const CheckError = z.strictObject({
   kind: z.enum(ERROR_KINDS),
@@ -85,14 +79,7 @@ export const MAX_BATCH_RESULTS = 1000;
 
 /** What an agent pushes to POST /api/v1/results. */
 export const IngestBatch = z.strictObject({
-  version: z
-    .string()
-    .max(64)
-    .superRefine((s, ctx) => {
-      const p = textProblem(s);
-      if (p) ctx.addIssue({ code: "custom", message: p });
-    })
-    .optional(),
+  version: z.string().max(64).superRefine(problemCheck(textProblem)).optional(),
   backlog: z.number().int().nonnegative().max(1e9).optional(),
   results: z.array(CheckResult).max(MAX_BATCH_RESULTS, `at most ${MAX_BATCH_RESULTS} results per batch`),
 });
