@@ -29,8 +29,8 @@ export default defineConfig(async () => {
                   LOG_LEVEL: "warn",
                   EGRESS_ALLOW: LOOPBACK_EGRESS_ALLOW,
                 },
-                // A second, never-migrated database: the migrations test applies them to it from empty.
-                d1Databases: { EMPTY_DB: "empty-db" },
+                // Never-migrated databases: the migrations test applies them from empty, and 0008's data move to one at 0007.
+                d1Databases: { EMPTY_DB: "empty-db", LEGACY_DB: "legacy-db" },
               },
             }),
           ],

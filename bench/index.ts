@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each reporting what it measured; results also go to .artifacts/bench.json.
 // Select some with arguments: `npm run bench -- tick accuracy status ui agent`. BENCH_DAYS shortens the status history.
-// BENCH_COST_TICKS, BENCH_COST_LARGE (0 skips the 1,000-monitor run) and BENCH_COST_LARGE_TICKS size the cost benchmark.
+// BENCH_COST_TICKS, BENCH_COST_LARGE (0 skips the 1,000-monitor run) and BENCH_COST_LARGE_TICKS size the cost benchmark;
+// BENCH_API_LOAD_S the seconds per concurrency level of api-load.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchAccuracy, benchTick } from "./edge-tick.ts";
@@ -10,6 +11,7 @@ import { benchFalseAlerts, benchTimeToDetect } from "./alerting.ts";
 import { benchAgentProcess } from "./agent-process.ts";
 import { execFileSync } from "node:child_process";
 import { benchCost } from "./cost.ts";
+import { benchApiLoad } from "./api-load.ts";
 
 /** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
 function benchAgentChecks(): unknown {
@@ -40,6 +42,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
     ),
   "false-alerts": () => benchFalseAlerts(1000, 0.05),
   "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
+  "api-load": () => benchApiLoad({ concurrency: [8, 32, 128], durationS: Number(process.env.BENCH_API_LOAD_S ?? 5), monitors: 100 }),
   cost: () =>
     benchCost({
       monitors: 50,

@@ -1,6 +1,7 @@
 // Benchmark: GET /api/v1/status with 100 monitors × 30 days of 1-minute history (4.32 M results),
 // once per point store. History is seeded straight into the stores (D1's SQLite file for the
 // embedded store, line protocol for InfluxDB) with the rollups the Worker keeps as results arrive.
+import { packRows, packedHistory } from "../test/services/status-seed.ts";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -57,24 +58,47 @@ function seedD1(file: string, o: Opts, now: number, rawInD1: boolean) {
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;");
   db.exec("BEGIN");
   const mon = db.prepare(
-    "INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at) VALUES (?, ?, 'http', 'edge', 1, 60, ?, ?)",
+    "INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at, pack) VALUES (?, ?, 'http', 'edge', 1, 60, ?, ?, ?)",
   );
-  const st = db.prepare(
-    "INSERT INTO monitor_state (monitor_id, status, since, last_check_at, last_latency_ms, next_due_at) VALUES (?, 'up', ?, ?, 25, ?)",
+  const ids = Array.from({ length: o.monitors }, (_, m) => `st-${String(m).padStart(3, "0")}`);
+  // Not due (last run far ahead): the bench measures reads only.
+  const { packOf, rows } = packRows(
+    ids.map((id) => ({
+      id,
+      runner: "edge",
+      interval_s: 60,
+      enabled: true,
+      status: "up",
+      since: now - DAY,
+      last_check_at: now - MINUTE,
+      last_error: null,
+      last_latency_ms: 25,
+    })),
+    now,
   );
-  for (let m = 0; m < o.monitors; m++) {
-    const id = `st-${String(m).padStart(3, "0")}`;
+  ids.forEach((id, m) => {
     const spec = Monitor.parse({ id, name: `Service ${m}`, group: `Group ${m % 5}`, kind: "http", target: `https://${id}.example.test/` });
-    mon.run(id, JSON.stringify(spec), now - o.days * DAY, now);
-    st.run(id, now - DAY, now - MINUTE, now + 365 * DAY); // not due: the bench measures reads only
-  }
+    mon.run(id, JSON.stringify(spec), now - o.days * DAY, now, packOf.get(id)!);
+  });
+  const pack = db.prepare("INSERT INTO state_packs (pack, version, members, body) VALUES (?, 1, ?, ?)");
+  for (const r of rows) pack.run(...r);
   const roll = new Map<string, number[]>();
-  const point = db.prepare(
-    "INSERT INTO points (id, monitor, kind, location, agent, ts, up, latency_ms, error_kind, error_message, detail) VALUES (?, ?, 'http', 'edge', NULL, ?, ?, ?, ?, ?, ?)",
-  );
+  const history = packedHistory(db);
   for (const r of results(o, now)) {
     if (rawInD1)
-      point.run(r.id, r.monitor, r.ts, r.ok ? 1 : 0, r.latency_ms, r.error?.kind ?? null, r.error?.message ?? null, JSON.stringify(r.http));
+      history.point.run(
+        r.id,
+        r.monitor,
+        "http",
+        "edge",
+        null,
+        r.ts,
+        r.ok ? 1 : 0,
+        r.latency_ms,
+        r.error?.kind ?? null,
+        r.error?.message ?? null,
+        JSON.stringify(r.http),
+      );
     for (const [size, ms] of [
       ["1h", 3_600_000],
       ["1d", DAY],
@@ -91,13 +115,11 @@ function seedD1(file: string, o: Opts, now: number, rawInD1: boolean) {
       }
     }
   }
-  const ins = db.prepare(
-    "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, 'edge', ?, ?, ?, ?)",
-  );
   for (const [key, v] of roll) {
     const [monitor, size, start] = key.split("|");
-    ins.run(monitor!, size!, Number(start), v[0]!, v[1]!, v[2]!, v[3]!);
+    history.rollup.run(monitor!, size!, Number(start), "edge", v[0]!, v[1]!, v[2]!, v[3]!);
   }
+  history.flush(packOf);
   db.exec("COMMIT");
   db.exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;");
   db.close();

@@ -2,7 +2,7 @@
 // that is validated, limited to assigned monitors, idempotent, and durable before it answers 202.
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { agentResult, api, tokenFor } from "./helpers.ts";
+import { agentResult, api, rolledUpChecks, storedPoints, tokenFor } from "./helpers.ts";
 
 const uid = (p: string) => `${p}-${crypto.randomUUID().slice(0, 6)}`;
 
@@ -146,15 +146,9 @@ describe("POST /api/v1/results", () => {
       duplicates: 2,
       stale: 0,
     });
-    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE substr(id, instr(id, '/') + 1) IN (?, ?)")
-      .bind(batch[0]!.id, batch[1]!.id)
-      .first<{ n: number }>();
-    expect(stored!.n).toBe(2);
-    const rollup = await env.DB.prepare("SELECT SUM(checks) AS n FROM rollups WHERE monitor = ? AND size = '1d'")
-      .bind(mon)
-      .first<{ n: number }>();
-    const points = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE monitor = ?").bind(mon).first<{ n: number }>();
-    expect(rollup!.n).toBe(points!.n);
+    const ids = (await storedPoints(env.DB)).map((p) => p.key.slice(p.key.indexOf("/") + 1));
+    expect(ids.filter((id) => id === batch[0]!.id || id === batch[1]!.id)).toHaveLength(2);
+    expect(await rolledUpChecks(env.DB, mon)).toBe((await storedPoints(env.DB, mon)).length);
   });
 
   it("refuses results for monitors not assigned to the agent, naming them (403), and stores none", async () => {
@@ -172,10 +166,7 @@ describe("POST /api/v1/results", () => {
     expect(r.body.error.message).toContain("no-such-monitor");
     expect(r.body.error.message).toContain(edgeMon);
     expect(r.body.error.issues.map((i: any) => i.path)).toEqual(["results[1].monitor", "results[2].monitor", "results[3].monitor"]);
-    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM points WHERE substr(id, instr(id, '/') + 1) = ?")
-      .bind(good.id)
-      .first<{ n: number }>();
-    expect(stored!.n).toBe(0);
+    expect((await storedPoints(env.DB)).filter((p) => p.key.endsWith(`/${good.id}`))).toHaveLength(0);
   });
 
   it("validates with the shared contract and names every problem", async () => {

@@ -37,11 +37,11 @@ beforeEach(async () => {
   events = [];
   clock = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
   await env.DB.batch([
-    env.DB.prepare("DELETE FROM monitor_state"),
+    env.DB.prepare("DELETE FROM state_packs"),
+    env.DB.prepare("DELETE FROM counters WHERE name = 'edge_tick'"),
     env.DB.prepare("DELETE FROM monitors"),
     env.DB.prepare("DELETE FROM incidents"),
     env.DB.prepare("DELETE FROM maintenance_windows"),
-    env.DB.prepare("DELETE FROM location_state"),
   ]);
   await fetch(`${target}/control/reset`, { method: "POST" });
 });

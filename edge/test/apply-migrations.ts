@@ -6,6 +6,7 @@ declare global {
     interface Env {
       DB: D1Database;
       EMPTY_DB: D1Database;
+      LEGACY_DB: D1Database;
       CHECKS_QUEUE: Queue<import("../src/scheduler/messages.ts").CheckBatchMessage>;
       ADMIN_TOKEN: string;
       TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];

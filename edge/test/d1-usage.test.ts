@@ -46,7 +46,11 @@ beforeEach(async () => {
   };
   vi.spyOn(console, "log").mockImplementation(keep);
   vi.spyOn(console, "warn").mockImplementation(keep);
-  await env.DB.batch([env.DB.prepare("DELETE FROM monitor_state"), env.DB.prepare("DELETE FROM monitors")]);
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM state_packs"),
+    env.DB.prepare("DELETE FROM counters WHERE name = 'edge_tick'"),
+    env.DB.prepare("DELETE FROM monitors"),
+  ]);
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -102,13 +106,29 @@ describe("the cron and queue lines", () => {
 
     const ctx = createExecutionContext();
     const batch = createMessageBatch("uptime-checks", [
-      { id: "m1", timestamp: new Date(), attempts: 1, body: { ids: ["meter-1"], scheduled_time: t } },
+      // The next minute's batch: the tick ran meter-1 in its own minute already.
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { ids: ["meter-1"], scheduled_time: t + MINUTE } },
     ]);
     await queue(batch as never, infoEnv, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m1"]);
     const done = await line("check batch done");
     expect(done).toMatchObject({ queue: "uptime-checks", checks: 1, ...D1_FIELDS });
     expect(done.d1_rows_written).toBeGreaterThan(0);
+  });
+
+  it("writes a row per pack of monitors in a tick, not rows per check", async () => {
+    // 20 monitors: one state pack. The tick writes its minute, the pack, and the pack's row of points.
+    for (let i = 0; i < 20; i++) {
+      const id = `rows-${String(i).padStart(2, "0")}`;
+      const r = await api("POST", "/api/v1/monitors", { body: { id, kind: "http", target: `${target}/hit/${id}`, timeout_ms: 5000 } });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+    }
+    const t = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
+    await scheduled(createScheduledController({ scheduledTime: t, cron: "* * * * *" }), infoEnv, createExecutionContext());
+    const tick = await line("tick done");
+    expect(tick.checks).toBe(20);
+    // Before state packs: about 11 rows per check (cursor, state, location state, latest, 2 rollups, point and its 3 indexes).
+    expect(tick.d1_rows_written).toBeLessThanOrEqual(4);
   });
 
   it("puts the daily trim's totals on trim done", async () => {

@@ -50,7 +50,11 @@ async function lastError(id: string): Promise<{ kind: string; message: string } 
 }
 
 beforeEach(async () => {
-  await env.DB.batch([env.DB.prepare("DELETE FROM monitor_state"), env.DB.prepare("DELETE FROM monitors")]);
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM state_packs"),
+    env.DB.prepare("DELETE FROM counters WHERE name = 'edge_tick'"),
+    env.DB.prepare("DELETE FROM monitors"),
+  ]);
 });
 
 describe("edge http checks", () => {

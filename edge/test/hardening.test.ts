@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.ts";
-import { agentResult, api, httpMonitor } from "./helpers.ts";
+import { agentResult, api, httpMonitor, rolledUpChecks, storedPoints } from "./helpers.ts";
 
 const uid = (p: string) => `${p}-${crypto.randomUUID().slice(0, 8)}`;
 const DAY = 86_400_000;
@@ -189,7 +189,7 @@ describe("monitor input", () => {
     const id = uid("view");
     await api("POST", "/api/v1/monitors", { body: httpMonitor(id) });
     // A value written before times were bounded: formatting it must not throw.
-    await env.DB.prepare("UPDATE monitor_state SET last_check_at = ?2 WHERE monitor_id = ?1")
+    await env.DB.prepare("UPDATE state_packs SET body = json_set(body, '$.members.' || json_quote(?1) || '.state.last_check_at', ?2)")
       .bind(id, 8.64e15 + 1)
       .run();
     const renamed = await api("PATCH", `/api/v1/monitors/${id}`, { body: { name: "Renamed" } });
@@ -228,7 +228,8 @@ describe("a monitor deleted and created again under the same id", () => {
     expect((await api("GET", `/api/v1/monitors/${id}/incidents`)).body.incidents).toEqual([]);
     const status = (await api("GET", "/api/v1/status")).body.monitors.find((m: { id: string }) => m.id === id);
     expect(status.uptime["24h"]).toBeNull();
-    expect(await tableCount("rollups", "monitor = ?1", id)).toBe(0);
+    expect(await rolledUpChecks(env.DB, id)).toBe(0);
+    expect(await storedPoints(env.DB, id)).toEqual([]);
   });
 });
 

@@ -60,3 +60,34 @@ export const agentResult = (monitor: string, location: string, extra: Record<str
   tcp: { port: 5432 },
   ...extra,
 });
+
+/** Every embedded point stored (table point_packs, unpacked): its key ("<agent>/<id>" or the edge id), monitor and time. */
+export async function storedPoints(db: D1Database, monitor?: string): Promise<Array<{ key: string; monitor: string; ts: number }>> {
+  const r = await db
+    .prepare(
+      `SELECT m.key AS monitor, json_extract(x.value, '$[0]') AS key, json_extract(x.value, '$[4]') AS ts
+       FROM point_packs p, json_each(p.body) m, json_each(m.value) x WHERE ?1 IS NULL OR m.key = ?1`,
+    )
+    .bind(monitor ?? null)
+    .all<{ key: string; monitor: string; ts: number }>();
+  return r.results;
+}
+
+/** Checks a monitor's rollups of `size` count: the stored rows plus the open hours still in its state pack. */
+export async function rolledUpChecks(db: D1Database, monitor: string, size: "1h" | "1d" = "1d"): Promise<number> {
+  const stored = await db
+    .prepare(
+      `SELECT COALESCE(SUM(json_extract(l.value, '$[0]')), 0) AS n FROM rollup_packs p, json_each(p.body) m, json_each(m.value) l
+       WHERE p.size = ?2 AND m.key = ?1`,
+    )
+    .bind(monitor, size)
+    .first<{ n: number }>();
+  const open = await db
+    .prepare(
+      `SELECT COALESCE(SUM(json_extract(l.value, '$[0]')), 0) AS n FROM state_packs s, json_each(s.body, '$.hours') h, json_each(h.value) m, json_each(m.value) l
+       WHERE m.key = ?1`,
+    )
+    .bind(monitor)
+    .first<{ n: number }>();
+  return stored!.n + open!.n;
+}

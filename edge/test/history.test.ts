@@ -7,6 +7,7 @@ import type { Env } from "../src/config/env.ts";
 import { createLogger } from "../src/observability/log.ts";
 import type { StoredResult } from "../src/points/store.ts";
 import { recordResults } from "../src/ingest/record.ts";
+import { monitorsByIds } from "../src/db/monitors.ts";
 import { DAY, HOUR, floorTo } from "../src/status/rollups.ts";
 import { pointWriter } from "../src/ingest/writer.ts";
 import { api } from "./helpers.ts";
@@ -56,7 +57,8 @@ beforeAll(async () => {
   if (!r.ok) throw new Error("bad test config");
   const rt = { config: r.config, log: createLogger("warn"), fetch, queue: r.config.queue };
   const spec = (await api("GET", `/api/v1/monitors/${ID}`)).body;
-  await recordResults(r.config.db, pointWriter(rt), rt.log, results, new Map([[ID, spec]]), { certWarningDays: 14 });
+  const pack = (await monitorsByIds(r.config.db, [ID])).get(ID)!.pack;
+  await recordResults(r.config.db, pointWriter(rt), rt.log, results, new Map([[ID, { spec, pack }]]), { certWarningDays: 14 });
 });
 
 describe("GET /api/v1/monitors/:id/checks", () => {

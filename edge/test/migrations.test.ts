@@ -16,7 +16,7 @@ describe("D1 migrations", () => {
     expect(await tables(env.EMPTY_DB)).toEqual([]);
     await applyD1Migrations(env.EMPTY_DB, env.TEST_MIGRATIONS);
     const after = await tables(env.EMPTY_DB);
-    for (const t of ["monitors", "monitor_state", "api_tokens", "agents", "d1_migrations"]) expect(after).toContain(t);
+    for (const t of ["monitors", "state_packs", "api_tokens", "agents", "d1_migrations"]) expect(after).toContain(t);
     const applied = await env.EMPTY_DB.prepare("SELECT name FROM d1_migrations ORDER BY id").all<{ name: string }>();
     expect(applied.results.map((r) => r.name)).toEqual(env.TEST_MIGRATIONS.map((m) => m.name));
     await applyD1Migrations(env.EMPTY_DB, env.TEST_MIGRATIONS);
@@ -36,5 +36,100 @@ describe("D1 migrations", () => {
     await expect(
       env.DB.prepare("INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES ('t-bad', 'x', 'root', 'h-bad', 0)").run(),
     ).rejects.toThrow(/CHECK constraint failed/);
+  });
+});
+
+describe("migration 0008 (state packs)", () => {
+  it("moves monitor state, location states, latest results, rollups and points into packs, losing nothing", async () => {
+    const db = env.LEGACY_DB;
+    const before = env.TEST_MIGRATIONS.filter((m) => m.name < "0008");
+    await applyD1Migrations(db, before);
+    const spec = (id: string, runner: string) => JSON.stringify({ id, kind: "http", target: "https://x.test/", runner });
+    const stmts = [
+      ...["a", "b"].map((id) =>
+        db
+          .prepare(
+            "INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at) VALUES (?1, ?2, 'http', 'edge', 1, 60, 5, 5)",
+          )
+          .bind(id, spec(id, "edge")),
+      ),
+      db
+        .prepare(
+          "INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at) VALUES ('g', ?1, 'http', 'agent', 0, 30, 7, 7)",
+        )
+        .bind(spec("g", "agent")),
+      db.prepare(
+        `INSERT INTO monitor_state (monitor_id, status, since, last_check_at, last_error, last_latency_ms, consecutive_failures, next_due_at, last_hops, degraded, slow_streak, incident_id, cert_warned_for)
+         VALUES ('a', 'down', 100, 200, '{"kind":"timeout","message":"slow"}', NULL, 3, 999, 2, 1, 4, 'inc_a_100', 1234)`,
+      ),
+      db.prepare("INSERT INTO monitor_state (monitor_id, status, since, next_due_at) VALUES ('g', 'paused', 7, 0)"),
+      db.prepare(
+        "INSERT INTO location_state (monitor_id, location, status, since, last_check_at, consecutive_failures) VALUES ('a', 'edge', 'down', 100, 200, 3)",
+      ),
+      db.prepare(
+        "INSERT INTO latest_results (monitor, location, ts, up, error_kind, tls_expires_at) VALUES ('a', 'edge', 200, 0, 'timeout', 77)",
+      ),
+      db.prepare(
+        "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES ('a', '1h', 0, 'edge', 60, 58, 580, 58)",
+      ),
+      db.prepare(
+        "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES ('b', '1h', 0, 'edge', 60, 60, 600, 60)",
+      ),
+      db.prepare(
+        "INSERT INTO points (id, monitor, kind, location, agent, ts, up, latency_ms, error_kind, error_message, detail) VALUES ('p1', 'a', 'http', 'edge', NULL, 200, 0, NULL, 'timeout', 'slow', '{\"status\":null}')",
+      ),
+    ];
+    await db.batch(stmts);
+    await applyD1Migrations(db, env.TEST_MIGRATIONS);
+
+    const monitors = await db.prepare("SELECT id, pack FROM monitors ORDER BY id").all<{ id: string; pack: string }>();
+    expect(monitors.results).toEqual([
+      { id: "a", pack: "edge:0" },
+      { id: "b", pack: "edge:0" },
+      { id: "g", pack: "agent:0" },
+    ]);
+    const packs = await db
+      .prepare("SELECT pack, version, members, body FROM state_packs ORDER BY pack")
+      .all<{ pack: string; members: number; body: string }>();
+    expect(packs.results.map((p) => [p.pack, p.members])).toEqual([
+      ["agent:0", 1],
+      ["edge:0", 2],
+    ]);
+    const edge = JSON.parse(packs.results[1]!.body).members;
+    expect(edge.a).toMatchObject({
+      hops: 2,
+      ran: null,
+      state: {
+        status: "down",
+        since: 100,
+        last_check_at: 200,
+        last_error: { kind: "timeout", message: "slow" },
+        consecutive_failures: 3,
+        degraded: 1,
+        slow_streak: 4,
+        incident_id: "inc_a_100",
+        cert_warned_for: 1234,
+      },
+      locations: { edge: { status: "down", since: 100, last_check_at: 200, consecutive_failures: 3 } },
+      latest: { edge: { ts: 200, up: 0, error_kind: "timeout", tls_expires_at: 77 } },
+    });
+    // A monitor without a state row starts pending from its creation.
+    expect(edge.b.state).toMatchObject({ status: "pending", since: 5, last_check_at: null });
+    expect(JSON.parse(packs.results[0]!.body).members.g.state).toMatchObject({ status: "paused" });
+
+    const rollups = await db.prepare("SELECT pack, size, start, body FROM rollup_packs").all<{ body: string }>();
+    expect(rollups.results).toHaveLength(1);
+    expect(JSON.parse(rollups.results[0]!.body)).toEqual({ a: { edge: [60, 58, 580, 58] }, b: { edge: [60, 60, 600, 60] } });
+    const points = await db
+      .prepare("SELECT pack, ts, first, body FROM point_packs")
+      .all<{ pack: string; ts: number; first: number; body: string }>();
+    expect(points.results.map((p) => [p.pack, p.ts, p.first])).toEqual([["edge:0", 200, 200]]);
+    expect(JSON.parse(points.results[0]!.body)).toEqual({
+      a: [["p1", "http", "edge", null, 200, 0, null, "timeout", "slow", '{"status":null}']],
+    });
+    const gone = await db
+      .prepare("SELECT name FROM sqlite_master WHERE name IN ('monitor_state', 'location_state', 'latest_results', 'rollups', 'points')")
+      .all();
+    expect(gone.results).toEqual([]);
   });
 });

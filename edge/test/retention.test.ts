@@ -21,45 +21,43 @@ function retention(vars: Partial<Env> = {}) {
 
 const ids = async (sql: string) => (await db.prepare(sql).all<{ id: string | number }>()).results.map((r) => String(r.id)).sort();
 
+/** A row of points holding one point, in the pack '' (monitors deleted before their results were recorded). */
+const insertPoint = (id: string, ts: number) =>
+  db
+    .prepare("INSERT INTO point_packs (pack, ts, seq, first, body) VALUES ('', ?2, ?1, ?2, ?3)")
+    .bind(id, ts, JSON.stringify({ m: [[id, "http", "edge", null, ts, 1, null, null, null, null]] }));
+
+/** A rollup row with one monitor's cell, named after the row. */
+const insertRollup = (name: string, size: string, start: number) =>
+  db
+    .prepare("INSERT INTO rollup_packs (pack, size, start, body) VALUES ('', ?1, ?2, ?3)")
+    .bind(size, start, JSON.stringify({ [name]: { edge: [1, 1, 0, 0] } }));
+
+const POINT_IDS = "SELECT json_extract(x.value, '$[0]') AS id FROM point_packs p, json_each(p.body) m, json_each(m.value) x";
+const ROLLUP_IDS = "SELECT m.key AS id FROM rollup_packs r, json_each(r.body) m";
+
 /** Three rows around each cutoff: one ms older (goes), exactly at it and one ms newer (stay). */
 const around = (cutoff: number) => ({ old: cutoff - 1, at: cutoff, young: cutoff + 1 });
 
 async function seed() {
   await db.batch([
-    db.prepare("DELETE FROM points"),
+    db.prepare("DELETE FROM point_packs"),
     db.prepare("DELETE FROM ingested_results"),
-    db.prepare("DELETE FROM rollups"),
+    db.prepare("DELETE FROM rollup_packs"),
     db.prepare("DELETE FROM incidents"),
-    db.prepare("DELETE FROM latest_results"),
     db.prepare("DELETE FROM monitors"),
   ]);
   const stmts: D1PreparedStatement[] = [];
-  for (const [name, ts] of Object.entries(around(NOW - 30 * DAY)))
-    stmts.push(
-      db.prepare("INSERT INTO points (id, monitor, kind, location, ts, up) VALUES (?, 'm', 'http', 'edge', ?, 1)").bind(`p-${name}`, ts),
-    );
+  for (const [name, ts] of Object.entries(around(NOW - 30 * DAY))) stmts.push(insertPoint(`p-${name}`, ts));
   for (const [name, ts] of Object.entries(around(NOW - 7 * DAY)))
     stmts.push(db.prepare("INSERT INTO ingested_results (id, monitor, received_at) VALUES (?, 'm', ?)").bind(`i-${name}`, ts));
   for (const [size, days] of [
     ["1h", 35],
     ["1d", 400],
   ] as const)
-    for (const [name, start] of Object.entries(around(NOW - days * DAY)))
-      stmts.push(
-        db
-          .prepare(
-            "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, 'edge', 1, 1, 0, 0)",
-          )
-          .bind(`${size}-${name}`, size, start),
-      );
+    for (const [name, start] of Object.entries(around(NOW - days * DAY))) stmts.push(insertRollup(`${size}-${name}`, size, start));
   // An old hourly row's start is far past the daily age too: sizes are trimmed by their own ages only.
-  stmts.push(
-    db
-      .prepare(
-        "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES ('1d-recent', '1d', ?, 'edge', 1, 1, 0, 0)",
-      )
-      .bind(NOW - 36 * DAY),
-  );
+  stmts.push(insertRollup("1d-recent", "1d", NOW - 36 * DAY));
   for (const [name, at] of Object.entries(around(NOW - 400 * DAY)))
     stmts.push(
       db
@@ -76,8 +74,6 @@ async function seed() {
       "INSERT INTO monitors (id, spec, kind, runner, interval_s, created_at, updated_at) VALUES ('kept', '{}', 'http', 'edge', 60, 0, 0)",
     ),
   );
-  for (const m of ["kept", "deleted"])
-    stmts.push(db.prepare("INSERT INTO latest_results (monitor, location, ts, up) VALUES (?, 'edge', ?, 1)").bind(m, NOW - 900 * DAY));
   await db.batch(stmts);
   await db.batch([
     db.prepare("DELETE FROM notifications"),
@@ -122,18 +118,16 @@ describe("daily trim", () => {
   it("deletes exactly what is older than each age, and nothing else", async () => {
     const report = await runTrim(db, retention(), NOW, log);
     expect(report.complete).toBe(true);
-    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-young"]);
+    expect(await ids(POINT_IDS)).toEqual(["p-at", "p-young"]);
     expect(await ids("SELECT id FROM ingested_results")).toEqual(["i-at", "i-young"]);
-    expect(await ids("SELECT monitor AS id FROM rollups")).toEqual(["1d-at", "1d-recent", "1d-young", "1h-at", "1h-young"]);
+    expect(await ids(ROLLUP_IDS)).toEqual(["1d-at", "1d-recent", "1d-young", "1h-at", "1h-young"]);
     expect(await ids("SELECT id FROM incidents")).toEqual(["inc-at", "inc-open", "inc-young"]);
-    expect(await ids("SELECT monitor AS id FROM latest_results")).toEqual(["kept"]);
     expect(report.deleted).toMatchObject({
       points: 1,
       ingested_results: 1,
       hourly_rollups: 1,
       daily_rollups: 1,
       incidents: 1,
-      latest_results: 1,
     });
     // Finished ones (delivered, skipped) by age; dead-lettered and pending ones stay.
     const left = await db
@@ -166,9 +160,9 @@ describe("daily trim", () => {
       NOW,
       log,
     );
-    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-old", "p-young"]);
+    expect(await ids(POINT_IDS)).toEqual(["p-at", "p-old", "p-young"]);
     expect(await ids("SELECT id FROM ingested_results")).toEqual([]);
-    expect(await ids("SELECT monitor AS id FROM rollups WHERE size = '1h'")).toEqual(["1h-at", "1h-old", "1h-young"]);
+    expect(await ids(`${ROLLUP_IDS} WHERE r.size = '1h'`)).toEqual(["1h-at", "1h-old", "1h-young"]);
   });
 
   it("refuses ages that would cut into what the status page shows", () => {
@@ -179,23 +173,17 @@ describe("daily trim", () => {
 
   it("works in bounded chunks and leaves the rest to the next run", async () => {
     const old = NOW - 31 * DAY;
-    await db.batch(
-      Array.from({ length: 10 }, (_, i) =>
-        db
-          .prepare("INSERT INTO points (id, monitor, kind, location, ts, up) VALUES (?, 'm', 'http', 'edge', ?, 1)")
-          .bind(`bulk-${i}`, old - i),
-      ),
-    );
+    await db.batch(Array.from({ length: 10 }, (_, i) => insertPoint(`bulk-${i}`, old - i)));
     const small = { ...retention(), batchRows: 3 };
-    // 7 rules with one chunk each (nothing or a few rows to delete), then the points: 11 old rows in chunks of 3.
-    const first = await runTrim(db, { ...small, maxBatches: 9 }, NOW, log);
+    // 6 rules with one chunk each (nothing or a few rows to delete), then the points: 11 old rows in chunks of 3.
+    const first = await runTrim(db, { ...small, maxBatches: 8 }, NOW, log);
     expect(first.complete).toBe(false);
-    expect(first.batches).toBe(9);
+    expect(first.batches).toBe(8);
     expect(first.deleted.points).toBe(6);
     const second = await runTrim(db, { ...small, maxBatches: 100 }, NOW, log);
     expect(second.complete).toBe(true);
     expect(second.deleted.points).toBe(5);
-    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-young"]);
+    expect(await ids(POINT_IDS)).toEqual(["p-at", "p-young"]);
   });
 
   it("runs on its own cron only; the every-minute cron runs the checks", async () => {
@@ -203,8 +191,8 @@ describe("daily trim", () => {
     // The tick delivers due notifications: the stand-in pending row above is not a real one.
     await db.prepare("DELETE FROM notifications WHERE status = 'pending'").run();
     await scheduled(createScheduledController({ scheduledTime: NOW, cron: "* * * * *" }), env as unknown as Env, ctx);
-    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-old", "p-young"]);
+    expect(await ids(POINT_IDS)).toEqual(["p-at", "p-old", "p-young"]);
     await scheduled(createScheduledController({ scheduledTime: NOW, cron: TRIM_CRON }), env as unknown as Env, ctx);
-    expect(await ids("SELECT id FROM points")).toEqual(["p-at", "p-young"]);
+    expect(await ids(POINT_IDS)).toEqual(["p-at", "p-young"]);
   });
 });

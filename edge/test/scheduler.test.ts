@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../src/config/config.ts";
 import type { Env } from "../src/config/env.ts";
 import { createLogger } from "../src/observability/log.ts";
+import { phaseOf } from "../src/scheduler/slots.ts";
 import { runTick, type Runtime } from "../src/scheduler/tick.ts";
 import { api } from "./helpers.ts";
 
@@ -39,7 +40,8 @@ async function createMonitors(prefix: string, n: number, extra: Record<string, u
 
 async function checkedCount(ids: string[]) {
   const r = await env.DB.prepare(
-    "SELECT COUNT(*) AS n FROM monitor_state WHERE last_check_at IS NOT NULL AND monitor_id IN (SELECT value FROM json_each(?))",
+    `SELECT COUNT(*) AS n FROM monitors m JOIN state_packs p ON p.pack = m.pack
+     WHERE m.id IN (SELECT value FROM json_each(?)) AND json_extract(p.body, '$.members.' || json_quote(m.id) || '.state.last_check_at') IS NOT NULL`,
   )
     .bind(JSON.stringify(ids))
     .first<{ n: number }>();
@@ -57,7 +59,11 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 20_
 
 beforeEach(async () => {
   // Each test starts from no monitors, so a tick claims exactly what the test created.
-  await env.DB.batch([env.DB.prepare("DELETE FROM monitor_state"), env.DB.prepare("DELETE FROM monitors")]);
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM state_packs"),
+    env.DB.prepare("DELETE FROM counters WHERE name = 'edge_tick'"),
+    env.DB.prepare("DELETE FROM monitors"),
+  ]);
   await control("reset");
 });
 
@@ -102,14 +108,32 @@ describe("cron tick", () => {
     expect((await stats()).hits[id!]).toBe(3);
   });
 
-  it("honours interval_s: a 5-minute monitor runs on every fifth tick", async () => {
+  it("honours interval_s: a 5-minute monitor runs at once, then on every fifth tick at its slot", async () => {
     const [id] = await createMonitors("five", 1, { interval_s: 300 });
     const rt = runtime();
     const t0 = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
     const ran: number[] = [];
-    for (let i = 0; i < 11; i++) ran.push((await runTick(rt, t0 + i * MINUTE)).checks);
-    expect(ran).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
-    expect((await stats()).hits[id!]).toBe(3);
+    for (let i = 0; i < 12; i++) ran.push((await runTick(rt, t0 + i * MINUTE)).checks);
+    const at = ran.flatMap((n, i) => (n === 1 ? [i] : []));
+    expect(ran.every((n) => n === 0 || n === 1)).toBe(true);
+    expect(at[0]).toBe(0);
+    // The second run is the tick whose minute holds the monitor's slot (phase from its id), then every fifth.
+    const slotMinute = (i: number) => (((phaseOf(id!, 300) - (t0 / 1000 + i * 60)) % 300) + 300) % 300 < 60;
+    expect(at.slice(1).every(slotMinute)).toBe(true);
+    expect(at.slice(2).map((k, i) => k - at[i + 1]!)).toEqual(at.slice(2).map(() => 5));
+    expect(at.length).toBeGreaterThanOrEqual(3);
+    expect((await stats()).hits[id!]).toBe(at.length);
+  });
+
+  it("runs no check twice when a tick of the same minute comes again", async () => {
+    const ids = await createMonitors("again", 3);
+    const rt = runtime();
+    const t = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
+    expect((await runTick(rt, t)).checks).toBe(3);
+    const again = await runTick(rt, t);
+    expect(again.checks).toBe(0);
+    expect(again.due).toBe(0);
+    for (const id of ids) expect((await stats()).hits[id]).toBe(1);
   });
 
   it("skips paused monitors and agent monitors", async () => {

@@ -2,6 +2,7 @@
 // (latency series, recent checks, nothing of the configuration on a public page), and the badges.
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { monitorsByIds } from "../src/db/monitors.ts";
 import { Monitor } from "../../contract/index.ts";
 import { createApp } from "../src/api/app.ts";
 import { badgeSvg, statusBadge, uptimeBadge } from "../src/status/badge.ts";
@@ -108,7 +109,9 @@ beforeAll(async () => {
   results.push(result(PUBLIC_TARGET, 2, 60_000, false, null, "connect to www.example.test failed")); // same location (edge) as the first: two failures in a row
   // Oldest first, as checks arrive: the last state is what the newest result says.
   results.sort((a, b) => a.ts - b.ts);
-  await recordResults(r.config.db, pointWriter(rt), rt.log, results, specs, { certWarningDays: 14 });
+  const refs = await monitorsByIds(r.config.db, [...specs.keys()]);
+  const monitors = new Map([...specs].map(([id, spec]) => [id, { spec, pack: refs.get(id)!.pack }]));
+  await recordResults(r.config.db, pointWriter(rt), rt.log, results, monitors, { certWarningDays: 14 });
 });
 
 describe("the app shell and its assets", () => {

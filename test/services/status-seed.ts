@@ -170,39 +170,137 @@ function latencyOf(id: string, hour: number): number {
   return 18 + (h % 40) + 6 * Math.sin((hour + h) / 5) + ((hour * 7 + h) % 5);
 }
 
+export type SeedState = {
+  id: string;
+  runner: "edge" | "agent";
+  interval_s: number;
+  enabled: boolean;
+  status: string;
+  since: number;
+  last_check_at: number | null;
+  last_error: unknown;
+  last_latency_ms: number | null;
+};
+
+/** Packs of 32 per runner in id order, as the Worker keeps monitor state (edge/src/db/packs.ts); "ran" far ahead: never due. */
+export function packRows(states: SeedState[], now: number): { packOf: Map<string, string>; rows: Array<[string, number, string]> } {
+  const packOf = new Map<string, string>();
+  const groups = new Map<string, Record<string, unknown>>();
+  const counts = { edge: 0, agent: 0 };
+  for (const s of [...states].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const key = `${s.runner}:${Math.floor(counts[s.runner]++ / 32)}`;
+    packOf.set(s.id, key);
+    const members = groups.get(key) ?? groups.set(key, {}).get(key)!;
+    members[s.id] = {
+      every: s.interval_s,
+      edge: s.runner === "edge",
+      on: s.enabled,
+      ran: now + 365 * DAY,
+      hops: 0,
+      state: {
+        status: s.status,
+        since: s.since,
+        last_check_at: s.last_check_at,
+        last_error: s.last_error ?? null,
+        last_latency_ms: s.last_latency_ms,
+        consecutive_failures: 0,
+        consecutive_successes: 0,
+        degraded: false,
+        slow_streak: 0,
+        incident_id: null,
+        cert_warned_for: null,
+      },
+      locations: {},
+      latest: {},
+    };
+  }
+  return { packOf, rows: [...groups].map(([key, members]) => [key, Object.keys(members).length, JSON.stringify({ members })]) };
+}
+
+/**
+ * Collects rollups and points as rows of the old per-result tables (the same `run` arguments) and
+ * writes them in the Worker's packed shape (rollup_packs, point_packs) once packs are known.
+ */
+export function packedHistory(db: DatabaseSync) {
+  const rollups = new Map<string, Record<string, Record<string, number[]>>>(); // "<monitor>|<size>|<start>" → cells
+  const points = new Map<string, unknown[][]>(); // "<monitor>|<hour>" → records
+  return {
+    rollup: {
+      run(monitor: string, size: string, start: number, location: string, c: number, u: number, ls: number, ln: number) {
+        const key = `${monitor}|${size}|${start}`;
+        const cells = rollups.get(key) ?? rollups.set(key, {}).get(key)!;
+        const cur = ((cells[monitor] ??= {})[location] ??= [0, 0, 0, 0]);
+        cur[0]! += c;
+        cur[1]! += u;
+        cur[2]! += ls;
+        cur[3]! += ln;
+      },
+    },
+    point: {
+      run(id: string, monitor: string, kind: string, location: string, agent: string | null, ts: number, ...rest: unknown[]) {
+        const key = `${monitor}|${Math.floor(ts / HOUR)}`;
+        (points.get(key) ?? points.set(key, []).get(key)!).push([agent ? `${agent}/${id}` : id, kind, location, agent, ts, ...rest]);
+      },
+    },
+    flush(packOf: Map<string, string>) {
+      const byRow = new Map<string, Record<string, Record<string, number[]>>>();
+      for (const [key, cells] of rollups) {
+        const [monitor, size, start] = key.split("|");
+        const rowKey = `${packOf.get(monitor!)}|${size}|${start}`;
+        Object.assign(byRow.get(rowKey) ?? byRow.set(rowKey, {}).get(rowKey)!, cells);
+      }
+      const roll = db.prepare("INSERT INTO rollup_packs (pack, size, start, body) VALUES (?, ?, ?, ?)");
+      for (const [key, body] of byRow) {
+        const [pack, size, start] = key.split("|");
+        roll.run(pack!, size!, Number(start), JSON.stringify(body));
+      }
+      const point = db.prepare("INSERT INTO point_packs (pack, ts, seq, first, body) VALUES (?, ?, ?, ?, ?)");
+      for (const [key, recs] of points) {
+        const [monitor] = key.split("|");
+        const ts = recs.map((r) => r[4] as number);
+        point.run(packOf.get(monitor!)!, Math.max(...ts), `seed:${key}`, Math.min(...ts), JSON.stringify({ [monitor!]: recs }));
+      }
+    },
+  };
+}
+
 /**
  * Writes the monitors, their states, hourly rollups for the last 90 days (with daily rollups as their
  * sums) and the last hour's points. Rollups are per hour of `now`; the current hour holds only the
- * minutes elapsed. Nothing is due (next_due_at far ahead): the Worker's cron would not disturb it.
+ * minutes elapsed. Nothing is due (last run far ahead): the Worker's cron would not disturb it.
  */
 export function seedStatus(file: string, monitors: SeedMonitor[], now: number) {
   const db = new DatabaseSync(file);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;");
   db.exec("BEGIN");
   const mon = db.prepare(
-    "INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 60, ?, ?)",
+    "INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at, pack) VALUES (?, ?, ?, ?, ?, 60, ?, ?, ?)",
   );
-  const st = db.prepare(
-    "INSERT INTO monitor_state (monitor_id, status, since, last_check_at, last_error, last_latency_ms, next_due_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  );
-  const roll = db.prepare(
-    "INSERT INTO rollups (monitor, size, start, location, checks, up, latency_sum, latency_n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  );
-  const point = db.prepare(
-    "INSERT INTO points (id, monitor, kind, location, agent, ts, up, latency_ms, error_kind, error_message, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  );
+  const states: SeedState[] = [];
+  const history = packedHistory(db);
+  const roll = history.rollup;
+  const point = history.point;
   const thisHour = Math.floor(now / HOUR) * HOUR;
   const today = Math.floor(now / DAY) * DAY;
   const minutesThisHour = Math.max(1, Math.floor((now - thisHour) / MINUTE));
   for (const m of monitors) {
     const spec = Monitor.parse(m.input);
     const created = Number.isFinite(m.age) ? now - m.age : now - 200 * DAY;
-    mon.run(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, created, created);
     const location = spec.runner === "agent" ? "dc1" : "edge";
     const paused = m.status === "paused";
     const lastCheck = paused ? now - 30 * DAY : now - 20_000;
     const lastLatency = m.status === "down" || paused ? null : Math.round(latencyOf(spec.id, 0) * 10) / 10;
-    st.run(spec.id, m.status, now - m.sinceAgo, lastCheck, m.lastError ? JSON.stringify(m.lastError) : null, lastLatency, now + 365 * DAY);
+    states.push({
+      id: spec.id,
+      runner: spec.runner,
+      interval_s: spec.interval_s,
+      enabled: spec.enabled,
+      status: m.status,
+      since: now - m.sinceAgo,
+      last_check_at: lastCheck,
+      last_error: m.lastError ?? null,
+      last_latency_ms: lastLatency,
+    });
 
     const daily = new Map<number, [number, number, number, number]>();
     for (let h = 0; h < 90 * 24; h++) {
@@ -245,6 +343,15 @@ export function seedStatus(file: string, monitors: SeedMonitor[], now: number) {
       );
     }
   }
+  const { packOf, rows } = packRows(states, now);
+  for (const m of monitors) {
+    const spec = Monitor.parse(m.input);
+    const created = Number.isFinite(m.age) ? now - m.age : now - 200 * DAY;
+    mon.run(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, created, created, packOf.get(spec.id)!);
+  }
+  const pack = db.prepare("INSERT INTO state_packs (pack, version, members, body) VALUES (?, 1, ?, ?)");
+  for (const r of rows) pack.run(...r);
+  history.flush(packOf);
   db.exec("COMMIT");
   db.exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;");
   db.close();

@@ -1,7 +1,7 @@
 // Alert rules: quorum across locations, thresholds, flapping, maintenance, degraded, certificates.
 import { describe, expect, it } from "vitest";
 import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
-import type { MonitorState } from "../db/monitors.ts";
+import type { MonitorState } from "./state.ts";
 import type { StoredResult } from "../points/store.ts";
 import type { SeriesState } from "./state.ts";
 import { evaluate, type RuleInput } from "./rules.ts";
@@ -14,7 +14,6 @@ const fresh = (): MonitorState => ({
   last_latency_ms: null,
   consecutive_failures: 0,
   consecutive_successes: 0,
-  next_due_at: 0,
   degraded: false,
   slow_streak: 0,
   incident_id: null,

@@ -1,7 +1,7 @@
 // Alert rules, pure: results in; per-location states, the monitor's state, its incident and the
 // things worth telling someone (down, up, degraded, certificate) out. Delivery is elsewhere.
 import type { CheckError, MonitorSpec, MonitorStatus } from "../../../contract/index.ts";
-import type { MonitorState } from "../db/monitors.ts";
+import type { MonitorState } from "./state.ts";
 import type { StoredResult } from "../points/store.ts";
 import { applyResult, type SeriesState } from "./state.ts";
 

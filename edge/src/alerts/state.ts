@@ -12,6 +12,17 @@ export type SeriesState = {
   consecutive_successes: number;
 };
 
+/** What alert rules remember between results, beside the series state. */
+export type AlertMemory = {
+  degraded: boolean;
+  slow_streak: number;
+  incident_id: string | null;
+  cert_warned_for: number | null;
+};
+
+/** A monitor's whole state: its series (all locations together) and the alert memory. */
+export type MonitorState = SeriesState & AlertMemory;
+
 export type Observation = { ok: boolean; ts: number; latency_ms: number | null; error: CheckError | null };
 export type Thresholds = { failure_threshold: number; success_threshold: number };
 export type Transition = { from: MonitorStatus; to: MonitorStatus; at: number };

@@ -1,46 +1,6 @@
-// D1 for alerting: per-location states, incidents and maintenance windows.
-import type { CheckError } from "../../../contract/index.ts";
+// D1 for alerting: incidents and their reminders (per-location states live in the state packs).
 import type { IncidentView } from "../alerts/events.ts";
 import type { IncidentChange } from "../alerts/rules.ts";
-import type { SeriesState } from "../alerts/state.ts";
-
-type LocRow = Omit<SeriesState, "last_error"> & { monitor_id: string; location: string; last_error: string | null };
-
-export async function loadLocationStates(db: D1Database, ids: string[]): Promise<Map<string, Map<string, SeriesState>>> {
-  const out = new Map<string, Map<string, SeriesState>>();
-  if (ids.length === 0) return out;
-  const r = await db
-    .prepare("SELECT * FROM location_state WHERE monitor_id IN (SELECT value FROM json_each(?1))")
-    .bind(JSON.stringify(ids))
-    .all<LocRow>();
-  for (const row of r.results) {
-    const { monitor_id, location, last_error, ...s } = row;
-    const m = out.get(monitor_id) ?? out.set(monitor_id, new Map()).get(monitor_id)!;
-    m.set(location, { ...s, last_error: last_error ? (JSON.parse(last_error) as CheckError) : null });
-  }
-  return out;
-}
-
-export function saveLocationState(db: D1Database, monitor: string, location: string, s: SeriesState): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO location_state (monitor_id, location, status, since, last_check_at, last_error, last_latency_ms, consecutive_failures, consecutive_successes)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-       ON CONFLICT (monitor_id, location) DO UPDATE SET status = ?3, since = ?4, last_check_at = ?5, last_error = ?6, last_latency_ms = ?7,
-         consecutive_failures = ?8, consecutive_successes = ?9`,
-    )
-    .bind(
-      monitor,
-      location,
-      s.status,
-      s.since,
-      s.last_check_at,
-      s.last_error ? JSON.stringify(s.last_error) : null,
-      s.last_latency_ms,
-      s.consecutive_failures,
-      s.consecutive_successes,
-    );
-}
 
 export function incidentStatement(db: D1Database, monitor: string, change: IncidentChange): D1PreparedStatement {
   switch (change.op) {

@@ -1,5 +1,6 @@
-// The latest result of each monitor per location (table latest_results), for /metrics.
+// The latest result of each monitor per location (kept in its state pack), for /metrics.
 import type { StoredResult } from "../points/store.ts";
+import { readAllPacks } from "./packs.ts";
 
 export type LatestRow = {
   monitor: string;
@@ -31,33 +32,10 @@ export function latestOf(results: StoredResult[]): LatestRow[] {
   return [...out.values()];
 }
 
-const COLUMNS = ["monitor", "location", "ts", "up", "latency_ms", "error_kind", "tls_expires_at"] as const;
-
-/**
- * Statements recording the batch's newest results; an older result than the stored one changes
- * nothing (agents deliver late), and a check that read no certificate keeps the last known expiry.
- * Commit them with the rollups (recordResults' `extra`), so both move together.
- */
-export function upsertLatest(db: D1Database, results: StoredResult[]): D1PreparedStatement[] {
-  const rows = latestOf(results);
-  if (rows.length === 0) return [];
-  return [
-    db
-      .prepare(
-        `INSERT INTO latest_results (${COLUMNS.join(", ")})
-         SELECT ${COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")} FROM json_each(?1) WHERE true
-         ON CONFLICT (monitor, location) DO UPDATE SET ts = excluded.ts, up = excluded.up, latency_ms = excluded.latency_ms,
-           error_kind = excluded.error_kind, tls_expires_at = COALESCE(excluded.tls_expires_at, latest_results.tls_expires_at)
-         WHERE excluded.ts >= latest_results.ts`,
-      )
-      .bind(JSON.stringify(rows.map((r) => COLUMNS.map((c) => r[c])))),
-  ];
-}
-
-/** Latest results of the monitors that still exist, by monitor and location. */
+/** Latest results of every monitor, by monitor and location, from the state packs. */
 export async function readLatest(db: D1Database): Promise<LatestRow[]> {
-  const r = await db
-    .prepare(`SELECT l.* FROM latest_results l WHERE l.monitor IN (SELECT id FROM monitors) ORDER BY l.monitor, l.location`)
-    .all<LatestRow>();
-  return r.results;
+  const out: LatestRow[] = [];
+  for (const pack of await readAllPacks(db))
+    for (const [monitor, m] of pack.members) for (const [location, l] of Object.entries(m.latest)) out.push({ monitor, location, ...l });
+  return out.sort((a, b) => (a.monitor === b.monitor ? (a.location < b.location ? -1 : 1) : a.monitor < b.monitor ? -1 : 1));
 }

@@ -1,160 +1,139 @@
 // Monitors and their current state in D1. The spec is stored as validated JSON; columns index it.
-import { toRfc3339, type CheckError, type MonitorSpec, type MonitorStatus } from "../../../contract/index.ts";
-import type { SeriesState } from "../alerts/state.ts";
+import { toRfc3339, type MonitorSpec } from "../../../contract/index.ts";
+import type { MonitorState } from "../alerts/state.ts";
+import { purgePoints } from "./points.ts";
+import { purgeRollups } from "./rollups.ts";
+import {
+  initialState,
+  memberOf,
+  newMember,
+  packWithRoom,
+  readAllPacks,
+  readPacks,
+  updatedMember,
+  withPackRetry,
+  writePack,
+  type Member,
+} from "./packs.ts";
 
-/** What alert rules remember between results (migration 0005). */
-export type AlertMemory = {
-  degraded: boolean;
-  slow_streak: number;
-  incident_id: string | null;
-  cert_warned_for: number | null;
-};
+export type StoredMonitor = { spec: MonitorSpec; created_at: number; updated_at: number; pack: string; state: MonitorState };
 
-export type MonitorState = SeriesState & AlertMemory & { next_due_at: number };
+type Row = { spec: string; created_at: number; updated_at: number; pack: string };
 
-export type StoredMonitor = { spec: MonitorSpec; created_at: number; updated_at: number; state: MonitorState };
-
-type Row = {
-  spec: string;
-  created_at: number;
-  updated_at: number;
-  status: MonitorStatus | null;
-  since: number | null;
-  last_check_at: number | null;
-  last_error: string | null;
-  last_latency_ms: number | null;
-  consecutive_failures: number | null;
-  consecutive_successes: number | null;
-  next_due_at: number | null;
-  degraded: number | null;
-  slow_streak: number | null;
-  incident_id: string | null;
-  cert_warned_for: number | null;
-};
-
-const SELECT = `SELECT m.spec, m.created_at, m.updated_at, s.status, s.since, s.last_check_at, s.last_error,
-  s.last_latency_ms, s.consecutive_failures, s.consecutive_successes, s.next_due_at,
-  s.degraded, s.slow_streak, s.incident_id, s.cert_warned_for
-  FROM monitors m LEFT JOIN monitor_state s ON s.monitor_id = m.id`;
-
-function fromRow(r: Row): StoredMonitor {
+function fromRow(r: Row, member: Member | null | undefined): StoredMonitor {
   const spec = JSON.parse(r.spec) as MonitorSpec;
+  // A monitor always has a member in its pack; were it missing, it shows as freshly created.
   return {
     spec,
     created_at: r.created_at,
     updated_at: r.updated_at,
-    state: {
-      status: r.status ?? (spec.enabled ? "pending" : "paused"),
-      since: r.since ?? r.created_at,
-      last_check_at: r.last_check_at,
-      last_error: r.last_error ? (JSON.parse(r.last_error) as CheckError) : null,
-      last_latency_ms: r.last_latency_ms,
-      consecutive_failures: r.consecutive_failures ?? 0,
-      consecutive_successes: r.consecutive_successes ?? 0,
-      next_due_at: r.next_due_at ?? 0,
-      degraded: r.degraded === 1,
-      slow_streak: r.slow_streak ?? 0,
-      incident_id: r.incident_id,
-      cert_warned_for: r.cert_warned_for,
-    },
+    pack: r.pack,
+    state: member?.state ?? initialState(spec, r.created_at),
   };
 }
 
 export async function listMonitors(db: D1Database): Promise<StoredMonitor[]> {
-  const r = await db.prepare(`${SELECT} ORDER BY m.id`).all<Row>();
-  return r.results.map(fromRow);
+  const [rows, packs] = await Promise.all([
+    db.prepare("SELECT spec, created_at, updated_at, pack FROM monitors ORDER BY id").all<Row>(),
+    readAllPacks(db),
+  ]);
+  const members = new Map<string, Member>();
+  for (const p of packs) for (const [id, m] of p.members) members.set(id, m);
+  return rows.results.map((r) => fromRow(r, members.get(JSON.parse(r.spec).id)));
+}
+
+/** The monitor with its member, through one statement (json_extract reads only its entry of the pack). */
+async function readMonitor(db: D1Database, id: string): Promise<{ m: StoredMonitor; member: Member | null } | null> {
+  const r = await db
+    .prepare(
+      `SELECT m.spec, m.created_at, m.updated_at, m.pack, json_extract(p.body, '$.members.' || json_quote(m.id)) AS member
+       FROM monitors m LEFT JOIN state_packs p ON p.pack = m.pack WHERE m.id = ?1`,
+    )
+    .bind(id)
+    .first<Row & { member: string | null }>();
+  if (!r) return null;
+  const member = memberOf(r.member);
+  return { m: fromRow(r, member), member };
 }
 
 export async function getMonitor(db: D1Database, id: string): Promise<StoredMonitor | null> {
-  const r = await db.prepare(`${SELECT} WHERE m.id = ?`).bind(id).first<Row>();
-  return r ? fromRow(r) : null;
+  return (await readMonitor(db, id))?.m ?? null;
 }
 
-/** A new (or just paused or resumed) monitor's state: what insertMonitor and updateMonitor store. */
-export function initialState(spec: MonitorSpec, now: number): MonitorState {
-  return {
-    status: spec.enabled ? "pending" : "paused",
-    since: now,
-    last_check_at: null,
-    last_error: null,
-    last_latency_ms: null,
-    consecutive_failures: 0,
-    consecutive_successes: 0,
-    next_due_at: now,
-    degraded: false,
-    slow_streak: 0,
-    incident_id: null,
-    cert_warned_for: null,
-  };
-}
+export { initialState } from "./packs.ts";
 
-/** The state updateMonitor leaves when a monitor is paused or resumed: status, since, counters and schedule reset. */
-export function pausedOrResumed(s: MonitorState, spec: MonitorSpec, now: number): MonitorState {
-  return {
-    ...s,
-    status: spec.enabled ? "pending" : "paused",
-    since: now,
-    consecutive_failures: 0,
-    consecutive_successes: 0,
-    next_due_at: now,
-  };
-}
+const isTaken = (e: unknown) => /UNIQUE constraint failed: monitors\.id/.test(String(e));
 
-/** Inserts a monitor and its initial state; returns false if the id is taken. */
+/** Inserts a monitor into a pack with room; returns false if the id is taken. */
 export async function insertMonitor(db: D1Database, spec: MonitorSpec, now: number): Promise<boolean> {
-  const status: MonitorStatus = spec.enabled ? "pending" : "paused";
-  const results = await db.batch([
-    db
-      .prepare(
-        `INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (id) DO NOTHING`,
-      )
-      .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now),
-    db
-      .prepare(
-        `INSERT INTO monitor_state (monitor_id, status, since, next_due_at)
-         SELECT ?1, ?2, ?3, ?3 WHERE changes() = 1`,
-      )
-      .bind(spec.id, status, now),
-  ]);
-  return (results[0]?.meta.changes ?? 0) > 0;
-}
-
-/** Replaces a monitor's spec; pausing or resuming resets its state to paused or pending. */
-export async function updateMonitor(db: D1Database, spec: MonitorSpec, wasEnabled: boolean, now: number): Promise<void> {
-  const stmts = [
-    db
-      .prepare("UPDATE monitors SET spec = ?2, kind = ?3, runner = ?4, enabled = ?5, interval_s = ?6, updated_at = ?7 WHERE id = ?1")
-      .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now),
-  ];
-  if (wasEnabled !== spec.enabled)
-    stmts.push(
-      db
-        .prepare(
-          `UPDATE monitor_state SET status = ?2, since = ?3, consecutive_failures = 0, consecutive_successes = 0,
-           next_due_at = ?3 WHERE monitor_id = ?1`,
-        )
-        .bind(spec.id, spec.enabled ? "pending" : "paused", now),
-    );
-  await db.batch(stmts);
+  try {
+    await withPackRetry(async () => {
+      const pack = await packWithRoom(db, spec.runner);
+      pack.members.set(spec.id, newMember(spec, now));
+      await db.batch([
+        db
+          .prepare(
+            `INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at, pack)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)`,
+          )
+          .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now, pack.key),
+        writePack(db, pack),
+      ]);
+    });
+    return true;
+  } catch (e) {
+    if (isTaken(e)) return false;
+    throw e;
+  }
 }
 
 /**
- * Deletes a monitor with everything D1 keeps of its history (rollups, latest results, incidents,
- * embedded points, per-location state), in one batch: a monitor created again under the same id
- * starts empty. Points in InfluxDB stay; reads start at the monitor's created_at (see history).
+ * Replaces a monitor's spec and brings its member along: schedule fields follow the spec, and
+ * pausing or resuming resets its state (packs.ts updatedMember). A monitor keeps its pack for life,
+ * whatever its runner becomes (its points and rollups are kept by pack). Returns the state stored.
+ */
+export async function updateMonitor(db: D1Database, spec: MonitorSpec, now: number): Promise<MonitorState | null> {
+  return withPackRetry(async () => {
+    const current = await db.prepare("SELECT pack FROM monitors WHERE id = ?1").bind(spec.id).first<{ pack: string }>();
+    if (!current) return null;
+    const pack = (await readPacks(db, [current.pack])).get(current.pack);
+    if (!pack) throw new Error(`monitor ${spec.id}: its state pack ${current.pack} is missing`);
+    const member = updatedMember(pack.members.get(spec.id) ?? newMember(spec, now), spec, now);
+    pack.members.set(spec.id, member);
+    await db.batch([
+      db
+        .prepare("UPDATE monitors SET spec = ?2, kind = ?3, runner = ?4, enabled = ?5, interval_s = ?6, updated_at = ?7 WHERE id = ?1")
+        .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now),
+      writePack(db, pack),
+    ]);
+    return member.state;
+  });
+}
+
+/**
+ * Deletes a monitor with everything D1 keeps of its history (its pack member, rollups, incidents,
+ * embedded points), in one batch: a monitor created again under the same id starts empty. Points in
+ * InfluxDB stay; reads start at the monitor's created_at (see history).
  */
 export async function deleteMonitor(db: D1Database, id: string): Promise<boolean> {
-  const r = await db.batch([
-    db.prepare("DELETE FROM monitors WHERE id = ?1").bind(id),
-    db.prepare("DELETE FROM monitor_state WHERE monitor_id = ?1").bind(id),
-    db.prepare("DELETE FROM location_state WHERE monitor_id = ?1").bind(id),
-    db.prepare("DELETE FROM rollups WHERE monitor = ?1").bind(id),
-    db.prepare("DELETE FROM latest_results WHERE monitor = ?1").bind(id),
-    db.prepare("DELETE FROM incidents WHERE monitor = ?1").bind(id),
-    db.prepare("DELETE FROM points WHERE monitor = ?1").bind(id),
-  ]);
-  return (r[0]?.meta.changes ?? 0) > 0;
+  return withPackRetry(async () => {
+    const current = await db.prepare("SELECT pack FROM monitors WHERE id = ?1").bind(id).first<{ pack: string }>();
+    if (!current) return false;
+    const stmts: D1PreparedStatement[] = [
+      db.prepare("DELETE FROM monitors WHERE id = ?1").bind(id),
+      purgeRollups(db, current.pack, id),
+      db.prepare("DELETE FROM incidents WHERE monitor = ?1").bind(id),
+      purgePoints(db, current.pack, id),
+    ];
+    const pack = (await readPacks(db, [current.pack])).get(current.pack);
+    if (pack?.members.delete(id)) {
+      // Its counters in the pack's open hours go too.
+      for (const cells of Object.values(pack.hours)) delete cells[id];
+      stmts.push(writePack(db, pack));
+    }
+    const r = await db.batch(stmts);
+    return (r[0]?.meta.changes ?? 0) > 0;
+  });
 }
 
 /** Every other monitor's target, kind, interval and request-body size: what the per-host budget sums. */
@@ -174,7 +153,7 @@ export async function targetLoads(
 }
 
 /** The API's view of a monitor: its spec, timestamps in RFC 3339, and its state. */
-export function monitorView(m: StoredMonitor) {
+export function monitorView(m: Omit<StoredMonitor, "pack">) {
   const s = m.state;
   return {
     ...m.spec,
@@ -209,16 +188,18 @@ export async function monitorsForLocation(db: D1Database, location: string): Pro
 }
 
 /** Specs of the given monitors with when each was created, by id (missing ones are absent). */
-export async function monitorsByIds(db: D1Database, ids: string[]): Promise<Map<string, { spec: MonitorSpec; created_at: number }>> {
-  const out = new Map<string, { spec: MonitorSpec; created_at: number }>();
+export type MonitorRef = { spec: MonitorSpec; created_at: number; pack: string };
+
+export async function monitorsByIds(db: D1Database, ids: string[]): Promise<Map<string, MonitorRef>> {
+  const out = new Map<string, MonitorRef>();
   if (ids.length === 0) return out;
   const r = await db
-    .prepare("SELECT spec, created_at FROM monitors WHERE id IN (SELECT value FROM json_each(?1))")
+    .prepare("SELECT spec, created_at, pack FROM monitors WHERE id IN (SELECT value FROM json_each(?1))")
     .bind(JSON.stringify(ids))
-    .all<{ spec: string; created_at: number }>();
+    .all<{ spec: string; created_at: number; pack: string }>();
   for (const row of r.results) {
     const spec = JSON.parse(row.spec) as MonitorSpec;
-    out.set(spec.id, { spec, created_at: row.created_at });
+    out.set(spec.id, { spec, created_at: row.created_at, pack: row.pack });
   }
   return out;
 }

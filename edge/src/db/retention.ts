@@ -12,7 +12,10 @@ export type TrimRule = { name: string; table: string; columns: string[]; key: st
 
 /** In order: the small tables first, so that a backlog of raw points cannot starve them of the run's budget. */
 export function trimRules(r: Retention): TrimRule[] {
-  const rollupKey = "(monitor, size, start, location)";
+  const rollupKey = "(pack, size, start)";
+  // Through each pack's primary-key range, so a chunk reads the rows it deletes, not the whole table
+  // ('' holds points of monitors deleted before their results were recorded).
+  const inPacks = "pack IN (SELECT pack FROM state_packs UNION ALL SELECT '')";
   return [
     {
       name: "ingested_results",
@@ -24,18 +27,18 @@ export function trimRules(r: Retention): TrimRule[] {
     },
     {
       name: "hourly_rollups",
-      table: "rollups",
+      table: "rollup_packs",
       columns: ["size", "start"],
       key: rollupKey,
-      where: "size = '1h' AND start < ?1",
+      where: `${inPacks} AND size = '1h' AND start < ?1`,
       ageMs: r.hourlyRollupsMs,
     },
     {
       name: "daily_rollups",
-      table: "rollups",
+      table: "rollup_packs",
       columns: ["size", "start"],
       key: rollupKey,
-      where: "size = '1d' AND start < ?1",
+      where: `${inPacks} AND size = '1d' AND start < ?1`,
       ageMs: r.dailyRollupsMs,
     },
     // Delivered and skipped notifications are finished; dead-lettered ones stay for the operator to see.
@@ -67,16 +70,8 @@ export function trimRules(r: Retention): TrimRule[] {
       where: "resolved_at IS NOT NULL AND resolved_at < ?1",
       ageMs: r.incidentsMs,
     },
-    // Deleted monitors' latest results (kept out of /metrics already); no age.
-    {
-      name: "latest_results",
-      table: "latest_results",
-      columns: ["monitor"],
-      key: "(monitor, location)",
-      where: "monitor NOT IN (SELECT id FROM monitors)",
-      ageMs: null,
-    },
-    { name: "points", table: "points", columns: ["ts"], key: "rowid", where: "ts < ?1", ageMs: r.pointsMs },
+    // A row of points goes when its newest point is past the age.
+    { name: "points", table: "point_packs", columns: ["ts"], key: "(pack, ts, seq)", where: `${inPacks} AND ts < ?1`, ageMs: r.pointsMs },
   ];
 }
 

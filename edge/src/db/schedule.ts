@@ -1,85 +1,59 @@
-// The scheduler's D1 queries: claim due edge monitors atomically, load specs, save states.
+// The scheduler's D1 reads and its one write: claim a tick's minute, find the edge monitors due in
+// it (from the state packs alone: slots, not a cursor per monitor), load their specs.
 import type { MonitorSpec } from "../../../contract/index.ts";
-import type { MonitorState } from "./monitors.ts";
+import { isDue, minuteOf } from "../scheduler/slots.ts";
+import { readAllPacks, readPacks, type Pack } from "./packs.ts";
 
-export type Claimed = { spec: MonitorSpec; last_hops: number };
-
-/** Seconds of slack: a monitor due up to this long after the tick's time runs in this tick. */
-export const DUE_SLACK_MS = 1000;
+export type Claimed = { spec: MonitorSpec; pack: string; last_hops: number };
 
 /**
- * Claims every enabled edge monitor due at `scheduledTime` by moving its cursor one interval past
- * the tick's minute, in one statement, so overlapping or repeated ticks cannot claim it twice.
+ * Claims the tick's minute: true for the first tick of that minute, false for a repeated or
+ * overlapping one (which then runs no checks). One row, counters "edge_tick".
  */
-export async function claimDue(db: D1Database, scheduledTime: number): Promise<Claimed[]> {
-  const minute = Math.floor(scheduledTime / 60_000) * 60_000;
-  const claimed = await db
+export async function claimTick(db: D1Database, scheduledTime: number): Promise<boolean> {
+  const minute = minuteOf(scheduledTime);
+  const r = await db
     .prepare(
-      `UPDATE monitor_state SET next_due_at = ?1 + (SELECT interval_s * 1000 FROM monitors m WHERE m.id = monitor_state.monitor_id)
-       WHERE next_due_at <= ?2 AND monitor_id IN (SELECT id FROM monitors WHERE runner = 'edge' AND enabled = 1)
-       RETURNING monitor_id`,
+      `INSERT INTO counters (name, value, updated_at) VALUES ('edge_tick', ?1, ?1)
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at WHERE counters.value < excluded.value`,
     )
-    .bind(minute, scheduledTime + DUE_SLACK_MS)
-    .all<{ monitor_id: string }>();
-  return loadForRun(
-    db,
-    claimed.results.map((r) => r.monitor_id),
-  );
+    .bind(minute)
+    .run();
+  return (r.meta.changes ?? 0) > 0;
 }
 
-/** Specs and planned cost of the given monitors that are still enabled edge monitors, in id order. */
-export async function loadForRun(db: D1Database, ids: string[]): Promise<Claimed[]> {
+/** Ids of the enabled edge monitors of `packs` due in the minute of `scheduledTime`. */
+export function dueIn(packs: Iterable<Pack>, scheduledTime: number): string[] {
+  const minute = minuteOf(scheduledTime);
+  const due: string[] = [];
+  for (const p of packs) for (const [id, m] of p.members) if (m.edge && m.on && isDue(id, m.every, m.ran, minute)) due.push(id);
+  return due;
+}
+
+/** The edge monitors due at `scheduledTime`, grouped by pack (the planner keeps a pack's checks together). */
+export async function dueEdge(db: D1Database, scheduledTime: number): Promise<{ claimed: Claimed[]; packs: Map<string, Pack> }> {
+  // Every pack: a monitor keeps its pack when its runner changes, so an edge monitor may sit in an agent pack.
+  const all = await readAllPacks(db);
+  const packs = new Map(all.map((p) => [p.key, p]));
+  return { claimed: await loadForRun(db, dueIn(all, scheduledTime), packs), packs };
+}
+
+/**
+ * Specs and planned cost of the given monitors that are still enabled edge monitors, ordered by
+ * pack then id. `packs` holds what the caller read already; the rest is read here.
+ */
+export async function loadForRun(db: D1Database, ids: string[], packs = new Map<string, Pack>()): Promise<Claimed[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .prepare(
-      `SELECT m.spec, s.last_hops FROM monitors m JOIN monitor_state s ON s.monitor_id = m.id
-       WHERE m.id IN (SELECT value FROM json_each(?1)) AND m.runner = 'edge' AND m.enabled = 1 ORDER BY m.id`,
+      `SELECT spec, pack FROM monitors WHERE id IN (SELECT value FROM json_each(?1)) AND runner = 'edge' AND enabled = 1 ORDER BY pack, id`,
     )
     .bind(JSON.stringify(ids))
-    .all<{ spec: string; last_hops: number }>();
-  return rows.results.map((r) => ({ spec: JSON.parse(r.spec) as MonitorSpec, last_hops: r.last_hops }));
-}
-
-export async function loadStates(db: D1Database, ids: string[]): Promise<Map<string, MonitorState>> {
-  const out = new Map<string, MonitorState>();
-  if (ids.length === 0) return out;
-  const rows = await db
-    .prepare(
-      `SELECT monitor_id, status, since, last_check_at, last_error, last_latency_ms, consecutive_failures, consecutive_successes, next_due_at,
-         degraded, slow_streak, incident_id, cert_warned_for
-       FROM monitor_state WHERE monitor_id IN (SELECT value FROM json_each(?1))`,
-    )
-    .bind(JSON.stringify(ids))
-    .all<Omit<MonitorState, "last_error" | "degraded"> & { monitor_id: string; last_error: string | null; degraded: number }>();
-  for (const r of rows.results) {
-    const { monitor_id, ...s } = r;
-    out.set(monitor_id, { ...s, degraded: s.degraded === 1, last_error: s.last_error ? JSON.parse(s.last_error) : null });
-  }
-  return out;
-}
-
-/** Saves the result-driven part of a state (never the scheduler's cursor). */
-export function saveState(db: D1Database, id: string, s: MonitorState, lastHops: number | null): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE monitor_state SET status = ?2, since = ?3, last_check_at = ?4, last_error = ?5, last_latency_ms = ?6,
-         consecutive_failures = ?7, consecutive_successes = ?8, last_hops = COALESCE(?9, last_hops),
-         degraded = ?10, slow_streak = ?11, incident_id = ?12, cert_warned_for = ?13
-       WHERE monitor_id = ?1`,
-    )
-    .bind(
-      id,
-      s.status,
-      s.since,
-      s.last_check_at,
-      s.last_error ? JSON.stringify(s.last_error) : null,
-      s.last_latency_ms,
-      s.consecutive_failures,
-      s.consecutive_successes,
-      lastHops,
-      s.degraded ? 1 : 0,
-      s.slow_streak,
-      s.incident_id,
-      s.cert_warned_for,
-    );
+    .all<{ spec: string; pack: string }>();
+  const missing = rows.results.map((r) => r.pack).filter((k) => !packs.has(k));
+  for (const [k, p] of await readPacks(db, missing)) packs.set(k, p);
+  return rows.results.map((r) => {
+    const spec = JSON.parse(r.spec) as MonitorSpec;
+    return { spec, pack: r.pack, last_hops: packs.get(r.pack)?.members.get(spec.id)?.hops ?? 0 };
+  });
 }

@@ -3,7 +3,7 @@ import type { MonitorSpec } from "../../../contract/index.ts";
 import type { AlertEvent, IncidentView } from "../alerts/events.ts";
 import type { Happening } from "../alerts/rules.ts";
 import type { IncidentRow } from "../db/alerting.ts";
-import type { MonitorState } from "../db/monitors.ts";
+import type { MonitorState } from "../alerts/state.ts";
 
 function incidentView(row: IncidentRow): IncidentView {
   const { id, monitor, opened_at, resolved_at, cause, first_error, last_error } = row;

@@ -4,24 +4,30 @@ import type { MonitorSpec } from "../../../contract/index.ts";
 import type { AlertEvent } from "../alerts/events.ts";
 import { inMaintenance, type MaintenanceWindow } from "../alerts/maintenance.ts";
 import { evaluate, type RuleOutput } from "../alerts/rules.ts";
-import { getIncidents, incidentStatement, loadLocationStates, saveLocationState } from "../db/alerting.ts";
+import { getIncidents, incidentStatement } from "../db/alerting.ts";
+import { latestOf } from "../db/latest.ts";
 import { loadMaintenance } from "../db/maintenance.ts";
-import { upsertLatest } from "../db/latest.ts";
-import type { MonitorState } from "../db/monitors.ts";
-import { upsertRollups } from "../db/rollups.ts";
-import { loadStates, saveState } from "../db/schedule.ts";
+import type { MonitorState } from "../alerts/state.ts";
+import { readPacks, withPackRetry, writePack, type Pack } from "../db/packs.ts";
+import { foldIntoPack, mergeRollups } from "../db/rollups.ts";
 import type { Logger } from "../observability/log.ts";
 import type { PointWriter, WriteOutcome } from "../points/outbox.ts";
 import type { StoredResult } from "../points/store.ts";
-import { rollupDeltas } from "../status/rollups.ts";
 import { toEvents } from "./events.ts";
 import { logFailedChecks } from "./failed-checks.ts";
 
 export type Recorded = WriteOutcome & { events: AlertEvent[] };
 
+/** A monitor as recording needs it: its spec and the pack holding its state. */
+export type Recording = { spec: MonitorSpec; pack: string };
+
 export type RecordOptions = {
   /** Redirect hops each monitor's check followed (edge checks), for the scheduler's planning. */
   hops?: Map<string, number>;
+  /** The tick minute edge checks ran in: stored as each one's last run, so no tick runs it again. */
+  ranAt?: number;
+  /** Packs the caller read already (the tick); the rest are read here. */
+  packs?: Map<string, Pack>;
   /** Statements to commit in the same D1 transaction as rollups and state (e.g. ingest dedupe). */
   extra?: D1PreparedStatement[];
   /** Hands alert events to delivery once state is committed. */
@@ -30,79 +36,105 @@ export type RecordOptions = {
   maintenance?: MaintenanceWindow[];
 };
 
-type Evaluated = { spec: MonitorSpec; prev: MonitorState; locations: Map<string, unknown>; out: RuleOutput };
+type Evaluated = { spec: MonitorSpec; prev: MonitorState; out: RuleOutput };
 
 /**
  * Records `results`. Order is what makes a crash safe: points are durable (in the store or the
- * outbox) before state moves; state, rollups, latest results and `extra` commit in one D1 batch;
- * alert events are raised only from committed state.
+ * outbox) before state moves; the packs' new state, rollups and `extra` commit in one D1 batch;
+ * alert events are raised only from committed state. A pack another writer changed meanwhile fails
+ * that batch as a whole; the results are then evaluated again against the pack as it now is.
  */
 export async function recordResults(
   db: D1Database,
   writer: PointWriter,
   log: Logger,
   results: StoredResult[],
-  specs: Map<string, MonitorSpec>,
+  monitors: Map<string, Recording>,
   opts: RecordOptions,
 ): Promise<Recorded> {
   logFailedChecks(log, results);
-  const written = await writer.write(results);
-  const evaluated = await evaluateResults(db, results, specs, opts);
-  await commitState(db, log, results, evaluated, opts);
+  // Each result says its monitor's pack: the embedded store keeps a pack's points together.
+  const written = await writer.write(results.map((r) => ({ ...r, pack: monitors.get(r.monitor)?.pack })));
+  const windows = opts.maintenance ?? (await loadMaintenance(db));
+  const keys = [...new Set(results.flatMap((r) => monitors.get(r.monitor)?.pack ?? []))];
+  let packs = opts.packs ?? new Map<string, Pack>();
+  const evaluated = await withPackRetry(async (attempt) => {
+    if (attempt > 1 || keys.some((k) => !packs.has(k))) packs = await readPacks(db, keys);
+    const list = evaluateResults(results, monitors, packs, windows, opts);
+    await commitState(db, log, results, list, packs, opts);
+    return list;
+  });
   const events = await raiseAlerts(db, log, evaluated, opts.notify);
   return { ...written, events };
 }
 
-/** Each monitor's results through the alert rules, from its stored state (monitors deleted meanwhile are skipped: their points stay). */
-async function evaluateResults(
-  db: D1Database,
+/**
+ * Each monitor's results through the alert rules, from its member in `packs`, which this updates in
+ * place (monitors deleted meanwhile have no member and are skipped: their points stay).
+ */
+function evaluateResults(
   results: StoredResult[],
-  specs: Map<string, MonitorSpec>,
+  monitors: Map<string, Recording>,
+  packs: Map<string, Pack>,
+  windows: MaintenanceWindow[],
   opts: RecordOptions,
-): Promise<Evaluated[]> {
+): Evaluated[] {
   const byMonitor = new Map<string, StoredResult[]>();
   for (const r of results) (byMonitor.get(r.monitor) ?? byMonitor.set(r.monitor, []).get(r.monitor)!).push(r);
-  const ids = [...byMonitor.keys()];
-  const [states, locationStates, windows] = await Promise.all([
-    loadStates(db, ids),
-    loadLocationStates(db, ids),
-    opts.maintenance ? Promise.resolve(opts.maintenance) : loadMaintenance(db),
-  ]);
   const evaluated: Evaluated[] = [];
   for (const [monitor, list] of byMonitor) {
-    const prev = states.get(monitor);
-    const spec = specs.get(monitor);
-    if (!prev || !spec) continue;
-    const locations = locationStates.get(monitor) ?? new Map();
+    const rec = monitors.get(monitor);
+    const member = rec && packs.get(rec.pack)?.members.get(monitor);
+    if (!rec || !member) continue;
     const out = evaluate({
-      spec,
-      state: prev,
-      locations,
+      spec: rec.spec,
+      state: member.state,
+      locations: new Map(Object.entries(member.locations)),
       results: list,
       inMaintenance: (ts) => inMaintenance(windows, monitor, ts),
       certWarningDays: opts.certWarningDays,
     });
-    evaluated.push({ spec, prev, locations, out });
+    const latest = { ...member.latest };
+    for (const l of latestOf(list)) {
+      const seen = latest[l.location];
+      if (seen && seen.ts > l.ts) continue;
+      latest[l.location] = { ...l, tls_expires_at: l.tls_expires_at ?? seen?.tls_expires_at ?? null };
+    }
+    packs.get(rec.pack)!.members.set(monitor, {
+      ...member,
+      state: out.state,
+      locations: Object.fromEntries(out.locations),
+      latest,
+      ...(opts.hops?.has(monitor) ? { hops: opts.hops.get(monitor)! } : {}),
+      ...(opts.ranAt !== undefined && rec.spec.runner === "edge" ? { ran: Math.max(member.ran ?? 0, opts.ranAt) } : {}),
+    });
+    evaluated.push({ spec: rec.spec, prev: member.state, out });
   }
   return evaluated;
 }
 
-/** Rollups, latest results, monitor and location state, incidents and the caller's `extra`: one D1 batch. */
+/** Rollups, the touched packs, incidents and the caller's `extra`: one D1 batch. */
 async function commitState(
   db: D1Database,
   log: Logger,
   results: StoredResult[],
   evaluated: Evaluated[],
+  packs: Map<string, Pack>,
   opts: RecordOptions,
 ): Promise<void> {
-  const stmts: D1PreparedStatement[] = [...(opts.extra ?? []), ...upsertLatest(db, results), ...upsertRollups(db, rollupDeltas(results))];
-  for (const { spec, prev, locations, out } of evaluated) {
-    const monitor = spec.id;
-    stmts.push(saveState(db, monitor, out.state, opts.hops?.has(monitor) ? opts.hops.get(monitor)! : null));
-    for (const [location, s] of out.locations) if (s !== locations.get(location)) stmts.push(saveLocationState(db, monitor, location, s));
-    for (const change of out.incidents) stmts.push(incidentStatement(db, monitor, change));
+  const touched = new Set(evaluated.map((e) => e.spec.id));
+  const stmts: D1PreparedStatement[] = [...(opts.extra ?? [])];
+  const now = Date.now();
+  for (const pack of packs.values()) {
+    const mine = results.filter((r) => touched.has(r.monitor) && pack.members.has(r.monitor));
+    if (mine.length === 0) continue;
+    // Rollups: counted into the pack's open hours; hours that closed (and late results) merge into their rows.
+    stmts.push(...(await mergeRollups(db, pack.key, foldIntoPack(pack, mine, now))), writePack(db, pack));
+  }
+  for (const { spec, prev, out } of evaluated) {
+    for (const change of out.incidents) stmts.push(incidentStatement(db, spec.id, change));
     if (out.state.status !== prev.status)
-      log.info("monitor state changed", { monitor, from: prev.status, to: out.state.status, last_error: out.state.last_error });
+      log.info("monitor state changed", { monitor: spec.id, from: prev.status, to: out.state.status, last_error: out.state.last_error });
   }
   if (stmts.length) await db.batch(stmts);
 }

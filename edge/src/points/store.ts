@@ -5,7 +5,13 @@ import type { CheckResult, Kind } from "../../../contract/index.ts";
  * A result plus what the store needs to place it: the monitor's kind (measurement), target and,
  * for http, method (Telegraf's tags).
  */
-export type StoredResult = CheckResult & { kind: Kind; target: string; method?: string };
+export type StoredResult = CheckResult & {
+  kind: Kind;
+  target: string;
+  method?: string;
+  /** The monitor's state pack: the embedded store keeps a pack's points together (db/points.ts). */
+  pack?: string;
+};
 
 /**
  * What identifies a result across sources: ids are unique per agent, not globally, so an agent's

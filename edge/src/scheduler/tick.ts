@@ -3,7 +3,9 @@
 import { deliverDue, deliveryDeps, type DeliveryReport } from "../alerts/delivery.ts";
 import type { AlertEvent } from "../alerts/events.ts";
 import type { Config } from "../config/config.ts";
-import { claimDue, loadForRun, type Claimed } from "../db/schedule.ts";
+import { claimTick, dueEdge, loadForRun, type Claimed } from "../db/schedule.ts";
+import type { Pack } from "../db/packs.ts";
+import { minuteOf } from "./slots.ts";
 import type { Logger } from "../observability/log.ts";
 import type { PointWriter } from "../points/outbox.ts";
 import { pointWriter } from "../ingest/writer.ts";
@@ -26,7 +28,13 @@ export type Runtime = {
 
 export type BatchReport = { checks: number; subrequests: number; max_in_flight: number; stored: number; queued: number; events: number };
 
-async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]): Promise<BatchReport> {
+async function runAndRecord(
+  rt: Runtime,
+  writer: PointWriter,
+  claimed: Claimed[],
+  scheduledTime: number,
+  packs?: Map<string, Pack>,
+): Promise<BatchReport> {
   const clock = rt.clock ?? Date.now;
   const budget = rt.config.subrequestBudget - writer.reserve;
   const { ran, stats } = await runBatch(
@@ -34,11 +42,13 @@ async function runAndRecord(rt: Runtime, writer: PointWriter, claimed: Claimed[]
     { fetch: rt.fetch, now: rt.now ?? (() => performance.now()), clock },
     { budget },
   );
-  const specs = new Map(claimed.map((c) => [c.spec.id, c.spec]));
+  const monitors = new Map(claimed.map((c) => [c.spec.id, { spec: c.spec, pack: c.pack }]));
   const hops = new Map(ran.map((r) => [r.result.monitor, r.hops]));
   const results = ran.map((r) => r.result);
-  const rec = await recordResults(rt.config.db, writer, rt.log, results, specs, {
+  const rec = await recordResults(rt.config.db, writer, rt.log, results, monitors, {
     hops,
+    ranAt: minuteOf(scheduledTime),
+    packs,
     notify: rt.notify,
     certWarningDays: rt.config.certWarningDays,
   });
@@ -65,7 +75,10 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
   const started = Date.now();
   const writer = pointWriter(rt);
   const flushed = await writer.flush();
-  const claimed = await claimDue(rt.config.db, scheduledTime);
+  // A repeated or overlapping tick of the same minute runs no checks; the first one ran them.
+  const fresh = await claimTick(rt.config.db, scheduledTime);
+  const { claimed, packs } = fresh ? await dueEdge(rt.config.db, scheduledTime) : { claimed: [], packs: new Map<string, Pack>() };
+  if (!fresh) rt.log.warn("tick skipped: another tick already ran this minute", { scheduled_time: new Date(scheduledTime).toISOString() });
   const batches = planBatches(
     claimed.map((c) => ({ id: c.spec.id, cost: checkCost(c.last_hops) })),
     rt.config.subrequestBudget,
@@ -82,6 +95,8 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
         rt,
         writer,
         batches[0].map((x) => byId.get(x.id)!),
+        scheduledTime,
+        packs,
       )
     : { checks: 0, subrequests: 0, max_in_flight: 0, stored: 0, queued: 0, events: 0 };
   const report: TickReport = {
@@ -107,8 +122,13 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
 export async function runQueuedBatch(rt: Runtime, msg: CheckBatchMessage): Promise<BatchReport> {
   const started = Date.now();
   const writer = pointWriter(rt);
-  const claimed = await loadForRun(rt.config.db, msg.ids);
-  const report: BatchReport & { notifications?: DeliveryReport } = await runAndRecord(rt, writer, claimed);
+  // A message delivered again after its checks were recorded finds them ran in its minute: not run twice.
+  const packs = new Map<string, Pack>();
+  const minute = minuteOf(msg.scheduled_time);
+  const claimed = (await loadForRun(rt.config.db, msg.ids, packs)).filter(
+    (c) => (packs.get(c.pack)?.members.get(c.spec.id)?.ran ?? -1) < minute,
+  );
+  const report: BatchReport & { notifications?: DeliveryReport } = await runAndRecord(rt, writer, claimed, msg.scheduled_time, packs);
   // Like the tick: what this batch's checks raised goes out within the subrequests they left.
   report.notifications = await deliverDue(
     deliveryDeps(rt.config.db, rt.log, rt.fetch, rt.clock),

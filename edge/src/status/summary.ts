@@ -5,6 +5,7 @@ import { toRfc3339, type CheckResult, type MonitorSpec } from "../../../contract
 import { errorView, type Audience } from "../api/redact.ts";
 import type { StoredMonitor } from "../db/monitors.ts";
 import type { PointStore } from "../points/store.ts";
+import { readAllPacks, readPacks } from "../db/packs.ts";
 import { readRollups } from "../db/rollups.ts";
 import { DAY, HOUR, WINDOWS, figures, floorTo, type WindowName } from "./rollups.ts";
 
@@ -85,18 +86,21 @@ export function summarise(monitors: StoredMonitor[], hourly: Row[], daily: Row[]
 }
 
 export async function loadStatus(db: D1Database, monitors: StoredMonitor[], now: number) {
+  const packs = await readAllPacks(db);
   const [hourly, daily] = await Promise.all([
-    readRollups(db, "1h", floorTo(now, HOUR) - 23 * HOUR, now + 1),
-    readRollups(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1),
+    readRollups(db, "1h", floorTo(now, HOUR) - 23 * HOUR, now + 1, packs),
+    readRollups(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, packs),
   ]);
   return summarise(monitors, hourly, daily, now);
 }
 
 /** One monitor's summary (as in the status list), reading only its own rollups. */
 export async function loadMonitorSummary(db: D1Database, m: StoredMonitor, now: number) {
+  const only = { id: m.spec.id, pack: m.pack };
+  const packs = [...(await readPacks(db, [m.pack])).values()];
   const [hourly, daily] = await Promise.all([
-    readRollups(db, "1h", floorTo(now, HOUR) - 23 * HOUR, now + 1, m.spec.id),
-    readRollups(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, m.spec.id),
+    readRollups(db, "1h", floorTo(now, HOUR) - 23 * HOUR, now + 1, packs, only),
+    readRollups(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, packs, only),
   ]);
   return summarise([m], hourly, daily, now)[0]!;
 }
@@ -194,9 +198,11 @@ export async function loadMonitorDetail(
 ) {
   const id = m.spec.id;
   const publicView = audience === "public";
+  const only = { id, pack: m.pack };
+  const packs = [...(await readPacks(db, [m.pack])).values()];
   const [hourly, daily, recent] = await Promise.all([
-    readRollups(db, "1h", floorTo(now, 4 * HOUR) - (SERIES["30d"].n - 1) * 4 * HOUR, now + 1, id),
-    readRollups(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, id),
+    readRollups(db, "1h", floorTo(now, 4 * HOUR) - (SERIES["30d"].n - 1) * 4 * HOUR, now + 1, packs, only),
+    readRollups(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, packs, only),
     store
       .checks({
         monitor: id,

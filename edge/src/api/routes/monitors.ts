@@ -8,7 +8,6 @@ import {
   deleteMonitor,
   getMonitor,
   initialState,
-  pausedOrResumed,
   insertMonitor,
   listMonitors,
   monitorView,
@@ -64,10 +63,10 @@ monitors.patch("/:id", requireRole("editor"), limitBody(), async (c) => {
   const spec = validate(Monitor, mergePatch(current.spec, patch), "monitor");
   requireHostBudget(spec, await targetLoads(db, spec.id), c.get("config").caps);
   const now = Date.now();
-  // Pausing or resuming resets the state (updateMonitor), so the answer shows the reset state.
-  const state = spec.enabled === current.spec.enabled ? current.state : pausedOrResumed(current.state, spec, now);
+  // Pausing or resuming resets the state (updateMonitor), so the answer shows the state stored.
+  const state = await updateMonitor(db, spec, now);
+  if (!state) throw notFound(id);
   const view = monitorView({ ...current, spec, updated_at: now, state });
-  await updateMonitor(db, spec, current.spec.enabled, now);
   c.get("log").info("monitor updated", { monitor: id, fields: Object.keys(patch) });
   return c.json(redactMonitorView(view, c.get("principal").role));
 });
