@@ -12,6 +12,7 @@ import { benchAgentProcess } from "./agent-process.ts";
 import { execFileSync } from "node:child_process";
 import { benchCost } from "./cost.ts";
 import { benchApiLoad } from "./api-load.ts";
+import { benchScale } from "./scale.ts";
 
 /** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
 function benchAgentChecks(): unknown {
@@ -43,6 +44,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   "false-alerts": () => benchFalseAlerts(1000, 0.05),
   "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
   "api-load": () => benchApiLoad({ concurrency: [8, 32, 128], durationS: Number(process.env.BENCH_API_LOAD_S ?? 5), monitors: 100 }),
+  scale: () => benchScale({ monitors: Number(process.env.BENCH_SCALE_MONITORS ?? 3000), replicas: [1, 2, 4] }),
   cost: () =>
     benchCost({
       monitors: 50,

@@ -135,3 +135,21 @@ describe("what a tick writes", () => {
     expect(packsOf.size).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("many writers at once", () => {
+  it("answers every one of 24 parallel creates 201 or 503 with Retry-After, never 500, and keeps each 201", async () => {
+    const ids = Array.from({ length: 24 }, () => uid("par"));
+    const answers = await Promise.all(
+      ids.map((id) => api("POST", "/api/v1/monitors", { body: { id, kind: "http", target: "https://x.test/" } })),
+    );
+    for (const a of answers) {
+      expect([201, 503]).toContain(a.status);
+      if (a.status === 503) expect(a.headers.get("retry-after")).toBe("1");
+    }
+    const created = ids.filter((_, i) => answers[i]!.status === 201);
+    const stored = await monitorsByIds(env.DB, created);
+    expect(stored.size).toBe(created.length);
+    const packs = await readPacks(env.DB, [...new Set([...stored.values()].map((m) => m.pack))]);
+    for (const id of created) expect([...packs.values()].some((p) => p.members.has(id))).toBe(true);
+  });
+});

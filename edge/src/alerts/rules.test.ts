@@ -56,6 +56,29 @@ const tcpMulti = (extra: Record<string, unknown> = {}) =>
   Monitor.parse({ id: "db", kind: "tcp", target: "db:5432", interval_s: 30, locations: ["dc1", "dc2"], failure_threshold: 2, ...extra });
 
 describe("thresholds and incidents", () => {
+  it("writes an open incident's latest error only when it changes, not at every failed check", () => {
+    const refused = { kind: "refused" as const, message: "connection refused" };
+    let state = fresh();
+    let locations = new Map<string, SeriesState>();
+    const errors: Array<string | undefined> = [];
+    const results = [
+      res("web", 1, false),
+      res("web", 2, false),
+      res("web", 3, false),
+      res("web", 4, false),
+      res("web", 5, false, { error: refused }),
+      res("web", 6, false, { error: refused }),
+    ];
+    for (const r of results) {
+      const out = evaluate({ spec: http(), state, locations, results: [r], inMaintenance: () => false, certWarningDays: 14 });
+      state = out.state;
+      locations = out.locations;
+      errors.push(...out.incidents.filter((i) => i.op === "error").map((i) => (i.op === "error" ? i.error?.kind : undefined)));
+    }
+    // Opened at the second failure with the timeout; the same timeout twice more writes nothing; the change to refused once.
+    expect(errors).toEqual(["refused"]);
+  });
+
   it("opens one incident after failure_threshold failures and resolves it on recovery", () => {
     const r = run(http(), [res("web", 1, true), res("web", 2, false), res("web", 3, false), res("web", 4, false), res("web", 5, true)]);
     expect(r.happenings).toEqual(["down@3", "up@5"]);

@@ -56,6 +56,8 @@ const freshLocation = (since: number): SeriesState => ({
   consecutive_successes: 0,
 });
 
+const sameError = (a: CheckError | null, b: CheckError | null) => a?.kind === b?.kind && a?.message === b?.message;
+
 export function evaluate(input: RuleInput): RuleOutput {
   const { spec } = input;
   let state = { ...input.state };
@@ -76,6 +78,7 @@ export function evaluate(input: RuleInput): RuleOutput {
     const measured: MonitorStatus = down >= q ? "down" : up > 0 ? "up" : "pending";
     const maintenance = input.inMaintenance(r.ts);
     const shown: MonitorStatus = maintenance ? "maintenance" : measured;
+    const prevError = state.last_error;
 
     state = {
       ...state,
@@ -100,7 +103,9 @@ export function evaluate(input: RuleInput): RuleOutput {
       incidents.push({ op: "resolve", id: state.incident_id, at: r.ts });
       happenings.push({ type: "up", at: r.ts, incident: state.incident_id });
       state.incident_id = null;
-    } else if (state.incident_id !== null && !r.ok) incidents.push({ op: "error", id: state.incident_id, error: r.error });
+    } else if (state.incident_id !== null && !r.ok && !sameError(prevError, r.error))
+      // The incident's latest error, written only when it changes: a long outage repeating one error writes nothing per check.
+      incidents.push({ op: "error", id: state.incident_id, error: r.error });
 
     // Degraded: successful checks slower than the threshold, N in a row.
     if (r.ok && spec.latency_threshold_ms !== null && r.latency_ms !== null) {

@@ -1,4 +1,5 @@
 // Builds the hono app: request context, configuration gate, routes, and the one error shape.
+import { isPackConflict } from "../db/packs.ts";
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.ts";
@@ -127,6 +128,16 @@ export function createApp() {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(err);
+    // Writers of one state pack retry each other's conflicts (db/packs.ts); one that kept losing is told to come back.
+    if (isPackConflict(err)) {
+      (c.get("log") ?? createLogger()).warn("state pack kept changing under this write; answered 503", {
+        method: c.req.method,
+        path: c.req.path,
+      });
+      return errorResponse(
+        new ApiError("unavailable", "too many concurrent writes to the same monitors' state; retry", [], { "retry-after": "1" }),
+      );
+    }
     if (err instanceof HTTPException && err.status < 500) {
       const code = err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "invalid_input";
       return errorResponse(new ApiError(code, err.message || "bad request"));

@@ -7,6 +7,7 @@ import {
   initialState,
   memberOf,
   newMember,
+  PACK_SIZE,
   packWithRoom,
   readAllPacks,
   readPacks,
@@ -67,6 +68,28 @@ const isTaken = (e: unknown) => /UNIQUE constraint failed: monitors\.id/.test(St
 /** Inserts a monitor into a pack with room; returns false if the id is taken. */
 export async function insertMonitor(db: D1Database, spec: MonitorSpec, now: number): Promise<boolean> {
   try {
+    // Usually one statement adds the member to the first pack with room, in SQL (no read, no conflict),
+    // and the next inserts the monitor naming that pack, only if the first did.
+    const lo = `${spec.runner}:`;
+    const hi = `${spec.runner};`;
+    const [added] = await db.batch([
+      db
+        .prepare(
+          `UPDATE state_packs SET version = version + 1, members = members + 1, body = json_set(body, '$.members.' || json_quote(?1), json(?2))
+           WHERE pack = (SELECT pack FROM state_packs WHERE pack >= ?3 AND pack < ?4 AND members < ?5 ORDER BY pack LIMIT 1)`,
+        )
+        .bind(spec.id, JSON.stringify(newMember(spec, now)), lo, hi, PACK_SIZE),
+      db
+        .prepare(
+          `INSERT INTO monitors (id, spec, kind, runner, enabled, interval_s, created_at, updated_at, pack)
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7,
+             (SELECT pack FROM state_packs WHERE pack >= ?8 AND pack < ?9 AND json_type(body, '$.members.' || json_quote(?1)) IS NOT NULL)
+           WHERE changes() = 1`,
+        )
+        .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now, lo, hi),
+    ]);
+    if ((added?.meta.changes ?? 0) > 0) return true;
+    // Every pack of this runner is full: a new one, created by INSERT (two creators cannot both win).
     await withPackRetry(async () => {
       const pack = await packWithRoom(db, spec.runner);
       pack.members.set(spec.id, newMember(spec, now));

@@ -208,7 +208,7 @@ export function isPackConflict(e: unknown): boolean {
 }
 
 /** Attempts before a write that keeps losing to other writers gives up (each loss means another writer progressed). */
-export const PACK_ATTEMPTS = 16;
+export const PACK_ATTEMPTS = 24;
 
 /** Runs `attempt` (read packs, compute, write one batch) until it commits without a pack conflict. */
 export async function withPackRetry<T>(attempt: (n: number) => Promise<T>): Promise<T> {

@@ -11,7 +11,6 @@ import { monitorsByIds } from "../../db/monitors.ts";
 import { ApiError } from "../errors.ts";
 import { checkBatch, freshResults } from "../../ingest/agent-batch.ts";
 import { recordResults } from "../../ingest/record.ts";
-import { isPackConflict } from "../../db/packs.ts";
 import { pointWriter } from "../../ingest/writer.ts";
 
 export const MAX_BATCH_BYTES = 1024 * 1024;
@@ -59,9 +58,6 @@ results.post("/", requireRole("agent"), limitBody(MAX_BATCH_BYTES), async (c) =>
     // The same batch arriving twice at once: the other request stored it; this one must not double count.
     if (isDuplicateIngest(e))
       throw new ApiError("conflict", "this batch is being stored by a concurrent request; retry it", [], { "retry-after": "1" });
-    // Many requests writing the same monitors' state at once: each retried; this one ran out of attempts.
-    if (isPackConflict(e))
-      throw new ApiError("unavailable", "too many concurrent writes to these monitors' state; retry the batch", [], { "retry-after": "1" });
     throw e;
   }
   const duplicates = current.length - fresh.length;
