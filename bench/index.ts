@@ -13,6 +13,7 @@ import { execFileSync } from "node:child_process";
 import { benchCost } from "./cost.ts";
 import { benchApiLoad } from "./api-load.ts";
 import { benchScale } from "./scale.ts";
+import { benchFleet } from "./fleet.ts";
 
 /** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
 function benchAgentChecks(): unknown {
@@ -33,7 +34,9 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   tick: () => benchTick(1000, 50),
   accuracy: () => benchAccuracy(60, 100),
   status: () => benchStatus({ monitors: 100, days: Number(process.env.BENCH_DAYS ?? 30), requests: 200 }),
+  "status-1k": () => benchStatus({ monitors: 1000, days: 3, requests: 100 }),
   ui: () => benchUi({ runs: 20 }),
+  "ui-1k": () => benchUi({ runs: 10, monitors: 1000 }),
   agent: async () => benchAgentChecks(),
   "agent-process": () =>
     benchAgentProcess(
@@ -44,6 +47,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   "false-alerts": () => benchFalseAlerts(1000, 0.05),
   "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
   "api-load": () => benchApiLoad({ concurrency: [8, 32, 128], durationS: Number(process.env.BENCH_API_LOAD_S ?? 5), monitors: 100 }),
+  fleet: () => benchFleet({ monitors: Number(process.env.BENCH_FLEET_MONITORS ?? 10_000), ticks: 2 }),
   scale: () => benchScale({ monitors: Number(process.env.BENCH_SCALE_MONITORS ?? 3000), replicas: [1, 2, 4] }),
   cost: () =>
     benchCost({

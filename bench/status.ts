@@ -1,8 +1,9 @@
-// Benchmark: GET /api/v1/status with 100 monitors × 30 days of 1-minute history (4.32 M results),
-// once per point store. History is seeded straight into the stores (D1's SQLite file for the
+// Benchmark: GET /api/v1/status (all monitors, and the status page's first page of 100) with 100
+// monitors × 30 days of 1-minute history (4.32 M results), or 1,000 × 3 days, once per point store. History is seeded straight into the stores (D1's SQLite file for the
 // embedded store, line protocol for InfluxDB) with the rollups the Worker keeps as results arrive.
 import { packRows, packedHistory } from "../test/services/status-seed.ts";
 import { readdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Monitor } from "../contract/index.ts";
@@ -13,9 +14,10 @@ import { MINUTE, cleanup, migrate, percentile, round, tempState, worker, type Be
 
 const DAY = 86_400_000;
 
-type Opts = { monitors: number; days: number; requests: number };
+type Store = "embedded" | "influxdb";
+type Opts = { monitors: number; days: number; requests: number; stores?: Store[] };
 
-function d1File(state: string): string {
+export function d1File(state: string): string {
   const dir = path.join(state, "v3/d1/miniflare-D1DatabaseObject");
   const f = readdirSync(dir).find((n) => n.endsWith(".sqlite") && n !== "metadata.sqlite");
   if (!f) throw new Error(`no D1 database file in ${dir}`);
@@ -53,7 +55,7 @@ function* results(o: Opts, now: number): Generator<StoredResult> {
 }
 
 /** Monitors, states and rollups in D1; raw points too when `rawInD1` (the embedded store). */
-function seedD1(file: string, o: Opts, now: number, rawInD1: boolean) {
+export function seedD1(file: string, o: Opts, now: number, rawInD1: boolean) {
   const db = new DatabaseSync(file);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;");
   db.exec("BEGIN");
@@ -139,6 +141,9 @@ async function seedInflux(url: string, database: string, o: Opts, now: number) {
   if (lines.length) await flush();
 }
 
+/** What the status page asks first (ui/src/status-page.ts). */
+const FIRST_PAGE = "/api/v1/status?limit=100";
+
 async function measure(w: BenchWorker, o: Opts) {
   const time = async (p: string) => {
     const t = performance.now();
@@ -157,11 +162,21 @@ async function measure(w: BenchWorker, o: Opts) {
   }
   status.sort((a, b) => a - b);
   uptime.sort((a, b) => a - b);
+  // The status page's first view: one page of 100 monitors with their day bars.
+  const firstPage: number[] = [];
+  for (let i = 0; i < o.requests; i++) firstPage.push(await time(FIRST_PAGE));
+  firstPage.sort((a, b) => a - b);
   const body = await w.api("GET", "/api/v1/status");
+  const page = await w.api("GET", FIRST_PAGE);
   return {
     status_p50_ms: round(percentile(status, 50)),
     status_p99_ms: round(percentile(status, 99)),
     status_bytes: JSON.stringify(body.body).length,
+    status_gzip_bytes: gzipSync(JSON.stringify(body.body)).length,
+    first_page_p50_ms: round(percentile(firstPage, 50)),
+    first_page_p99_ms: round(percentile(firstPage, 99)),
+    first_page_bytes: JSON.stringify(page.body).length,
+    first_page_gzip_bytes: gzipSync(JSON.stringify(page.body)).length,
     uptime_30d_raw_p50_ms: round(percentile(uptime, 50)),
     uptime_30d_raw_p99_ms: round(percentile(uptime, 99)),
     sample_uptime_30d: body.body.monitors[0].uptime["30d"],
@@ -173,8 +188,9 @@ export async function benchStatus(o: Opts = { monitors: 100, days: 30, requests:
   const out: Record<string, unknown> = { monitors: o.monitors, days: o.days, results: total };
   const now = Date.now();
 
+  const stores = o.stores ?? ["embedded", "influxdb"];
   // Embedded store (D1).
-  {
+  if (stores.includes("embedded")) {
     const state = tempState("ium-bench-status-");
     try {
       await migrate(state);
@@ -193,7 +209,7 @@ export async function benchStatus(o: Opts = { monitors: 100, days: 30, requests:
   }
 
   // InfluxDB.
-  {
+  if (stores.includes("influxdb")) {
     const influx = await startInflux();
     const state = tempState("ium-bench-status-influx-");
     try {

@@ -19,6 +19,10 @@ UPDATE monitors SET pack = runner || ':' || ((SELECT COUNT(*) FROM monitors o WH
 
 INSERT INTO state_packs (pack, version, members, body)
 SELECT m.pack, 1, COUNT(*), json_object('members', json_group_object(m.id, json_object(
+    'spec', json(m.spec),
+    'every', m.interval_s,
+    'edge', m.runner = 'edge',
+    'on', m.enabled,
     'ran', NULL,
     'hops', COALESCE(s.last_hops, 0),
     'state', json_object(

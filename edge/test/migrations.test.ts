@@ -97,6 +97,10 @@ describe("migration 0008 (state packs)", () => {
     ]);
     const edge = JSON.parse(packs.results[1]!.body).members;
     expect(edge.a).toMatchObject({
+      spec: { id: "a", runner: "edge" },
+      every: 60,
+      edge: 1,
+      on: 1,
       hops: 2,
       ran: null,
       state: {
@@ -115,7 +119,7 @@ describe("migration 0008 (state packs)", () => {
     });
     // A monitor without a state row starts pending from its creation.
     expect(edge.b.state).toMatchObject({ status: "pending", since: 5, last_check_at: null });
-    expect(JSON.parse(packs.results[0]!.body).members.g.state).toMatchObject({ status: "paused" });
+    expect(JSON.parse(packs.results[0]!.body).members.g).toMatchObject({ every: 30, edge: 0, on: 0, state: { status: "paused" } });
 
     const rollups = await db.prepare("SELECT pack, size, start, body FROM rollup_packs").all<{ body: string }>();
     expect(rollups.results).toHaveLength(1);

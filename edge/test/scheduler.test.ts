@@ -125,6 +125,14 @@ describe("cron tick", () => {
     expect((await stats()).hits[id!]).toBe(at.length);
   });
 
+  it("runs a monitor whose pack holds no spec (written before packs held specs) from the monitors table", async () => {
+    const [id] = await createMonitors("nospec", 1);
+    await env.DB.prepare("UPDATE state_packs SET body = json_remove(body, '$.members.' || json_quote(?1) || '.spec')").bind(id).run();
+    const report = await runTick(runtime(), Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE);
+    expect(report.checks).toBe(1);
+    expect((await stats()).hits[id!]).toBe(1);
+  });
+
   it("runs no check twice when a tick of the same minute comes again", async () => {
     const ids = await createMonitors("again", 3);
     const rt = runtime();

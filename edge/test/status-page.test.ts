@@ -226,6 +226,89 @@ describe("GET /api/v1/status/:id", () => {
   });
 });
 
+describe("GET /api/v1/status: pages, counts and day bars on request", () => {
+  it("lists every monitor in list order (group, none last; name; id) with total and counts", async () => {
+    const all = (await api("GET", "/api/v1/status")).body;
+    expect(all.total).toBe(all.monitors.length);
+    expect(all.next_cursor).toBeNull();
+    expect(Object.values(all.counts as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(all.total);
+    expect(all.counts.down).toBe(all.monitors.filter((m: any) => m.status === "down").length);
+    const keys = all.monitors.map((m: any) => [m.group, m.name, m.id]);
+    const sorted = [...keys].sort((a, b) =>
+      a[0] !== b[0] && (a[0] === null || b[0] === null)
+        ? a[0] === null
+          ? 1
+          : -1
+        : (a[0] ?? "").localeCompare(b[0] ?? "", "en") || a[1].localeCompare(b[1], "en") || (a[2] < b[2] ? -1 : 1),
+    );
+    expect(keys).toEqual(sorted);
+  });
+
+  it("pages with limit and cursor, the pages together being the whole list", async () => {
+    const all = (await api("GET", "/api/v1/status")).body;
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i <= all.total; i++) {
+      const r = await api("GET", `/api/v1/status?limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(r.status).toBe(200);
+      expect(r.body.total).toBe(all.total);
+      expect(r.body.counts).toEqual(all.counts);
+      seen.push(...r.body.monitors);
+      cursor = r.body.next_cursor;
+      if (!cursor) break;
+      expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    }
+    expect(seen.map((m) => m.id)).toEqual(all.monitors.map((m: any) => m.id));
+    expect(seen).toEqual(all.monitors);
+    // A limit above the list's length is the whole list.
+    expect((await api("GET", "/api/v1/status?limit=1000")).body.monitors).toEqual(all.monitors);
+  });
+
+  it("leaves out the day bars with days=none, and nothing else", async () => {
+    const all = (await api("GET", "/api/v1/status")).body;
+    const lean = (await api("GET", "/api/v1/status?days=none")).body;
+    expect(lean.monitors).toEqual(all.monitors.map(({ days, ...rest }: any) => rest));
+    expect((await api("GET", "/api/v1/status?days=arrays")).body.monitors).toEqual(all.monitors);
+  });
+
+  it.each([
+    ["limit=0", "limit"],
+    ["limit=1001", "limit"],
+    ["limit=ten", "limit"],
+    ["limit=", "limit"],
+    ["cursor=not-a-cursor", "cursor"],
+    ["cursor=%2F%2F", "cursor"],
+    [`cursor=${btoa(JSON.stringify({ id: "x" })).replace(/=+$/, "")}`, "cursor"],
+    ["days=compact", "days"],
+  ])("refuses %s with a 400 naming the parameter", async (query, param) => {
+    const r = await api("GET", `/api/v1/status?${query}`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("invalid_input");
+    expect(r.body.error.issues.map((i: any) => i.path)).toEqual([param]);
+  });
+
+  it("shows a public caller the same redacted fields on every page", async () => {
+    const first = await publicCall("/api/v1/status?limit=1");
+    expect(first.status).toBe(200);
+    const second = await publicCall(`/api/v1/status?limit=1&cursor=${first.body.next_cursor}&days=none`);
+    for (const text of [first.text, second.text])
+      for (const s of [SECRET.host, SECRET.header, SECRET.keyword, "private-body", SECRET.ip, "abc123", "POST", "dc1-a"])
+        expect(text).not.toContain(s);
+    expect(Object.keys(second.body.monitors[0]).sort()).toEqual([
+      "group",
+      "id",
+      "kind",
+      "last_check_at",
+      "latency_ms",
+      "name",
+      "since",
+      "status",
+      "uptime",
+    ]);
+    expect(Object.keys(first.body).sort()).toEqual(["counts", "generated_at", "monitors", "next_cursor", "total"]);
+  });
+});
+
 describe("publicTarget", () => {
   it("is an http target's origin and path, without credentials, query or fragment; other kinds' host[:port] as is", () => {
     const http = Monitor.parse({ id: "x", kind: "http", target: "https://www.example.test:8443/health?key=abc#top", public_target: true });

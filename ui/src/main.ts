@@ -177,6 +177,7 @@ function schedule<T>(page: Page<T>) {
 function start() {
   const m = /^\/monitors\/([^/]+)\/?$/.exec(location.pathname);
   const page = (m ? monitorPage(decodeURIComponent(m[1]!)) : statusPage()) as Page<unknown>;
+  page.setReload?.(() => void refresh(page));
   showSessionNav();
   // Ages ("3 min ago") and staleness move on between refreshes too.
   setInterval(() => {

@@ -10,8 +10,13 @@ export type Overall = { level: "up" | "degraded" | "down" | "none"; title: strin
 export function overall(monitors: MonitorSummary[]): Overall {
   const counts: Record<Status, number> = { up: 0, down: 0, pending: 0, paused: 0, maintenance: 0 };
   for (const m of monitors) counts[m.status] += 1;
+  return overallOf(counts);
+}
+
+/** The same from counts by status (what GET /api/v1/status says of every monitor, not only the page's). */
+export function overallOf(counts: Record<Status, number>): Overall {
   const active = counts.up + counts.down + counts.pending;
-  const total = monitors.length;
+  const total = counts.up + counts.down + counts.pending + counts.paused + counts.maintenance;
   if (active === 0) return { level: "none", title: total ? "No monitor is being checked" : "No monitors yet", counts, total };
   if (counts.down === active) return { level: "down", title: active === 1 ? "Down" : `All ${active} monitors down`, counts, total };
   if (counts.down > 0)

@@ -3,4 +3,6 @@ export type Page<T> = {
   load(): Promise<T>;
   render(data: T, now: number): Node;
   title(data: T): string;
+  /** Given a way to load and render again now (the status page's "Show more"). */
+  setReload?(reload: () => void): void;
 };

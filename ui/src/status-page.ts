@@ -1,11 +1,12 @@
-// The status page (/): the overall banner, then every monitor by group with its status, latency,
-// uptime for 24h/30d/90d, the 90-day bar and when it was last checked.
+// The status page (/): the overall banner (over every monitor), then the monitors by group with
+// their status, latency, uptime for 24h/30d/90d, the 90-day bar and when each was last checked: the
+// first PAGE of them, and PAGE more each time "Show more" is pressed (a fleet of 1,000 stays light).
 import { getJson } from "./api.ts";
 import { dayBar } from "./days.ts";
 import { h } from "./dom.ts";
 import { ms, pct } from "./format.ts";
 import type { Page } from "./page.ts";
-import { countsText, groups, overall } from "./model.ts";
+import { countsText, groups, overallOf } from "./model.ts";
 import { agoTime, statusBadge } from "./widgets.ts";
 import type { MonitorSummary, StatusPayload } from "./types.ts";
 
@@ -38,15 +39,37 @@ function monitorItem(m: MonitorSummary, now: number): HTMLElement {
   );
 }
 
+/** Monitors per page of the list: the first view, and each "Show more". */
+export const PAGE = 100;
+/** The API's largest page. */
+const MAX_LIMIT = 1000;
+
+/** The first `want` monitors of the list, in as few requests as the API's page size allows. */
+async function loadFirst(want: number): Promise<StatusPayload> {
+  let d: StatusPayload | null = null;
+  let cursor: string | null = null;
+  do {
+    const limit = Math.min(MAX_LIMIT, want - (d?.monitors.length ?? 0));
+    const next: StatusPayload = await getJson<StatusPayload>(
+      `/api/v1/status?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
+    d = d ? { ...next, monitors: [...d.monitors, ...next.monitors] } : next;
+    cursor = next.next_cursor;
+  } while (cursor && d.monitors.length < want);
+  return d;
+}
+
 export function statusPage(): Page<StatusPayload> {
+  let want = PAGE;
+  let reload = () => {};
   return {
-    load: () => getJson<StatusPayload>("/api/v1/status"),
-    title: (d) => {
-      const down = d.monitors.filter((m) => m.status === "down").length;
-      return down ? `(${down} down) Status` : "Status";
+    load: () => loadFirst(want),
+    setReload(fn) {
+      reload = fn;
     },
+    title: (d) => (d.counts.down ? `(${d.counts.down} down) Status` : "Status"),
     render(d, now) {
-      const o = overall(d.monitors);
+      const o = overallOf(d.counts);
       const frag = document.createDocumentFragment();
       frag.append(
         h(
@@ -71,6 +94,20 @@ export function statusPage(): Page<StatusPayload> {
             h("ul", { class: "mons" }, ...g.monitors.map((m) => monitorItem(m, now))),
           ),
         );
+      }
+      if (d.monitors.length < d.total) {
+        const more = h(
+          "button",
+          { type: "button", class: "more", "data-focus-key": "more" },
+          `Show ${Math.min(PAGE, d.total - d.monitors.length)} more`,
+        );
+        more.addEventListener("click", () => {
+          want = d.monitors.length + PAGE;
+          more.disabled = true;
+          more.textContent = "Loading…";
+          reload();
+        });
+        frag.append(h("p", { class: "more-wrap" }, h("span", {}, `Showing ${d.monitors.length} of ${d.total} monitors. `), more));
       }
       return frag;
     },

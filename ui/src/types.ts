@@ -19,7 +19,17 @@ export type MonitorSummary = {
   days: Days;
 };
 
-export type StatusPayload = { generated_at: string; monitors: MonitorSummary[] };
+/**
+ * One page of the list (GET /api/v1/status?limit=): `total` and `counts` cover every monitor,
+ * `next_cursor` asks for the page after this one (null on the last).
+ */
+export type StatusPayload = {
+  generated_at: string;
+  total: number;
+  counts: Record<Status, number>;
+  monitors: MonitorSummary[];
+  next_cursor: string | null;
+};
 
 export type CheckError = { kind: string; message: string };
 

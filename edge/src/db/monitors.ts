@@ -15,6 +15,7 @@ import {
   withPackRetry,
   writePack,
   type Member,
+  type Pack,
 } from "./packs.ts";
 
 export type StoredMonitor = { spec: MonitorSpec; created_at: number; updated_at: number; pack: string; state: MonitorState };
@@ -34,13 +35,18 @@ function fromRow(r: Row, member: Member | null | undefined): StoredMonitor {
 }
 
 export async function listMonitors(db: D1Database): Promise<StoredMonitor[]> {
+  return (await listMonitorsWithPacks(db)).monitors;
+}
+
+/** Every monitor, in id order, with the packs their state came from (status reads add the packs' open hours). */
+export async function listMonitorsWithPacks(db: D1Database): Promise<{ monitors: StoredMonitor[]; packs: Pack[] }> {
   const [rows, packs] = await Promise.all([
-    db.prepare("SELECT spec, created_at, updated_at, pack FROM monitors ORDER BY id").all<Row>(),
+    db.prepare("SELECT id, spec, created_at, updated_at, pack FROM monitors ORDER BY id").all<Row & { id: string }>(),
     readAllPacks(db),
   ]);
   const members = new Map<string, Member>();
   for (const p of packs) for (const [id, m] of p.members) members.set(id, m);
-  return rows.results.map((r) => fromRow(r, members.get(JSON.parse(r.spec).id)));
+  return { monitors: rows.results.map((r) => fromRow(r, members.get(r.id))), packs };
 }
 
 /** The monitor with its member, through one statement (json_extract reads only its entry of the pack). */

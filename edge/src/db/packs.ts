@@ -32,6 +32,11 @@ export type Member = {
   every: number;
   edge: boolean;
   on: boolean;
+  /**
+   * The monitor's spec, copied from the monitors table whenever it changes, so the scheduler reads
+   * packs only (a row per 32 monitors) rather than two rows per check; absent in packs written before.
+   */
+  spec?: MonitorSpec;
   /** Epoch ms of the tick minute the edge scheduler last ran it in; null = never (due at the next tick). */
   ran: number | null;
   /** Redirect hops its last edge check followed: the planner's cost estimate. */
@@ -66,6 +71,7 @@ const fromJsonState = (s: Record<string, unknown>): MonitorState => ({
 /** A member as JSON holds it (the migration writes 0/1 for booleans); normalised here. */
 export function parseMember(raw: Record<string, unknown>): Member {
   return {
+    ...(raw.spec ? { spec: raw.spec as MonitorSpec } : {}),
     every: Number(raw.every ?? 60),
     edge: Boolean(raw.edge),
     on: Boolean(raw.on),
@@ -107,6 +113,7 @@ export function initialState(spec: MonitorSpec, now: number): MonitorState {
 
 export function newMember(spec: MonitorSpec, now: number): Member {
   return {
+    spec,
     every: spec.interval_s,
     edge: spec.runner === "edge",
     on: spec.enabled,
@@ -123,6 +130,7 @@ export function updatedMember(m: Member, spec: MonitorSpec, now: number): Member
   const toggled = m.on !== spec.enabled;
   return {
     ...m,
+    spec,
     every: spec.interval_s,
     edge: spec.runner === "edge",
     on: spec.enabled,

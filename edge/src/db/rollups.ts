@@ -98,8 +98,8 @@ export type Cell = { monitor: string; location: string; start: number; counts: C
 /**
  * Every rollup cell of one size with `from <= start < to`: the stored rows and the open hours of the
  * state packs (counted into their day for "1d").
- * `packs` are the state packs to take open hours from, already read by the caller; `only` limits
- * everything to one monitor (and its pack).
+ * `packs` are the state packs to read (every pack holding a monitor the caller reports on, already
+ * read by the caller for their open hours); `only` limits everything to one monitor (and its pack).
  */
 export async function readCells(
   db: D1Database,
@@ -113,7 +113,12 @@ export async function readCells(
     ? db
         .prepare("SELECT start, body FROM rollup_packs WHERE pack = ?1 AND size = ?2 AND start >= ?3 AND start < ?4")
         .bind(only.pack, size, from, to)
-    : db.prepare("SELECT start, body FROM rollup_packs WHERE size = ?1 AND start >= ?2 AND start < ?3").bind(size, from, to)
+    : // Through each pack's primary-key range: without the pack, the whole table would be scanned (and billed).
+      db
+        .prepare(
+          "SELECT start, body FROM rollup_packs WHERE pack IN (SELECT value FROM json_each(?4)) AND size = ?1 AND start >= ?2 AND start < ?3",
+        )
+        .bind(size, from, to, JSON.stringify(packs.map((p) => p.key)))
   ).all<{ start: number; body: string }>();
   const out: Cell[] = [];
   const push = (start: number, cells: Cells) => {

@@ -88,7 +88,11 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
   const rest = batches.slice(1);
   // Queue sends go in chunks of 100 messages (the sendBatch limit).
   for (let i = 0; i < rest.length; i += 100)
-    await rt.queue.sendBatch(rest.slice(i, i + 100).map((b) => ({ body: { ids: b.map((x) => x.id), scheduled_time: scheduledTime } })));
+    await rt.queue.sendBatch(
+      rest.slice(i, i + 100).map((b) => ({
+        body: { ids: b.map((x) => x.id), scheduled_time: scheduledTime, packs: [...new Set(b.map((x) => byId.get(x.id)!.pack))] },
+      })),
+    );
   const reminders = await sendReminders(rt.config.db, rt.log, (rt.clock ?? Date.now)(), rt.config.remindEveryMs, rt.notify);
   const first = batches[0]
     ? await runAndRecord(
@@ -125,7 +129,7 @@ export async function runQueuedBatch(rt: Runtime, msg: CheckBatchMessage): Promi
   // A message delivered again after its checks were recorded finds them ran in its minute: not run twice.
   const packs = new Map<string, Pack>();
   const minute = minuteOf(msg.scheduled_time);
-  const claimed = (await loadForRun(rt.config.db, msg.ids, packs)).filter(
+  const claimed = (await loadForRun(rt.config.db, msg.ids, packs, msg.packs)).filter(
     (c) => (packs.get(c.pack)?.members.get(c.spec.id)?.ran ?? -1) < minute,
   );
   const report: BatchReport & { notifications?: DeliveryReport } = await runAndRecord(rt, writer, claimed, msg.scheduled_time, packs);

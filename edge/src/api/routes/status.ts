@@ -3,24 +3,49 @@
 // With PUBLIC_STATUS=true a caller who sends a token is still authenticated, and sees what their role
 // may see; only a caller without one gets the public view (api/redact.ts).
 import { Hono, type Context } from "hono";
-import { toRfc3339 } from "../../../../contract/index.ts";
+import { z } from "zod";
 import { isPublicCaller, viewerOrPublic } from "../auth.ts";
 import type { AppEnv } from "../context.ts";
-import { getMonitor, listMonitors } from "../../db/monitors.ts";
+import { validate } from "../body.ts";
+import { getMonitor } from "../../db/monitors.ts";
 import { ApiError } from "../errors.ts";
 import { createPointStore } from "../../points/index.ts";
 import type { Audience } from "../redact.ts";
-import { loadMonitorDetail, loadStatus } from "../../status/summary.ts";
+import { MAX_LIMIT, decodeCursor, loadMonitorDetail, loadStatus, type StatusQuery } from "../../status/summary.ts";
 
 const audienceOf = (c: Context<AppEnv>): Audience => (isPublicCaller(c) ? "public" : c.get("principal").role);
 
 export const status = new Hono<AppEnv>();
 
+/**
+ * `limit` (1..1000): a page of that many monitors, `next_cursor` pointing at the next; `cursor`: the
+ * page after the one that returned it; `days=none` leaves out the 90 daily buckets. Unknown
+ * parameters are ignored (as they always were here: callers add cache busters).
+ */
+const ListQuery = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^\d+$/, "must be a whole number")
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= MAX_LIMIT, `must be between 1 and ${MAX_LIMIT}`)
+      .optional(),
+    cursor: z
+      .string()
+      .transform((v, ctx) => {
+        const key = decodeCursor(v);
+        if (key) return key;
+        ctx.addIssue({ code: "custom", message: "must be a next_cursor this API returned" });
+        return z.NEVER;
+      })
+      .optional(),
+    days: z.enum(["arrays", "none"], { error: 'must be "arrays" or "none"' }).optional(),
+  })
+  .transform((q): StatusQuery => ({ limit: q.limit ?? null, after: q.cursor ?? null, days: q.days !== "none" }));
+
 status.get("/", viewerOrPublic(), async (c) => {
-  const db = c.get("config").db;
-  const now = Date.now();
-  const monitors = await listMonitors(db);
-  return c.json({ generated_at: toRfc3339(now), monitors: await loadStatus(db, monitors, now) });
+  const q = validate(ListQuery, c.req.query(), "query");
+  return c.json(await loadStatus(c.get("config").db, Date.now(), q));
 });
 
 status.get("/:id", viewerOrPublic(), async (c) => {
