@@ -65,20 +65,25 @@ function dailyArrays(daily: Row[], now: number) {
   return { from: toRfc3339(first)!.slice(0, 10), checks, up };
 }
 
+/** What the status list says of a monitor before its figures: who it is and its state. */
+const heading = (m: StoredMonitor) => ({
+  id: m.spec.id,
+  name: m.spec.name,
+  group: m.spec.group,
+  kind: m.spec.kind,
+  status: m.state.status,
+  since: toRfc3339(m.state.since),
+  last_check_at: toRfc3339(m.state.last_check_at),
+  latency_ms: m.state.last_latency_ms,
+});
+
 export function summarise(monitors: StoredMonitor[], hourly: Row[], daily: Row[], now: number) {
   const hourlyBy = groupBy(hourly);
   const dailyBy = groupBy(daily);
   return monitors.map((m) => {
     const d = dailyBy.get(m.spec.id) ?? [];
     return {
-      id: m.spec.id,
-      name: m.spec.name,
-      group: m.spec.group,
-      kind: m.spec.kind,
-      status: m.state.status,
-      since: toRfc3339(m.state.since),
-      last_check_at: toRfc3339(m.state.last_check_at),
-      latency_ms: m.state.last_latency_ms,
+      ...heading(m),
       uptime: uptimeWindows(hourlyBy.get(m.spec.id) ?? [], d, now),
       days: dailyArrays(d, now),
     };
@@ -184,14 +189,7 @@ export function summariseList(page: StoredMonitor[], hourCells: Cell[], dayCells
       return checks ? up / checks : null;
     };
     const out: Record<string, unknown> = {
-      id: m.spec.id,
-      name: m.spec.name,
-      group: m.spec.group,
-      kind: m.spec.kind,
-      status: m.state.status,
-      since: toRfc3339(m.state.since),
-      last_check_at: toRfc3339(m.state.last_check_at),
-      latency_ms: m.state.last_latency_ms,
+      ...heading(m),
       uptime: { "24h": hChecks[i] ? hUp[i]! / hChecks[i]! : null, "7d": window(7), "30d": window(30), "90d": window(90) },
     };
     if (withDays) {
