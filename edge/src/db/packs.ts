@@ -216,7 +216,7 @@ export function isPackConflict(e: unknown): boolean {
 }
 
 /** Attempts before a write that keeps losing to other writers gives up (each loss means another writer progressed). */
-export const PACK_ATTEMPTS = 24;
+export const PACK_ATTEMPTS = 64;
 
 /** Runs `attempt` (read packs, compute, write one batch) until it commits without a pack conflict. */
 export async function withPackRetry<T>(attempt: (n: number) => Promise<T>): Promise<T> {
@@ -226,7 +226,7 @@ export async function withPackRetry<T>(attempt: (n: number) => Promise<T>): Prom
     } catch (e) {
       if (!isPackConflict(e) || n >= PACK_ATTEMPTS) throw e;
       // A short, growing, jittered pause, so writers that collided do not collide again in lockstep.
-      await new Promise((r) => setTimeout(r, Math.random() * 25 * n));
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 10 * n)));
     }
   }
 }
