@@ -4,21 +4,11 @@ import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
 import type { MonitorState } from "./state.ts";
 import type { StoredResult } from "../points/store.ts";
 import type { SeriesState } from "./state.ts";
+import { initialState } from "../db/packs.ts";
 import { evaluate, type RuleInput } from "./rules.ts";
 
-const fresh = (): MonitorState => ({
-  status: "pending",
-  since: 0,
-  last_check_at: null,
-  last_error: null,
-  last_latency_ms: null,
-  consecutive_failures: 0,
-  consecutive_successes: 0,
-  degraded: false,
-  slow_streak: 0,
-  incident_id: null,
-  cert_warned_for: null,
-});
+/** An enabled monitor's state as created at time 0: pending, nothing seen yet. */
+const fresh = (): MonitorState => initialState({ enabled: true }, 0);
 
 let seq = 0;
 const res = (monitor: string, ts: number, ok: boolean, extra: Partial<StoredResult> = {}): StoredResult => ({

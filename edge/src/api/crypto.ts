@@ -2,7 +2,8 @@
 
 const encoder = new TextEncoder();
 
-function base64url(bytes: Uint8Array): string {
+/** Bytes as base64url without padding (tokens, ids, the status list's cursors). */
+export function base64url(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");

@@ -95,7 +95,7 @@ function parsePack(row: PackRow): Pack {
 }
 
 /** A new (or just paused or resumed) monitor's state. */
-export function initialState(spec: MonitorSpec, now: number): MonitorState {
+export function initialState(spec: Pick<MonitorSpec, "enabled">, now: number): MonitorState {
   return {
     status: spec.enabled ? "pending" : "paused",
     since: now,

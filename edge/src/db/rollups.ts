@@ -3,60 +3,10 @@
 // rows when the hour closes; a result for an hour already closed is merged into its rows directly.
 // Every write of a pack's rollup rows commits with a write of that pack's state, so the pack's
 // version check orders them (db/packs.ts): two writers never merge into the same row unseen.
-import { DAY, HOUR, floorTo, type Size } from "../status/rollups.ts";
+import { DAY, floorTo, mergeCells, sumByStart, type Size } from "../status/rollups.ts";
 import type { Cells, Counts, Pack } from "./packs.ts";
 
 export type { Cells, Counts } from "./packs.ts";
-
-/** An hour stays open this long after it ends, so results pushed a little late still count in the pack. */
-export const CLOSE_GRACE_MS = 5 * 60_000;
-
-type Countable = { monitor: string; location: string; ts: number; ok: boolean; latency_ms: number | null };
-
-export function addCounts(cells: Cells, monitor: string, location: string, c: Counts): void {
-  const m = cells[monitor] ?? (cells[monitor] = {});
-  const cur = m[location] ?? (m[location] = [0, 0, 0, 0]);
-  for (let i = 0; i < 4; i++) cur[i]! += c[i]!;
-}
-
-const countsOf = (r: Countable): Counts => {
-  const measured = r.ok && r.latency_ms !== null;
-  return [1, r.ok ? 1 : 0, measured ? r.latency_ms! : 0, measured ? 1 : 0];
-};
-
-function mergeCells(into: Cells, from: Cells): Cells {
-  for (const [monitor, locs] of Object.entries(from)) for (const [loc, c] of Object.entries(locs)) addCounts(into, monitor, loc, c);
-  return into;
-}
-
-/** Adds `cells` of an hour to the deltas of its hourly and daily rows. */
-function addHour(deltas: Map<string, Cells>, hour: number, cells: Cells): void {
-  for (const key of [`1h:${hour}`, `1d:${floorTo(hour, DAY)}`]) mergeCells(deltas.get(key) ?? deltas.set(key, {}).get(key)!, cells);
-}
-
-/**
- * Counts `results` into the pack: into its open hours, or, for an hour closed already, into the
- * deltas for its stored rows; then closes the open hours that ended more than CLOSE_GRACE_MS before
- * `now`, moving them into the deltas. Returns the deltas by "<size>:<start>". Mutates `pack`.
- */
-export function foldIntoPack(pack: Pack, results: Countable[], now: number): Map<string, Cells> {
-  const deltas = new Map<string, Cells>();
-  for (const r of results) {
-    const hour = floorTo(r.ts, HOUR);
-    const cells: Cells = {};
-    addCounts(cells, r.monitor, r.location, countsOf(r));
-    if (hour < pack.closedTo) addHour(deltas, hour, cells);
-    else mergeCells(pack.hours[hour] ?? (pack.hours[hour] = {}), cells);
-  }
-  for (const [start, cells] of Object.entries(pack.hours)) {
-    const hour = Number(start);
-    if (hour + HOUR + CLOSE_GRACE_MS > now) continue;
-    addHour(deltas, hour, cells);
-    delete pack.hours[hour];
-    pack.closedTo = Math.max(pack.closedTo, hour + HOUR);
-  }
-  return deltas;
-}
 
 /** Statements merging `deltas` into the pack's stored rows (read here: only hours that closed or late results need them). */
 export async function mergeRollups(db: D1Database, pack: string, deltas: Map<string, Cells>): Promise<D1PreparedStatement[]> {
@@ -136,23 +86,6 @@ export async function readCells(
     }
   }
   return out;
-}
-
-export type RollupSums = { monitor: string; start: number; checks: number; up: number; latency_sum: number; latency_n: number };
-
-/** Rollups of one size with `from <= start < to`, summed over locations, per monitor and start, ordered. */
-export function sumByStart(cells: Cell[]): RollupSums[] {
-  const map = new Map<string, RollupSums>();
-  for (const c of cells) {
-    const key = `${c.monitor}\u0000${c.start}`;
-    const row =
-      map.get(key) ?? map.set(key, { monitor: c.monitor, start: c.start, checks: 0, up: 0, latency_sum: 0, latency_n: 0 }).get(key)!;
-    row.checks += c.counts[0];
-    row.up += c.counts[1];
-    row.latency_sum += c.counts[2];
-    row.latency_n += c.counts[3];
-  }
-  return [...map.values()].sort((a, b) => (a.monitor === b.monitor ? a.start - b.start : a.monitor < b.monitor ? -1 : 1));
 }
 
 /** Rollups of one size with `from <= start < to`, summed over locations, per monitor (or only one). */

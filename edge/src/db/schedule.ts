@@ -1,7 +1,7 @@
 // The scheduler's D1 reads and its one write: claim a tick's minute, find the edge monitors due in
 // it (from the state packs alone: slots, not a cursor per monitor), load their specs.
 import type { MonitorSpec } from "../../../contract/index.ts";
-import { isDue, minuteOf } from "../scheduler/slots.ts";
+import { dueIn, minuteOf } from "../scheduler/slots.ts";
 import { readAllPacks, readPacks, type Member, type Pack } from "./packs.ts";
 
 export type Claimed = { spec: MonitorSpec; pack: string; last_hops: number };
@@ -20,14 +20,6 @@ export async function claimTick(db: D1Database, scheduledTime: number): Promise<
     .bind(minute)
     .run();
   return (r.meta.changes ?? 0) > 0;
-}
-
-/** Ids of the enabled edge monitors of `packs` due in the minute of `scheduledTime`. */
-export function dueIn(packs: Iterable<Pack>, scheduledTime: number): string[] {
-  const minute = minuteOf(scheduledTime);
-  const due: string[] = [];
-  for (const p of packs) for (const [id, m] of p.members) if (m.edge && m.on && isDue(id, m.every, m.ran, minute)) due.push(id);
-  return due;
 }
 
 /** The edge monitors due at `scheduledTime`, grouped by pack (the planner keeps a pack's checks together). */

@@ -1,6 +1,7 @@
 // When an edge monitor runs: at fixed slots derived from its id and interval, so the scheduler needs
 // no per-monitor cursor written after every check. Pure.
 import { hash32 } from "../agents/split.ts";
+import type { Pack } from "../db/packs.ts";
 
 const MINUTE = 60_000;
 
@@ -25,3 +26,11 @@ export function isDue(id: string, everyS: number, ran: number | null, minute: nu
 }
 
 export const minuteOf = (ts: number) => Math.floor(ts / MINUTE) * MINUTE;
+
+/** Ids of the enabled edge monitors of `packs` due in the minute of `scheduledTime`. */
+export function dueIn(packs: Iterable<Pack>, scheduledTime: number): string[] {
+  const minute = minuteOf(scheduledTime);
+  const due: string[] = [];
+  for (const p of packs) for (const [id, m] of p.members) if (m.edge && m.on && isDue(id, m.every, m.ran, minute)) due.push(id);
+  return due;
+}

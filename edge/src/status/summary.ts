@@ -2,6 +2,7 @@
 // monitor's detail (latency series, recent checks). Pure apart from the reads, so the arithmetic and
 // what a public caller may see are tested on their own.
 import { toRfc3339, type CheckResult, type MonitorSpec } from "../../../contract/index.ts";
+import { base64url } from "../api/crypto.ts";
 import { errorView, type Audience } from "../api/redact.ts";
 import { listMonitorsWithPacks, type StoredMonitor } from "../db/monitors.ts";
 import type { PointStore } from "../points/store.ts";
@@ -119,10 +120,7 @@ const keyOf = (m: StoredMonitor): ListKey => [m.spec.group ?? null, m.spec.name,
 
 /** `next_cursor`: the last monitor's key, base64url JSON (opaque to callers). */
 export function encodeCursor(k: ListKey): string {
-  const bytes = new TextEncoder().encode(JSON.stringify(k));
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return base64url(new TextEncoder().encode(JSON.stringify(k)));
 }
 
 /** The key a cursor carries, or null when it is not one this API wrote. */
