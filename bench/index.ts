@@ -34,7 +34,13 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   tick: () => benchTick(1000, 50),
   accuracy: () => benchAccuracy(60, 100),
   status: () => benchStatus({ monitors: 100, days: Number(process.env.BENCH_DAYS ?? 30), requests: 200 }),
-  "status-1k": () => benchStatus({ monitors: 1000, days: 3, requests: 100 }),
+  "status-1k": () =>
+    benchStatus({
+      monitors: 1000,
+      days: 3,
+      requests: 100,
+      stores: process.env.BENCH_STORES?.split(",") as Array<"embedded" | "influxdb"> | undefined,
+    }),
   ui: () => benchUi({ runs: 20 }),
   "ui-1k": () => benchUi({ runs: 10, monitors: 1000 }),
   agent: async () => benchAgentChecks(),

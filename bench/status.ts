@@ -152,6 +152,10 @@ async function measure(w: BenchWorker, o: Opts) {
     return performance.now() - t;
   };
   for (let i = 0; i < 10; i++) await time("/api/v1/status");
+  // The runtime's floor: a route that reads nothing, through the same server and client.
+  const floor: number[] = [];
+  for (let i = 0; i < o.requests; i++) floor.push(await time("/healthz"));
+  floor.sort((a, b) => a - b);
   const status: number[] = [];
   for (let i = 0; i < o.requests; i++) status.push(await time("/api/v1/status"));
   const uptime: number[] = [];
@@ -166,6 +170,10 @@ async function measure(w: BenchWorker, o: Opts) {
   const firstPage: number[] = [];
   for (let i = 0; i < o.requests; i++) firstPage.push(await time(FIRST_PAGE));
   firstPage.sort((a, b) => a - b);
+  // The whole list without day bars (uptime windows only).
+  const noDays: number[] = [];
+  for (let i = 0; i < o.requests; i++) noDays.push(await time("/api/v1/status?days=none"));
+  noDays.sort((a, b) => a - b);
   const body = await w.api("GET", "/api/v1/status");
   const page = await w.api("GET", FIRST_PAGE);
   return {
@@ -175,6 +183,9 @@ async function measure(w: BenchWorker, o: Opts) {
     status_gzip_bytes: gzipSync(JSON.stringify(body.body)).length,
     first_page_p50_ms: round(percentile(firstPage, 50)),
     first_page_p99_ms: round(percentile(firstPage, 99)),
+    healthz_p50_ms: round(percentile(floor, 50)),
+    no_days_p50_ms: round(percentile(noDays, 50)),
+    no_days_p99_ms: round(percentile(noDays, 99)),
     first_page_bytes: JSON.stringify(page.body).length,
     first_page_gzip_bytes: gzipSync(JSON.stringify(page.body)).length,
     uptime_30d_raw_p50_ms: round(percentile(uptime, 50)),

@@ -118,6 +118,86 @@ describe("rollups in packs", () => {
   });
 });
 
+describe("the status list's sums", () => {
+  it("agree, monitor by monitor, with what was recorded: several packs, two locations, closed days and hours, the open hour", async () => {
+    const group = uid("sums");
+    const la = uid("la");
+    const lb = uid("lb");
+    const n = PACK_SIZE + 8;
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = `${group}-${String(i).padStart(2, "0")}`;
+      ids.push(id);
+      const body = { id, name: id, group, kind: "http", target: "https://x.test/", runner: "agent", locations: [la, lb] };
+      const made = await api("POST", "/api/v1/monitors", { body });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+    }
+    const refs = await monitorsByIds(env.DB, ids);
+    expect(new Set([...refs.values()].map((m) => m.pack)).size).toBeGreaterThanOrEqual(2);
+    const rt = runtime();
+    const monitors = new Map([...refs].map(([id, m]) => [id, { spec: m.spec, pack: m.pack }]));
+    const now = Date.now();
+    const thisHour = Math.floor(now / HOUR) * HOUR;
+    const DAY = 86_400_000;
+    const today = Math.floor(now / DAY) * DAY;
+    // Monitor i: at each of three times (two days ago, three hours ago, now) and each location, i % 4 + 1
+    // checks of which i % 3 failed (when there are that many).
+    const expected = new Map<string, { day2: [number, number]; last24: [number, number] }>();
+    const results: StoredResult[] = [];
+    const at = [today - 2 * DAY + 1000, thisHour - 3 * HOUR + 1000, Math.max(thisHour, now - 5000)];
+    ids.forEach((id, i) => {
+      const checks = (i % 4) + 1;
+      const failed = Math.min(i % 3, checks);
+      for (const ts of at)
+        for (const location of [la, lb])
+          for (let k = 0; k < checks; k++) {
+            const ok = k >= failed;
+            results.push({
+              id: uid("r"),
+              monitor: id,
+              ts: ts + k,
+              ok,
+              latency_ms: ok ? 10 : null,
+              location,
+              agent: null,
+              error: ok ? null : { kind: "timeout", message: "x" },
+              kind: "http",
+              target: "https://x.test/",
+              http: { status: ok ? 200 : null, content_length: null },
+            });
+          }
+      // Two locations; the last 24 hours hold the two recent times (three hours ago may fall in yesterday).
+      expected.set(id, { day2: [2 * checks, 2 * (checks - failed)], last24: [4 * checks, 4 * (checks - failed)] });
+    });
+    await recordResults(rt.config.db, pointWriter(rt), rt.log, results, monitors, { certWarningDays: 14 });
+    const list = (await api("GET", "/api/v1/status")).body;
+    const mine = list.monitors.filter((m: { group: string }) => m.group === group);
+    expect(mine.map((m: { id: string }) => m.id)).toEqual(ids);
+    for (const m of mine) {
+      const e = expected.get(m.id)!;
+      expect(m.uptime["24h"], m.id).toBe(e.last24[1] / e.last24[0]);
+      expect(m.days.checks[87], m.id).toBe(e.day2[0]);
+      expect(m.days.up[87], m.id).toBe(e.day2[1]);
+      // Each monitor's own summary (read through its pack, summed in the Worker) says the same.
+      const own = (await api("GET", `/api/v1/status/${m.id}`)).body.monitor;
+      expect(m.uptime, m.id).toEqual(own.uptime);
+      expect(m.days, m.id).toEqual(own.days);
+    }
+    // A page reads only its own packs and says the same of its monitors.
+    const firstOfMine = list.monitors.findIndex((m: { id: string }) => m.id === ids[0]);
+    const before = firstOfMine ? list.monitors[firstOfMine - 1] : null;
+    let cursor: string | null = null;
+    if (before) {
+      let seen = 0;
+      let r = (await api("GET", "/api/v1/status?limit=1")).body;
+      for (; seen < firstOfMine - 1; seen++) r = (await api("GET", `/api/v1/status?limit=1&cursor=${r.next_cursor}`)).body;
+      cursor = r.next_cursor;
+    }
+    const page = (await api("GET", `/api/v1/status?limit=${n}${cursor ? `&cursor=${cursor}` : ""}`)).body;
+    expect(page.monitors).toEqual(mine);
+  }, 60_000);
+});
+
 describe("what a tick writes", () => {
   it("packs hold at most PACK_SIZE monitors, and a new monitor joins the first with room", async () => {
     const ids: string[] = [];

@@ -210,10 +210,6 @@ export function summariseList(page: StoredMonitor[], hourCells: Cell[], dayCells
  */
 export async function loadStatus(db: D1Database, now: number, q: StatusQuery = { limit: null, after: null, days: true }) {
   const { monitors, packs } = await listMonitorsWithPacks(db);
-  const [hourCells, dayCells] = await Promise.all([
-    readCells(db, "1h", floorTo(now, HOUR) - 23 * HOUR, now + 1, packs),
-    readCells(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, packs),
-  ]);
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<(typeof STATUSES)[number], number>;
   const keyed = monitors.map((m) => {
     counts[m.state.status] += 1;
@@ -227,19 +223,21 @@ export async function loadStatus(db: D1Database, now: number, q: StatusQuery = {
     if (start < 0) start = keyed.length;
   }
   const end = q.limit === null ? keyed.length : Math.min(keyed.length, start + q.limit);
-  const page = keyed.slice(start, end);
+  const page = keyed.slice(start, end).map((e) => e.m);
+  // Only the rollups of the page's packs: a page of 100 reads about 4 packs' rows, not every pack's.
+  // (Summing in SQLite instead, json_each over the bodies, was slower: 5x for 90 days of day rows.)
+  const onPage = new Set(page.map((m) => m.pack));
+  const read = packs.filter((p) => onPage.has(p.key));
+  const [hourCells, dayCells] = await Promise.all([
+    readCells(db, "1h", floorTo(now, HOUR) - 23 * HOUR, now + 1, read),
+    readCells(db, "1d", floorTo(now, DAY) - (DAYS - 1) * DAY, now + 1, read),
+  ]);
   return {
     generated_at: toRfc3339(now),
     total: monitors.length,
     counts,
-    monitors: summariseList(
-      page.map((e) => e.m),
-      hourCells,
-      dayCells,
-      now,
-      q.days,
-    ),
-    next_cursor: end < keyed.length && page.length ? encodeCursor(page.at(-1)!.k) : null,
+    monitors: summariseList(page, hourCells, dayCells, now, q.days),
+    next_cursor: end < keyed.length && page.length ? encodeCursor(keyOf(page.at(-1)!)) : null,
   };
 }
 
