@@ -1,7 +1,7 @@
 // The pingers on plain values: fping's and ping's output, the texts of a missing privilege, batch budgets and timing.
 // The pingers against real echo requests (through the icmp check): icmp.test.ts.
 import { describe, expect, it } from "vitest";
-import { parseFpingOutput, parsePingOutput, pingerFailure, pingTiming, quantize } from "./pinger.ts";
+import { createPingPinger, parseFpingOutput, parsePingOutput, pingerFailure, pingTiming, quantize } from "./pinger.ts";
 
 describe("parsing", () => {
   it("reads fping -C summaries and ICMP errors (fping 5.1's real output)", () => {
@@ -64,5 +64,14 @@ describe("parsing", () => {
     expect(short.periodMs).toBe(132);
     expect(3 * short.periodMs + short.spreadMs).toBeLessThanOrEqual(600 - 20);
     expect(pingTiming(20, 100, 20).periodMs).toBe(10); // fping's minimum
+  });
+});
+
+describe("a ping that cannot start", () => {
+  it("is a failed result when spawn throws (as it does with EPERM for a capability the container lacks), not a rejected check", async () => {
+    // A NUL in the path makes spawn throw synchronously, like the EPERM of a file capability outside the bounding set.
+    const r = await createPingPinger({ command: ["/usr/bin/ping\u0000"] }).ping({ address: "127.0.0.1", count: 1, timeoutMs: 2000 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.kind).toBe("other");
   });
 });

@@ -300,7 +300,15 @@ export function createPingPinger(options: { command?: readonly string[] } = {}):
         let out = "";
         let err = "";
         let spawnError: NodeJS.ErrnoException | null = null;
-        const child = spawn(command[0]!, [...command.slice(1), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        let child;
+        try {
+          child = spawn(command[0]!, [...command.slice(1), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        } catch (e) {
+          // Some failures throw instead of emitting "error": EPERM when the binary carries a file
+          // capability the container's bounding set lacks (Kubernetes' restricted profile drops all).
+          const x = e as NodeJS.ErrnoException;
+          return resolve({ ok: false, error: pingerFailure("ping", x.message, null, x.code) });
+        }
         child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
         child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
         child.on("error", (e: NodeJS.ErrnoException) => (spawnError = e));
