@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "./agent.ts";
 import type { AgentConfig } from "./config.ts";
 import { EdgeStub, idsDueSoon, startConnectProxy, startTarget, tcpFirstByte, testConfig, waitFor } from "../test/helpers.ts";
+import { secretVolume } from "../test/secret-volume.ts";
+import { fingerprint } from "./token.ts";
 
 /** A monitor's first slot is 1-3 s away; a loaded machine may miss it, and the next comes an interval (10 s) later. */
 const SLOT_WAIT_MS = 25_000;
@@ -112,6 +114,35 @@ describe("agent", () => {
     expect(new Set(refused).size).toBeLessThanOrEqual(3);
     for (const id of refused) expect(edge.stored.has(id)).toBe(true);
     expect(JSON.parse((await get(agent, "/healthz")).text).status).toBe("ok");
+  });
+
+  it("takes a rotated token from AGENT_TOKEN_FILE while running, losing no result; /healthz and /metrics show it", async () => {
+    const secrets = mkdtempSync(path.join(os.tmpdir(), "agent-secret-"));
+    cleanups.push(() => rmSync(secrets, { recursive: true, force: true }));
+    const volume = secretVolume(secrets, { token: "test-agent-token\n" });
+    const { edge, agent } = await setup({ config: { tokenFile: volume.file("token"), tokenReloadMs: 200 } });
+    await waitFor(() => edge.stored.size === 3 && agent.outbox.depth() === 0, SLOT_WAIT_MS, "3 results with the first token");
+    const first = JSON.parse((await get(agent, "/healthz")).text).token;
+    expect(first).toMatchObject({ source: "AGENT_TOKEN_FILE", file: volume.file("token"), fingerprint: fingerprint("test-agent-token") });
+    // The edge rotates the token before the Secret is updated: the next round of results waits in the outbox.
+    edge.tokens = ["ium_rotated_token"];
+    await waitFor(() => agent.outbox.depth() === 3, SLOT_WAIT_MS, "the next round refused and kept");
+    volume.update({ token: "ium_rotated_token\n" });
+    await waitFor(() => edge.stored.size === 6 && agent.outbox.depth() === 0, 5000, "the kept results delivered with the new token");
+    const ids = [...edge.stored.values()].map((r) => r.id);
+    expect(new Set(ids).size).toBe(6);
+    expect(edge.duplicates).toBe(0);
+    const health = JSON.parse((await get(agent, "/healthz")).text);
+    expect(health.token).toMatchObject({ source: "AGENT_TOKEN_FILE", fingerprint: fingerprint("ium_rotated_token"), last_error: null });
+    expect(Date.parse(health.token.loaded_at)).toBeGreaterThan(Date.parse(first.loaded_at));
+    const m = (await get(agent, "/metrics")).text;
+    const reloads =
+      (metric(m, 'uptime_agent_token_reloads_total{trigger="poll"}') ?? 0) +
+      (metric(m, 'uptime_agent_token_reloads_total{trigger="refused"}') ?? 0);
+    expect(reloads).toBe(1);
+    expect(metric(m, "uptime_agent_token_reload_failures_total")).toBe(0);
+    expect(metric(m, "uptime_agent_token_loaded_timestamp_seconds")).toBeCloseTo(Date.parse(health.token.loaded_at) / 1000, 2);
+    expect(metric(m, 'uptime_agent_push_failures_total{reason="http_401"}')).toBeGreaterThan(0);
   });
 
   it("counts results the edge refuses as dropped (rejected), and keeps going", async () => {

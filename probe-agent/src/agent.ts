@@ -12,6 +12,7 @@ import { Outbox, type DropReport } from "./outbox.ts";
 import { Pusher, type PushOptions } from "./push.ts";
 import { Scheduler, type CheckRunner } from "./scheduler.ts";
 import { startServer, type Health } from "./server.ts";
+import { tokenSourceFor, type TokenSource } from "./token.ts";
 
 export type { CheckRunner };
 
@@ -22,6 +23,8 @@ export type AgentOptions = {
   logger?: Logger;
   /** The HTTP client used to talk to the edge. */
   fetch?: EdgeFetch;
+  /** Where the agent's token comes from; default: from the config (AGENT_TOKEN, or AGENT_TOKEN_FILE re-read while running). */
+  token?: TokenSource;
   version?: string;
   /** Delivery tuning (tests shorten the waits). */
   push?: Partial<Pick<PushOptions, "lingerMs" | "backoffBaseMs" | "backoffMaxMs" | "requestTimeoutMs" | "retryAfterMaxMs" | "random">>;
@@ -38,6 +41,7 @@ export type Agent = {
   scheduler: Scheduler;
   pusher: Pusher;
   assignments: AssignmentsClient;
+  token: TokenSource;
   /**
    * Graceful stop: no new checks, in-flight checks finish and are stored, one bounded flush to
    * the edge, then everything closes. Bounded by config.shutdownTimeoutMs. Idempotent.
@@ -98,6 +102,12 @@ function withoutCredentials(u: string): string {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
+/** Where the token in use came from, for /healthz and the start log: its fingerprint, never the token. */
+function tokenHealth(token: TokenSource) {
+  const s = token.status();
+  return { source: s.source, file: s.file, fingerprint: s.fingerprint, loaded_at: iso(s.loadedAt), last_error: s.lastError };
+}
+
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { config } = options;
   const logger = options.logger ?? silentLogger();
@@ -109,12 +119,22 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let outboxRef: Outbox | null = null;
   let pusherRef: Pusher | null = null;
   let assignmentsRef: AssignmentsClient | null = null;
+  let tokenRef: TokenSource | null = null;
   const metrics = createMetrics({
     outboxDepth: () => outboxRef?.depth() ?? 0,
     outboxOldestTs: () => outboxRef?.oldestTs() ?? null,
     lastPushAt: () => pusherRef?.lastSuccessAt ?? null,
     lastRefreshAt: () => assignmentsRef?.lastRefreshAt ?? null,
+    tokenLoadedAt: () => tokenRef?.status().loadedAt ?? null,
   });
+  const token =
+    options.token ??
+    tokenSourceFor(config, {
+      logger,
+      onReload: (trigger) => metrics.tokenReloads.inc({ trigger }),
+      onReloadFailure: () => metrics.tokenReloadFailures.inc(),
+    });
+  tokenRef = token;
 
   const onDrop = (r: DropReport) => {
     metrics.outboxDropped.inc({ reason: r.reason }, r.count);
@@ -140,7 +160,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const pusher = new Pusher({
     outbox,
     edgeUrl: config.edgeUrl,
-    token: config.token,
+    token,
     version,
     logger,
     batchSize: config.pushBatch,
@@ -207,7 +227,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   };
   const assignments = new AssignmentsClient({
     edgeUrl: config.edgeUrl,
-    token: config.token,
+    token,
     version,
     logger,
     cache: fileCache(path.join(config.dataDir, "assignments.json")),
@@ -244,6 +264,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           last_error: assignments.lastError,
         },
         push: { last_success_at: iso(pusher.lastSuccessAt), consecutive_failures: failures, last_error: pusher.lastError },
+        token: tokenHealth(token),
         outbox: {
           depth: outbox.depth(),
           oldest_at: iso(outbox.oldestTs()),
@@ -262,6 +283,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     outbox.close();
     throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${errorContext(e).error}`, { cause: e });
   }
+  token.start();
   pusher.start();
   assignments.restore();
   void assignments.start(config.assignmentsRefreshMs);
@@ -278,6 +300,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       listen: server.url,
       concurrency: config.concurrency,
       data_dir: config.dataDir,
+      token: tokenHealth(token),
     },
     "agent started",
   );
@@ -289,6 +312,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       const budget = config.shutdownTimeoutMs;
       logger.info({ reason, running: scheduler.active(), backlog: outbox.depth(), budget_ms: budget }, "agent stopping");
       assignments.stop();
+      token.stop();
       // Half the budget for running checks to finish; the flush gets the rest.
       const { unfinished } = await scheduler.stop(budget / 2);
       await pusher.stop();
@@ -307,5 +331,5 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     return stopping;
   };
 
-  return { url: server.url, health, metrics, outbox, scheduler, pusher, assignments, stop };
+  return { url: server.url, health, metrics, outbox, scheduler, pusher, assignments, token, stop };
 }

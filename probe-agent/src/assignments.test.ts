@@ -8,6 +8,8 @@ import { fileCache } from "./agent.ts";
 import { AssignmentsClient, parseAssignments, type Assignments } from "./assignments.ts";
 import { silentLogger } from "./log.ts";
 import { EdgeStub, waitFor } from "../test/helpers.ts";
+import { secretVolume } from "../test/secret-volume.ts";
+import { FileTokenSource } from "./token.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -78,6 +80,35 @@ describe("AssignmentsClient", () => {
     expect(await client.refresh()).toBe("failed");
     expect(client.lastError).toBe("could not reach the edge");
     expect(client.current()!.monitors.map((m) => m.id)).toEqual(["db"]);
+  });
+
+  it("a refused token is read again at once and a rotated one tried in the same refresh; the assignments stay meanwhile", async () => {
+    const { edge } = await setup();
+    edge.assignments.monitors = [tcp("db")];
+    const dir = mkdtempSync(path.join(os.tmpdir(), "assign-secret-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const volume = secretVolume(dir, { token: "test-agent-token\n" });
+    const tokens = new FileTokenSource({
+      file: volume.file("token"),
+      initial: "test-agent-token",
+      intervalMs: 3_600_000,
+      logger: silentLogger(),
+    });
+    const rotating = new AssignmentsClient({ edgeUrl: edge.url, token: tokens, version: "1.2.3", logger: silentLogger() });
+    expect(await rotating.refresh()).toBe("updated");
+    // The edge rotates first; the Secret has not been updated yet: refused, read again, same token, failed.
+    edge.tokens = ["ium_rotated"];
+    edge.assignments.monitors = [tcp("db"), tcp("cache")];
+    expect(await rotating.refresh()).toBe("failed");
+    expect(rotating.lastError).toBe("the edge answered HTTP 401");
+    expect(rotating.current()!.monitors.map((m) => m.id)).toEqual(["db"]);
+    // The Secret is updated; the next refresh is refused with the old token, reads the new one and succeeds.
+    volume.update({ token: "ium_rotated\n" });
+    const before = edge.requests.length;
+    expect(await rotating.refresh()).toBe("updated");
+    expect(edge.requests.slice(before).map((r) => r.headers.authorization)).toEqual(["Bearer test-agent-token", "Bearer ium_rotated"]);
+    expect(rotating.lastError).toBeNull();
+    expect(rotating.current()!.monitors.map((m) => m.id)).toEqual(["db", "cache"]);
   });
 
   it("runs the valid monitors of an answer and leaves out the invalid and disabled ones", () => {

@@ -1,9 +1,11 @@
 // Assignments: which monitors this agent runs, polled from GET /api/v1/agents/me/assignments with
-// ETag / If-None-Match. On any error the last good assignments stay in force.
+// ETag / If-None-Match. On any error the last good assignments stay in force; a refused token is read
+// again, and a new one is tried at once.
 import { edgeFetch, type EdgeFetch, type EdgeResponse } from "./edge-client.ts";
 import { z } from "zod";
 import { Location, Monitor, Slug, toIssues, type MonitorSpec } from "../../contract/index.ts";
 import { errorContext, type Logger } from "./log.ts";
+import { asTokenSource, type TokenSource } from "./token.ts";
 
 export type Assignments = { agent: string; location: string; monitors: MonitorSpec[] };
 
@@ -18,7 +20,8 @@ export type RefreshOutcome = "updated" | "unchanged" | "failed";
 
 export type AssignmentsOptions = {
   edgeUrl: string;
-  token: string;
+  /** The agent's token: a fixed one, or a source that may change it while the agent runs (AGENT_TOKEN_FILE). */
+  token: string | TokenSource;
   version: string;
   logger: Logger;
   fetch?: EdgeFetch;
@@ -98,6 +101,7 @@ export function parseAssignments(body: unknown):
 export class AssignmentsClient {
   private readonly o: AssignmentsOptions;
   private readonly fetch: EdgeFetch;
+  private readonly tokens: TokenSource;
   private readonly now: () => number;
   private etag: string | null = null;
   private currentValue: Assignments | null = null;
@@ -112,6 +116,7 @@ export class AssignmentsClient {
   constructor(options: AssignmentsOptions) {
     this.o = options;
     this.fetch = options.fetch ?? edgeFetch();
+    this.tokens = asTokenSource(options.token);
     this.now = options.now ?? Date.now;
   }
 
@@ -148,11 +153,26 @@ export class AssignmentsClient {
     return true;
   }
 
-  /** Asks the edge once. Never throws: on failure the current assignments stay. */
+  /**
+   * Asks the edge once (twice when it refused a token that has changed since: the new one is tried at once).
+   * Never throws: on failure the current assignments stay.
+   */
   async refresh(): Promise<RefreshOutcome> {
+    const token = this.tokens.current();
+    const first = await this.ask(token);
+    if (first !== "refused") return first;
+    // The token may have been rotated (a Secret updated, read again only every few seconds): read it now.
+    await this.tokens.reload("refused");
+    if (this.tokens.current() === token) return "failed";
+    const second = await this.ask(this.tokens.current());
+    return second === "refused" ? "failed" : second;
+  }
+
+  /** One request; "refused" is a 401 or 403 (already reported as a failure), after which the token is worth reading again. */
+  private async ask(token: string): Promise<RefreshOutcome | "refused"> {
     const url = `${this.o.edgeUrl}/api/v1/agents/me/assignments`;
     const headers: Record<string, string> = {
-      authorization: `Bearer ${this.o.token}`,
+      authorization: `Bearer ${token}`,
       accept: "application/json",
       "user-agent": `uptime-probe-agent/${this.o.version}`,
     };
@@ -172,7 +192,10 @@ export class AssignmentsClient {
       this.o.logger.debug({ etag: this.etag }, "assignments unchanged");
       return "unchanged";
     }
-    if (res.status !== 200) return this.failed(`the edge answered HTTP ${res.status}`, { status: res.status, body: text.slice(0, 500) });
+    if (res.status !== 200) {
+      const outcome = this.failed(`the edge answered HTTP ${res.status}`, { status: res.status, body: text.slice(0, 500) });
+      return res.status === 401 || res.status === 403 ? "refused" : outcome;
+    }
     let body: unknown;
     try {
       body = JSON.parse(text);

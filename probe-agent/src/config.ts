@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { agentPolicy, egressRulesVar, portRangesVar, type EgressPolicy } from "../../contract/egress.ts";
 import { toIssues, type Issue } from "../../contract/index.ts";
-import { enumVar, envVar, intVar, optionalString, settingsOf, stringVar } from "../../contract/settings.ts";
+import { emptyToUndefined, enumVar, envVar, intVar, optionalString, settingsOf, stringVar } from "../../contract/settings.ts";
+import { readTokenFileSync } from "./token-file.ts";
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -98,9 +99,30 @@ export const SettingsSchema = z.object({
       return url.href.replace(/\/+$/, "");
     }),
   ).describe("the edge's base URL, http:// or https://"),
-  AGENT_TOKEN: envVar(
-    z.string({ error: "is required: the token POST /api/v1/agents returned for this agent" }).regex(/^\S+$/, "must not contain whitespace"),
-  ).describe("the token POST /api/v1/agents returned for this agent"),
+  // One of AGENT_TOKEN and AGENT_TOKEN_FILE is required, never both: loadConfig checks the pair (tokenIssues).
+  AGENT_TOKEN: envVar(z.string().regex(/^\S+$/, "must not contain whitespace").optional()).describe(
+    "the token POST /api/v1/agents returned for this agent; read once, a new one needs a restart (else AGENT_TOKEN_FILE)",
+  ),
+  // Read here, once, so that a missing or empty file stops the agent at startup; the agent re-reads it while it runs.
+  AGENT_TOKEN_FILE: envVar(
+    z
+      .string()
+      .optional()
+      .transform((file, ctx) => {
+        if (file === undefined) return undefined;
+        const r = readTokenFileSync(file);
+        if (!r.ok) {
+          ctx.addIssue({ code: "custom", message: r.problem });
+          return z.NEVER;
+        }
+        return { file, token: r.token };
+      }),
+  ).describe(
+    "a file holding the agent's token (a mounted Kubernetes Secret), read again while the agent runs: a new token needs no restart",
+  ),
+  AGENT_TOKEN_RELOAD_S: intVar(10, 1, 3600, TEXT).describe(
+    "seconds between reads of AGENT_TOKEN_FILE (also read at once when the edge refuses the token)",
+  ),
   AGENT_LISTEN: envVar(
     z
       .string()
@@ -155,8 +177,34 @@ export function loadConfig(vars: Record<string, string | undefined>): ConfigResu
     HTTP_PROXY: either("HTTP_PROXY"),
     NO_PROXY: either("NO_PROXY"),
   });
-  if (!r.success) return { ok: false, issues: toIssues(r.error) };
+  const issues = [...(r.success ? [] : toIssues(r.error)), ...tokenIssues(vars)];
+  if (!r.success || issues.length) return { ok: false, issues: inSettingsOrder(issues) };
   return { ok: true, config: toAgentConfig(r.data) };
+}
+
+const TOKEN_REQUIRED = "is required, or AGENT_TOKEN_FILE: the token POST /api/v1/agents returned for this agent";
+const TOKEN_TWICE = "AGENT_TOKEN and AGENT_TOKEN_FILE are both set; give the token one way only";
+
+/** The agent's token comes from exactly one of AGENT_TOKEN and AGENT_TOKEN_FILE (empty counts as unset). */
+function tokenIssues(vars: Record<string, string | undefined>): Issue[] {
+  const inline = emptyToUndefined(vars.AGENT_TOKEN) !== undefined;
+  const file = emptyToUndefined(vars.AGENT_TOKEN_FILE) !== undefined;
+  if (inline && file) return [{ path: "AGENT_TOKEN", message: TOKEN_TWICE }];
+  if (!inline && !file) return [{ path: "AGENT_TOKEN", message: TOKEN_REQUIRED }];
+  return [];
+}
+
+/** Issues in the order the schema declares the settings, as the operator reads them. */
+function inSettingsOrder(issues: Issue[]): Issue[] {
+  const order = Object.keys(SettingsSchema.shape);
+  const rank = (i: Issue) => {
+    const n = order.indexOf(i.path.split(/[.[]/)[0]!);
+    return n < 0 ? order.length : n;
+  };
+  return issues
+    .map((issue, at) => ({ issue, at }))
+    .sort((a, b) => rank(a.issue) - rank(b.issue) || a.at - b.at)
+    .map((x) => x.issue);
 }
 
 /** The validated settings as the agent uses them: durations in ms, the proxy settings grouped. */
@@ -171,7 +219,11 @@ function toAgentConfig(e: z.output<typeof SettingsSchema>) {
       : null;
   return {
     edgeUrl: e.EDGE_URL,
-    token: e.AGENT_TOKEN,
+    /** The token as read at startup (loadConfig made sure one of the two gives it). */
+    token: e.AGENT_TOKEN ?? e.AGENT_TOKEN_FILE?.token ?? "",
+    /** null: the token is AGENT_TOKEN's, fixed; else the agent re-reads this file every tokenReloadMs. */
+    tokenFile: e.AGENT_TOKEN_FILE?.file ?? null,
+    tokenReloadMs: e.AGENT_TOKEN_RELOAD_S * 1000,
     listen: e.AGENT_LISTEN,
     dataDir: e.AGENT_DATA_DIR,
     outboxMaxResults: e.OUTBOX_MAX_RESULTS,
@@ -188,5 +240,12 @@ function toAgentConfig(e: z.output<typeof SettingsSchema>) {
   };
 }
 
-/** `egress` is optional for configurations built in code (tests); the checks then apply the agent's default policy. */
-export type AgentConfig = Omit<ReturnType<typeof toAgentConfig>, "egress"> & { egress?: EgressPolicy };
+/**
+ * `egress` is optional for configurations built in code (tests); the checks then apply the agent's default policy.
+ * So are `tokenFile` and `tokenReloadMs`: without them `token` is used as given, for the life of the agent.
+ */
+export type AgentConfig = Omit<ReturnType<typeof toAgentConfig>, "egress" | "tokenFile" | "tokenReloadMs"> & {
+  egress?: EgressPolicy;
+  tokenFile?: string | null;
+  tokenReloadMs?: number;
+};

@@ -2,7 +2,7 @@
 // configuration errors exit 1 listing every problem; SIGTERM flushes and exits 0; SIGKILL during an
 // outage loses nothing, and the restarted agent keeps checking from its cached assignments.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -88,6 +88,24 @@ describe("main.ts", () => {
       "OUTBOX_MAX_AGE",
       "PUSH_BATCH",
     ]);
+  });
+
+  it("exits 1 naming the file when AGENT_TOKEN_FILE gives no token, and when both token settings are set", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "agent-token-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const missing = path.join(dir, "token");
+    const p = run({ EDGE_URL: "http://127.0.0.1:1", AGENT_TOKEN_FILE: missing });
+    expect((await p.exited).code).toBe(1);
+    expect(p.logs.find((l) => l.level === "fatal")).toMatchObject({
+      msg: "invalid configuration: 1 problem; see issues",
+      issues: [{ path: "AGENT_TOKEN_FILE", message: `cannot read ${missing}: no such file (ENOENT)` }],
+    });
+    writeFileSync(missing, "ium_x\n");
+    const q = run({ EDGE_URL: "http://127.0.0.1:1", AGENT_TOKEN_FILE: missing, AGENT_TOKEN: "ium_x" });
+    expect((await q.exited).code).toBe(1);
+    expect(q.logs.find((l) => l.level === "fatal")).toMatchObject({
+      issues: [{ path: "AGENT_TOKEN", message: "AGENT_TOKEN and AGENT_TOKEN_FILE are both set; give the token one way only" }],
+    });
   });
 
   it("exits 1 when it cannot start (data directory in use by another agent)", async () => {

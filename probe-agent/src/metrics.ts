@@ -1,5 +1,6 @@
 // The agent's Prometheus metrics, on a registry of its own (so several agents can share a process in tests).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { RELOAD_TRIGGERS } from "./token.ts";
 
 export const DROP_REASONS = ["full", "expired", "rejected", "write_failed"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -12,6 +13,8 @@ export type MetricSources = {
   outboxOldestTs: () => number | null;
   lastPushAt: () => number | null;
   lastRefreshAt: () => number | null;
+  /** When the token in use was read: at startup, or when AGENT_TOKEN_FILE last gave a new one. */
+  tokenLoadedAt: () => number | null;
 };
 
 export function createMetrics(sources: MetricSources, prefix = "uptime_agent_") {
@@ -70,6 +73,17 @@ export function createMetrics(sources: MetricSources, prefix = "uptime_agent_") 
       help: "Assignment refreshes that failed (the last good assignments were kept)",
       registers,
     }),
+    tokenReloads: new Counter({
+      name: `${prefix}token_reloads_total`,
+      help: "New agent tokens taken from AGENT_TOKEN_FILE without a restart, by trigger (poll: the timer; refused: the edge answered 401 or 403)",
+      labelNames: ["trigger"] as const,
+      registers,
+    }),
+    tokenReloadFailures: new Counter({
+      name: `${prefix}token_reload_failures_total`,
+      help: "Reads of AGENT_TOKEN_FILE that found no usable token (unreadable or empty file); the token in use was kept",
+      registers,
+    }),
   };
 
   new Gauge({
@@ -106,7 +120,17 @@ export function createMetrics(sources: MetricSources, prefix = "uptime_agent_") 
     },
   });
 
-  // Zero series so that dashboards see every reason before the first drop.
+  new Gauge({
+    name: `${prefix}token_loaded_timestamp_seconds`,
+    help: "When the agent token in use was read: at startup, or when AGENT_TOKEN_FILE last gave a new one",
+    registers: [registry],
+    collect() {
+      this.set((sources.tokenLoadedAt() ?? 0) / 1000);
+    },
+  });
+
+  // Zero series so that dashboards see every reason before the first drop (and every trigger before the first reload).
   for (const reason of DROP_REASONS) metrics.outboxDropped.inc({ reason }, 0);
+  for (const trigger of RELOAD_TRIGGERS) metrics.tokenReloads.inc({ trigger }, 0);
   return metrics;
 }

@@ -9,6 +9,8 @@ import { silentLogger } from "./log.ts";
 import { Outbox, type DropReport } from "./outbox.ts";
 import { MAX_BATCH_BYTES, Pusher, backoffMs, namedResults, type PushOptions } from "./push.ts";
 import { EdgeStub, waitFor } from "../test/helpers.ts";
+import { secretVolume } from "../test/secret-volume.ts";
+import { FileTokenSource, type ReloadTrigger } from "./token.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -180,6 +182,88 @@ describe("Pusher", () => {
     expect(drops).toEqual([]);
     expect(failures).toEqual(["http_401", "http_404", "http_403"]);
     expect(await pusher.pushOnce()).toMatchObject({ kind: "delivered", count: 2 });
+  });
+
+  describe("a rotated token (AGENT_TOKEN_FILE updated the way the kubelet updates a Secret)", () => {
+    /** The agent's token in a Secret volume, re-read every `intervalMs`; the edge already accepts only the new token. */
+    async function rotated(intervalMs: number, pushOptions: Partial<PushOptions> = {}) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "push-secret-"));
+      const volume = secretVolume(dir, { token: "ium_old_token\n" });
+      const reloads: ReloadTrigger[] = [];
+      const tokens = new FileTokenSource({
+        file: volume.file("token"),
+        initial: "ium_old_token",
+        intervalMs,
+        logger: silentLogger(),
+        onReload: (t) => reloads.push(t),
+      });
+      const s = await setup({ token: tokens, ...pushOptions });
+      s.edge.tokens = ["ium_new_token"];
+      cleanups.push(() => {
+        tokens.stop();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const bearer = () => s.edge.pushesReceived().map((r) => r.headers.authorization);
+      return { ...s, volume, tokens, reloads, bearer };
+    }
+
+    it("a 401 reads the file again at once, and the batch goes again with the new token without a backoff", async () => {
+      const { edge, outbox, pusher, volume, reloads, failures, drops, add, bearer } = await rotated(3_600_000);
+      const rs = await add([result(), result(), result()]);
+      volume.update({ token: "ium_new_token\n" }); // the timer would not see it for an hour
+      const refused = await pusher.pushOnce();
+      expect(refused).toEqual({ kind: "retry", reason: "http_401", retryAfterMs: 0, status: 401 });
+      expect(pusher.delayFor(refused as Extract<typeof refused, { kind: "retry" }>)).toBe(0);
+      expect(reloads).toEqual(["refused"]);
+      expect(outbox.depth()).toBe(3);
+      expect(await pusher.pushOnce()).toMatchObject({ kind: "delivered", count: 3 });
+      expect(bearer()).toEqual(["Bearer ium_old_token", "Bearer ium_new_token"]);
+      expect([...edge.stored.keys()]).toEqual(rs.map((r) => r.id));
+      expect(failures).toEqual(["http_401"]);
+      expect(drops).toEqual([]);
+    });
+
+    it("while the old token is refused, results wait; the new token ends the backoff as soon as the timer reads it", async () => {
+      // A backoff of a minute or more: only the token change can end the wait within the test's time.
+      const { edge, outbox, pusher, volume, tokens, reloads, drops, add, bearer } = await rotated(50, {
+        backoffBaseMs: 60_000,
+        backoffMaxMs: 120_000,
+      });
+      tokens.start();
+      const before = await add([result(), result()]);
+      pusher.start();
+      await waitFor(() => edge.pushesReceived().length >= 1, 5000, "the refused push");
+      const during = await add([result()]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(edge.pushesReceived()).toHaveLength(1); // backing off, not hammering the edge
+      expect(outbox.depth()).toBe(3);
+      const swappedAt = Date.now();
+      volume.update({ token: "ium_new_token\n" });
+      await waitFor(() => outbox.depth() === 0, 5000, "the outbox delivered with the new token");
+      expect(Date.now() - swappedAt).toBeLessThan(2000);
+      expect(reloads).toEqual(["poll"]);
+      const after = await add([result()]);
+      pusher.notify();
+      await waitFor(() => edge.stored.size === 4, 5000, "the result after the swap");
+      expect([...edge.stored.keys()].sort()).toEqual([...before, ...during, ...after].map((r) => r.id).sort());
+      expect(edge.duplicates).toBe(0);
+      expect(drops).toEqual([]);
+      expect(bearer()[0]).toBe("Bearer ium_old_token");
+      expect(
+        bearer()
+          .slice(1)
+          .every((b) => b === "Bearer ium_new_token"),
+      ).toBe(true);
+    });
+
+    it("a token that is still refused after the file was read again backs off as before", async () => {
+      const { pusher, reloads, add } = await rotated(3_600_000);
+      await add([result()]);
+      const a = await pusher.pushOnce();
+      expect(a).toEqual({ kind: "retry", reason: "http_401", retryAfterMs: null, status: 401 });
+      expect(reloads).toEqual([]); // read, unchanged
+      expect(pusher.delayFor(a as Extract<typeof a, { kind: "retry" }>)).toBeGreaterThanOrEqual(25);
+    });
   });
 
   it("halves the batch on 413 instead of dropping it", async () => {

@@ -1,10 +1,12 @@
 // Delivery: pushes the outbox to POST /api/v1/results oldest first, removes what the edge acknowledged,
-// retries with backoff + jitter (honouring Retry-After), and drops only what the edge refused.
+// retries with backoff + jitter (honouring Retry-After), and drops only what the edge refused. A refused
+// token is read again at once, and a new one is tried without waiting out the backoff.
 import { edgeFetch, type EdgeFetch, type EdgeResponse } from "./edge-client.ts";
 import { MAX_BATCH_RESULTS } from "../../contract/index.ts";
 import { parseRetryAfter } from "../../contract/retry-after.ts";
 import { errorContext, type Logger } from "./log.ts";
 import type { Entry, Outbox } from "./outbox.ts";
+import { asTokenSource, type TokenSource } from "./token.ts";
 
 /** The edge's cap on one request body. */
 export const MAX_BATCH_BYTES = 1024 * 1024;
@@ -12,7 +14,8 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
 export type PushOptions = {
   outbox: Outbox;
   edgeUrl: string;
-  token: string;
+  /** The agent's token: a fixed one, or a source that may change it while the agent runs (AGENT_TOKEN_FILE). */
+  token: string | TokenSource;
   version: string;
   logger: Logger;
   fetch?: EdgeFetch;
@@ -78,6 +81,7 @@ export function namedResults(body: unknown, batch: readonly Entry[]): Set<number
 
 export class Pusher {
   private readonly o: Required<Omit<PushOptions, "onFailure" | "onDelivered">> & Pick<PushOptions, "onFailure" | "onDelivered">;
+  private readonly tokens: TokenSource;
   private failures = 0;
   /** Results per request now: batchSize, or less after the edge answered 413. */
   private batchCap: number;
@@ -86,6 +90,8 @@ export class Pusher {
   private stopped = true;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** Ends the backoff after a refused token when a new token arrives (the file's timer found it). */
+  private tokenWake: (() => void) | null = null;
   private stopWaiter: (() => void) | null = null;
   private loopAbort = new AbortController();
   lastSuccessAt: number | null = null;
@@ -105,6 +111,8 @@ export class Pusher {
       now: Date.now,
       ...definedOnly(options),
     } as Pusher["o"];
+    this.tokens = asTokenSource(options.token);
+    this.tokens.onChange(() => this.tokenWake?.());
     this.o.batchSize = Math.max(1, Math.min(MAX_BATCH_RESULTS, this.o.batchSize));
     this.batchCap = this.o.batchSize;
     this.ceiling = this.o.batchSize;
@@ -121,6 +129,7 @@ export class Pusher {
     if (batch.length === 0) return { kind: "empty" };
     const backlog = this.o.outbox.depth();
     const body = `{"version":${JSON.stringify(this.o.version)},"backlog":${backlog},"results":[${batch.map((e) => e.json).join(",")}]}`;
+    const token = this.tokens.current();
     const started = performance.now();
     const controller = new AbortController();
     const timeout = setTimeout(
@@ -135,7 +144,7 @@ export class Pusher {
       res = await this.o.fetch(`${this.o.edgeUrl}/api/v1/results`, {
         method: "POST",
         headers: {
-          authorization: `Bearer ${this.o.token}`,
+          authorization: `Bearer ${token}`,
           "content-type": "application/json",
           // The answer is a few bytes of JSON: decompressing it cost more than it saves.
           "accept-encoding": "identity",
@@ -192,11 +201,18 @@ export class Pusher {
     // 401, 404 and a 403 that names none of the results say the agent or EDGE_URL is wrong, not the
     // results: dropping them would empty the outbox over a configuration mistake, so keep retrying.
     if (status === 401 || status === 404 || (status === 403 && named.size === 0)) {
+      // The token may have been rotated (a Secret updated, read again only every few seconds): read it now. When it
+      // changed since this attempt, the refusal was for the old one, and the batch goes again at once.
+      if (status !== 404) await this.tokens.reload("refused");
+      if (this.tokens.current() !== token) {
+        this.o.logger.info({ status, results: batch.length }, "the edge refused the previous agent token; sending again with the new one");
+        return this.failed(`http_${status}`, 0, { status, results: batch.length, token_changed: true });
+      }
       this.o.logger.error(
         { status, edge_error: summary, url: `${this.o.edgeUrl}/api/v1/results` },
         status === 401
-          ? "the edge refused the agent token (AGENT_TOKEN); results are kept"
-          : "the edge refused the push; check EDGE_URL and AGENT_TOKEN; results are kept",
+          ? "the edge refused the agent token (AGENT_TOKEN or AGENT_TOKEN_FILE); results are kept"
+          : "the edge refused the push; check EDGE_URL and the agent token; results are kept",
       );
       return this.failed(`http_${status}`, retryAfterMs, { status, results: batch.length });
     }
@@ -274,23 +290,29 @@ export class Pusher {
         case "rejected":
           break;
         case "retry":
-          await this.sleep(this.delayFor(attempt), false);
+          // After a refused token, a new token ends the wait: the Secret was updated, the results can go.
+          await this.sleep(this.delayFor(attempt), false, attempt.status === 401 || attempt.status === 403);
           break;
       }
     }
   }
 
-  /** Waits `ms`; `wakeable` sleeps also end when new results arrive (notify) — all end on stop. */
-  private sleep(ms: number, wakeable: boolean): Promise<void> {
+  /**
+   * Waits `ms`; `wakeable` sleeps also end when new results arrive (notify), `onNewToken` ones when the token
+   * changes — all end on stop.
+   */
+  private sleep(ms: number, wakeable: boolean, onNewToken = false): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.wake = null;
+        this.tokenWake = null;
         this.stopWaiter = null;
         resolve();
       };
       const timer = setTimeout(done, ms);
       if (wakeable) this.wake = done;
+      if (onNewToken) this.tokenWake = done;
       this.stopWaiter = done;
     });
   }

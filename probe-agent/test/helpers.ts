@@ -19,6 +19,8 @@ export type ResultsBody = { version?: string; backlog?: number; results: CheckRe
  */
 export class EdgeStub {
   url = "";
+  /** The agent tokens it accepts; anything else is answered 401 (a test rotates a token by changing this). */
+  tokens: string[] = ["test-agent-token"];
   readonly requests: Received[] = [];
   /** Results acknowledged with 2xx, each id once. */
   readonly stored = new Map<string, CheckResult>();
@@ -58,7 +60,7 @@ export class EdgeStub {
   }
 
   private answer(method: string, path: string, headers: IncomingHttpHeaders, body: string): Reply | "hang" | "destroy" {
-    if (headers.authorization !== "Bearer test-agent-token")
+    if (!this.tokens.some((t) => headers.authorization === `Bearer ${t}`))
       return { status: 401, body: { error: { code: "unauthorized", message: "bad token" } } };
     if (method === "GET" && path === "/api/v1/agents/me/assignments") {
       const scripted = this.assignmentReplies.shift();
