@@ -8,6 +8,9 @@ import { buildUi } from "./scripts/build-ui.mjs";
 import { LOOPBACK_EGRESS_ALLOW } from "./scripts/lib/wrangler-dev.mjs";
 
 const root = import.meta.dirname;
+// wrangler.toml declares ADMIN_TOKEN a required secret; the edge project's bindings below set it, and this
+// keeps wrangler's config reader from warning that it is missing.
+process.env.ADMIN_TOKEN ??= "test-admin-token-0123456789";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(root, "edge/migrations"));

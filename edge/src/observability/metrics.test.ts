@@ -21,6 +21,7 @@ const snapshot = (over: Partial<MetricsInput> = {}): MetricsInput => ({
   pointStore: "influxdb",
   outbox: { depth: 2, capacity: 100_000, oldest_enqueued_at: NOW - 60_000, dropped: 5, delivered: 9 },
   notifications: { pending: 1, dead: 0 },
+  deadLetteredBatches: 2,
   ...over,
 });
 
@@ -88,6 +89,9 @@ describe("exposition", () => {
         "# TYPE uptime_notifications gauge",
         'uptime_notifications{status="pending"} 1',
         'uptime_notifications{status="dead"} 0',
+        "# HELP uptime_check_batches_dead_lettered_total Check batches that failed on the checks queue after its retries and reached its dead-letter queue (logged there, not run again).",
+        "# TYPE uptime_check_batches_dead_lettered_total counter",
+        "uptime_check_batches_dead_lettered_total 2",
         "",
       ].join("\n"),
     );

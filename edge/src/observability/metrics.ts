@@ -48,6 +48,8 @@ export type MetricsInput = {
   pointStore: "influxdb" | "embedded";
   outbox: { depth: number; capacity: number; oldest_enqueued_at: number | null; dropped: number; delivered: number };
   notifications: { pending: number; dead: number };
+  /** Check batches that reached the checks queue's dead-letter queue (scheduler/dead-letters.ts). */
+  deadLetteredBatches: number;
 };
 
 const seconds = (ms: number) => ms / 1000;
@@ -188,6 +190,12 @@ export function edgeFamilies(m: MetricsInput): Family[] {
       { labels: { status: "pending" }, value: m.notifications.pending },
       { labels: { status: "dead" }, value: m.notifications.dead },
     ],
+  });
+  families.push({
+    name: "uptime_check_batches_dead_lettered_total",
+    type: "counter",
+    help: "Check batches that failed on the checks queue after its retries and reached its dead-letter queue (logged there, not run again).",
+    samples: [{ value: m.deadLetteredBatches }],
   });
   return families;
 }

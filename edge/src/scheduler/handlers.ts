@@ -6,7 +6,8 @@ import { meterD1, withD1Totals } from "../db/meter.ts";
 import { createLogger } from "../observability/log.ts";
 import { runTrim } from "../db/retention.ts";
 import { TRIM_CRON } from "./crons.ts";
-import type { CheckBatchMessage } from "./messages.ts";
+import { recordDeadLetters } from "./dead-letters.ts";
+import { isDeadLetterQueue, type CheckBatchMessage } from "./messages.ts";
 import { runQueuedBatch, runTick, type Runtime } from "./tick.ts";
 
 /**
@@ -54,6 +55,7 @@ export async function queue(batch: MessageBatch<CheckBatchMessage>, env: Env, _c
     batch.retryAll({ delaySeconds: 60 });
     return;
   }
+  if (isDeadLetterQueue(batch.queue)) return recordDeadLetters(rt.config.db, rt.log, batch);
   // max_batch_size is 1, so each invocation runs one planned batch within its own budget.
   for (const msg of batch.messages) {
     await runQueuedBatch(rt, msg.body);

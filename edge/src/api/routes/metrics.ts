@@ -11,6 +11,7 @@ import { listMonitors } from "../../db/monitors.ts";
 import { readOutbox, readUptimeWindows } from "../../db/observability.ts";
 import { CONTENT_TYPE, exposition } from "../../observability/metrics.ts";
 import { OUTBOX_COUNTERS } from "../../points/outbox.ts";
+import { DEAD_LETTER_COUNTER } from "../../scheduler/messages.ts";
 
 export const metrics = new Hono<AppEnv>();
 
@@ -24,7 +25,7 @@ metrics.get("/metrics", viewerOrPublic(), async (c) => {
     readLatest(db),
     readUptimeWindows(db, now),
     publicView ? Promise.resolve(null) : listAgents(db),
-    getCounters(db, [OUTBOX_COUNTERS.dropped, OUTBOX_COUNTERS.delivered]),
+    getCounters(db, [OUTBOX_COUNTERS.dropped, OUTBOX_COUNTERS.delivered, DEAD_LETTER_COUNTER]),
     readOutbox(db),
     notificationCounts(db),
   ]);
@@ -50,6 +51,7 @@ metrics.get("/metrics", viewerOrPublic(), async (c) => {
       delivered: counters[OUTBOX_COUNTERS.delivered]!,
     },
     notifications: { pending: notifications.pending, dead: notifications.dead },
+    deadLetteredBatches: counters[DEAD_LETTER_COUNTER]!,
   });
   return c.body(body, 200, { "content-type": CONTENT_TYPE, "cache-control": "no-store" });
 });
