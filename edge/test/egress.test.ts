@@ -138,6 +138,7 @@ describe("alert delivery", () => {
     kind: "webhook",
     url,
     secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    rotation: null,
     monitors: [],
     events: ["down", "up"],
     enabled: true,

@@ -1,6 +1,7 @@
 // A local webhook receiver for delivery tests: scripted answers per path, and a record of every
 // request (headers and raw body) that tests in workerd read back over HTTP.
 import http from "node:http";
+import { Webhook } from "standardwebhooks";
 import { listenLoopback } from "./http.ts";
 
 export type ReceiverAnswer = { status: number; headers?: Record<string, string>; body?: string; delay_ms?: number };
@@ -20,6 +21,9 @@ export type WebhookReceiver = { url: string; close(): Promise<void> };
  *   :name, or with the script's `then` (default `{status: 200}`) once the list is used up.
  * - `PUT /control/script/:name` with `{"answers":[ReceiverAnswer…],"then":ReceiverAnswer}` sets :name's script.
  * - `GET /control/requests/:name` answers `{"requests":[ReceivedRequest…]}`, oldest first.
+ * - `POST /control/verify/:name` with `{"secret","index"}`: the receiver checks :name's request at
+ *   `index` as a Standard Webhooks consumer does, with the reference library (npm `standardwebhooks`),
+ *   and answers `{"verified":true}` or `{"verified":false,"error"}` (the library's reason).
  * - `POST /control/reset` forgets every script and request.
  */
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
@@ -56,6 +60,22 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
           return json(200, { ok: true });
         }
         if (parts[1] === "requests" && parts[2] && req.method === "GET") return json(200, { requests: received.get(parts[2]) ?? [] });
+        if (parts[1] === "verify" && parts[2] && req.method === "POST") {
+          let ask: { secret?: string; index?: number };
+          try {
+            ask = JSON.parse(raw.toString("utf8")) as typeof ask;
+          } catch {
+            return json(400, { error: "a verify request is JSON: {secret, index}" });
+          }
+          const got = received.get(parts[2])?.[ask.index ?? 0];
+          if (!got || typeof ask.secret !== "string") return json(404, { error: "no such request, or no secret given" });
+          try {
+            new Webhook(ask.secret).verify(Buffer.from(got.body_base64, "base64"), got.headers);
+            return json(200, { verified: true });
+          } catch (e) {
+            return json(200, { verified: false, error: e instanceof Error ? e.message : String(e) });
+          }
+        }
         return json(404, { error: "unknown control route" });
       }
       if (parts[0] !== "hook" || !parts[1]) return json(404, { error: "unknown route" });

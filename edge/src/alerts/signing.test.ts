@@ -12,7 +12,7 @@ describe("webhook signing", () => {
 
   it("puts the attempt's time in seconds in the headers", async () => {
     const h = await signatureHeaders(
-      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
       "msg_p5jXN8AQM9LWM0D4loKWxJek",
       1614265330_999,
       '{"test": 2432232314}',
@@ -21,6 +21,21 @@ describe("webhook signing", () => {
       "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
       "webhook-timestamp": "1614265330",
       "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    });
+  });
+
+  it("signs with every secret given, space-separated in that order, during a rotation", async () => {
+    // The second value is HMAC-SHA256 computed apart (node:crypto) for the second secret; the first is the spec's.
+    const h = await signatureHeaders(
+      ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_YSBzZWNvbmQgc2VjcmV0OiAzMiBieXRlcyBsb25nISE="],
+      "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      1614265330_000,
+      '{"test": 2432232314}',
+    );
+    expect(h).toEqual({
+      "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      "webhook-timestamp": "1614265330",
+      "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,3WrASxj1yVkebQn4S9oGQ8sLuRkMdlHJs10HE4ApPjE=",
     });
   });
 

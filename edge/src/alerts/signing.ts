@@ -44,12 +44,22 @@ export async function sign(secret: string, id: string, timestampS: number, body:
   return `v1,${toBase64(new Uint8Array(mac))}`;
 }
 
-/** The three Standard Webhooks headers for one attempt at `now` (epoch ms; the header is in seconds). */
-export async function signatureHeaders(secret: string, id: string, now: number, body: string): Promise<Record<string, string>> {
+/**
+ * The three Standard Webhooks headers for one attempt at `now` (epoch ms; the header is in seconds).
+ * `webhook-signature` holds one signature per secret, space-separated in the order given: the spec's
+ * way to rotate a secret, where a receiver accepts the request when any one of them verifies.
+ */
+export async function signatureHeaders(
+  secrets: readonly [string, ...string[]],
+  id: string,
+  now: number,
+  body: string,
+): Promise<Record<string, string>> {
   const timestamp = Math.floor(now / 1000);
+  const signatures = await Promise.all(secrets.map((s) => sign(s, id, timestamp, body)));
   return {
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await sign(secret, id, timestamp, body),
+    "webhook-signature": signatures.join(" "),
   };
 }

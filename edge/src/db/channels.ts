@@ -8,6 +8,8 @@ type Row = {
   kind: ChannelKind;
   url: string;
   secret: string | null;
+  previous_secret: string | null;
+  previous_until: number | null;
   monitors: string;
   events: string;
   enabled: number;
@@ -23,6 +25,7 @@ export function channelFromRow(r: Row): Channel {
     kind: r.kind,
     url: r.url,
     secret: r.secret,
+    rotation: r.previous_secret !== null && r.previous_until !== null ? { previous: r.previous_secret, until: r.previous_until } : null,
     monitors: JSON.parse(r.monitors) as string[],
     events: JSON.parse(r.events) as EventName[],
     enabled: r.enabled === 1,
@@ -36,8 +39,8 @@ export function channelFromRow(r: Row): Channel {
 export async function insertChannel(db: D1Database, c: Channel): Promise<boolean> {
   const r = await db
     .prepare(
-      `INSERT INTO channels (id, name, kind, url, secret, monitors, events, enabled, disabled_reason, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO channels (id, name, kind, url, secret, previous_secret, previous_until, monitors, events, enabled, disabled_reason, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     )
     .bind(
       c.id,
@@ -45,6 +48,8 @@ export async function insertChannel(db: D1Database, c: Channel): Promise<boolean
       c.kind,
       c.url,
       c.secret,
+      c.rotation?.previous ?? null,
+      c.rotation?.until ?? null,
       JSON.stringify(c.monitors),
       JSON.stringify(c.events),
       c.enabled ? 1 : 0,
@@ -59,7 +64,8 @@ export async function insertChannel(db: D1Database, c: Channel): Promise<boolean
 export function updateChannel(db: D1Database, c: Channel): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE channels SET name = ?2, url = ?3, secret = ?4, monitors = ?5, events = ?6, enabled = ?7, disabled_reason = ?8, updated_at = ?9
+      `UPDATE channels SET name = ?2, url = ?3, secret = ?4, monitors = ?5, events = ?6, enabled = ?7, disabled_reason = ?8, updated_at = ?9,
+         previous_secret = ?10, previous_until = ?11
        WHERE id = ?1`,
     )
     .bind(
@@ -72,7 +78,31 @@ export function updateChannel(db: D1Database, c: Channel): D1PreparedStatement {
       c.enabled ? 1 : 0,
       c.disabled_reason,
       c.updated_at,
+      c.rotation?.previous ?? null,
+      c.rotation?.until ?? null,
     );
+}
+
+/**
+ * Replaces the signing secret, keeping the one replaced while `rotation` says so; only if the secret is
+ * still `expected`, so of two rotations at once one wins and the other learns it (false) rather than
+ * handing out a secret nobody signs with.
+ */
+export async function rotateChannelSecret(
+  db: D1Database,
+  id: string,
+  expected: string,
+  next: Pick<Channel, "secret" | "rotation">,
+  now: number,
+): Promise<boolean> {
+  const r = await db
+    .prepare(
+      `UPDATE channels SET secret = ?3, previous_secret = ?4, previous_until = ?5, updated_at = ?6
+       WHERE id = ?1 AND secret = ?2`,
+    )
+    .bind(id, expected, next.secret, next.rotation?.previous ?? null, next.rotation?.until ?? null, now)
+    .run();
+  return r.meta.changes > 0;
 }
 
 export async function getChannel(db: D1Database, id: string): Promise<Channel | null> {

@@ -11,6 +11,7 @@ const channel = (kind: ChannelKind): Channel => ({
   kind,
   url: `https://hooks.example.net/${kind}/topic`,
   secret: kind === "webhook" ? SECRET : null,
+  rotation: null,
   monitors: [],
   events: ["down", "up"],
   enabled: true,

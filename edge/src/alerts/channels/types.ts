@@ -13,6 +13,11 @@ export type Channel = {
   kind: ChannelKind;
   url: string;
   secret: string | null;
+  /**
+   * A secret rotation: `previous` is the secret `secret` replaced, signed with too until `until` (epoch ms).
+   * Null when there is none; one whose `until` has passed is over and ignored (alerts/secret-rotation.ts).
+   */
+  rotation: { previous: string; until: number } | null;
   /** Monitor ids; empty = every monitor. */
   monitors: string[];
   events: EventName[];

@@ -1,6 +1,7 @@
 // Generic webhook: the alert event as JSON (docs/alerting.md, Channels), signed the Standard Webhooks way.
 import { toRfc3339 } from "../../../../contract/index.ts";
 import type { AlertEvent } from "../events.ts";
+import { signingSecrets } from "../secret-rotation.ts";
 import { WebhookSecret, signatureHeaders } from "../signing.ts";
 import type { ChannelDef } from "./types.ts";
 
@@ -41,12 +42,13 @@ export const webhook: ChannelDef<"webhook"> = {
   fields: { secret: WebhookSecret.optional() },
   signed: true,
   async build(event, channel, now) {
-    if (!channel.secret) throw new Error(`webhook channel "${channel.id}" has no signing secret`);
+    const secrets = signingSecrets(channel, now);
+    if (!secrets) throw new Error(`webhook channel "${channel.id}" has no signing secret`);
     const body = JSON.stringify(webhookBody(event));
     return {
       url: channel.url,
       method: "POST",
-      headers: { "content-type": "application/json", ...(await signatureHeaders(channel.secret, event.id, now, body)) },
+      headers: { "content-type": "application/json", ...(await signatureHeaders(secrets, event.id, now, body)) },
       body,
     };
   },

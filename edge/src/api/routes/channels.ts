@@ -2,17 +2,19 @@
 // credential (a chat webhook's URL is its bearer token; an ntfy topic or its ?auth= token is the same)
 // and a webhook's signing secret is one: both are shown once, on creation. Afterwards the URL is masked
 // (scheme, host and its last 4 characters, `url_set: true`) and only `secret_set` says there is a secret.
-// A PATCH may send the masked URL back unchanged: it keeps the current one.
+// A PATCH may send the masked URL back unchanged: it keeps the current one. A webhook's secret is replaced
+// at once by PATCH, or with a grace period by POST /:id/rotate-secret (docs/alerting.md).
 import { Hono } from "hono";
 import { type EgressPolicy, urlEgressProblem } from "../../../../contract/egress.ts";
 import { mergePatch, toRfc3339 } from "../../../../contract/index.ts";
 import { CHANNELS, CHANNEL_SCHEMAS, ChannelKindField, maskUrl, type Channel, type ChannelInput } from "../../alerts/channels/index.ts";
 import { deliveryDeps, sendTest } from "../../alerts/delivery.ts";
+import { RotateSecretInput, rotated, rotationAt } from "../../alerts/secret-rotation.ts";
 import { newWebhookSecret } from "../../alerts/signing.ts";
 import { requireRole } from "../auth.ts";
 import { limitBody, readJson, readPatch, validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
-import { deleteChannel, getChannel, insertChannel, listChannels, updateChannel } from "../../db/channels.ts";
+import { deleteChannel, getChannel, insertChannel, listChannels, rotateChannelSecret, updateChannel } from "../../db/channels.ts";
 import { deadLetterChannel, listNotifications } from "../../db/notifications.ts";
 import { ApiError } from "../errors.ts";
 import { receiverAnswersApart } from "../redact.ts";
@@ -20,8 +22,9 @@ import { countOf } from "../../db/counts.ts";
 import { requireRoom } from "../limits.ts";
 import { notificationView } from "./notifications.ts";
 
-/** A channel as the API shows it after creation: its URL masked. */
-export function channelView(ch: Channel) {
+/** A channel as the API shows it after creation: its URL masked; of its secrets only whether one is set, and a rotation's end. */
+export function channelView(ch: Channel, now: number = Date.now()) {
+  const rotation = rotationAt(ch, now);
   return {
     id: ch.id,
     name: ch.name,
@@ -33,6 +36,7 @@ export function channelView(ch: Channel) {
     enabled: ch.enabled,
     disabled_reason: ch.disabled_reason,
     secret_set: ch.secret !== null,
+    secret_rotation: rotation && { previous_until: toRfc3339(rotation.until) },
     created_at: toRfc3339(ch.created_at),
     updated_at: toRfc3339(ch.updated_at),
   };
@@ -72,6 +76,7 @@ channels.post("/", limitBody(), async (c) => {
     kind: input.kind,
     url: input.url,
     secret: CHANNELS[input.kind].signed ? (input.secret ?? newWebhookSecret()) : null,
+    rotation: null,
     monitors: input.monitors,
     events: input.events,
     enabled: input.enabled,
@@ -98,8 +103,8 @@ channels.get("/:id", async (c) => {
 
 /**
  * JSON merge patch over the channel's fields. `url` as GET shows it (masked) keeps the current URL; any
- * other masked-looking value is refused. `secret` may be set to a new one (webhook); `null` keeps the
- * current one. `enabled: true` re-enables a disabled channel and clears its reason.
+ * other masked-looking value is refused. `secret` may be set to a new one (webhook), at once: it also ends
+ * a rotation's grace; `null` keeps the current one. `enabled: true` re-enables a disabled channel and clears its reason.
  */
 channels.patch("/:id", limitBody(), async (c) => {
   const id = c.req.param("id");
@@ -133,6 +138,7 @@ channels.patch("/:id", limitBody(), async (c) => {
     name: input.name ?? id,
     url: input.url,
     secret: input.secret ?? current.secret,
+    rotation: input.secret !== undefined && input.secret !== current.secret ? null : rotationAt(current, now),
     monitors: input.monitors,
     events: input.events,
     enabled: input.enabled,
@@ -151,6 +157,36 @@ channels.delete("/:id", async (c) => {
   if (!(await deleteChannel(c.get("config").db, id))) throw notFound(id);
   c.get("log").info("channel deleted", { channel: id, by: c.get("principal").name });
   return c.body(null, 204);
+});
+
+/**
+ * A new signing secret for a webhook channel (given, or generated), shown this once. Until `grace_s`
+ * seconds from now deliveries are signed with the new secret and the one it replaces, so receivers
+ * switch at their own pace (Standard Webhooks' rotation); with 0 the old one stops at once.
+ */
+channels.post("/:id/rotate-secret", limitBody(), async (c) => {
+  // An empty body takes the defaults: a generated secret and a day's grace.
+  const raw = (await c.req.text()).trim() === "" ? {} : await readJson(c);
+  const input = validate(RotateSecretInput, raw, "rotation");
+  const db = c.get("config").db;
+  const current = await channelOr404(db, c.req.param("id"));
+  if (!CHANNELS[current.kind].signed || current.secret === null)
+    throw new ApiError(
+      "conflict",
+      `channel "${current.id}" is a ${current.kind} channel, which signs nothing and has no secret to rotate: ` +
+        "only webhook channels are signed (for the others the URL is the credential: PATCH a new url to replace it)",
+    );
+  if (input.secret === current.secret)
+    throw new ApiError("invalid_input", "rotation is invalid: 1 problem", [
+      { path: "secret", message: "is the current secret; send a new one" },
+    ]);
+  const now = Date.now();
+  const next = { ...current, ...rotated(current.secret, input.secret ?? newWebhookSecret(), input.grace_s, now), updated_at: now };
+  if (!(await rotateChannelSecret(db, current.id, current.secret, next, now)))
+    throw new ApiError("conflict", `the secret of channel "${current.id}" changed while rotating it; rotate again`);
+  c.get("log").info("channel secret rotated", { channel: current.id, grace_s: input.grace_s, by: c.get("principal").name });
+  // The new secret leaves the Worker this once; the old one never again.
+  return c.json({ ...channelView(next, now), secret: next.secret });
 });
 
 /** Sends a `test` event through the outbox, once, and answers with how the attempt went. */
