@@ -11,6 +11,9 @@ export const TEST_PACKAGES = [
   { command: "iptables", pkg: "iptables" },
   // Validates docker-compose.yml (`docker-compose config`); there is no container engine to run it.
   { command: "docker-compose", pkg: "docker-compose" },
+  // Build and run the Dockerfiles' images without an engine (test/images.test.ts): buildah, and debootstrap for the base image.
+  { command: "buildah", pkg: "buildah" },
+  { command: "debootstrap", pkg: "debootstrap" },
 ];
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
