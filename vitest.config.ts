@@ -31,9 +31,13 @@ export default defineConfig(async () => {
                   ADMIN_TOKEN: "test-admin-token-0123456789",
                   LOG_LEVEL: "warn",
                   EGRESS_ALLOW: LOOPBACK_EGRESS_ALLOW,
+                  // The suite makes thousands of requests with one token in a minute; edge/test/rate-limits.test.ts turns
+                  // the limits on (wrangler.toml's [[ratelimits]] bindings, as deployed) for its own requests.
+                  RATE_LIMITS: "off",
                 },
-                // Never-migrated databases: the migrations test applies them from empty, and 0008's data move to one at 0007.
-                d1Databases: { EMPTY_DB: "empty-db", LEGACY_DB: "legacy-db" },
+                // Never-migrated databases: the migrations test applies them from empty, 0008's data move to one at 0007,
+                // and 0009's rebuild of the token and agent tables to one at 0008.
+                d1Databases: { EMPTY_DB: "empty-db", LEGACY_DB: "legacy-db", TOKENS_DB: "tokens-db" },
               },
             }),
           ],

@@ -16,8 +16,17 @@ import { createDatabase, influxQuery, startInflux, type InfluxServer } from "../
 import { TOKEN, cleanup, migrate, pool, round, tempState } from "./lib.ts";
 import { bundleWorker, miniflareWorker, type MiniflareWorker } from "./miniflare-worker.ts";
 
-/** The bench's monitors are aimed at loopback with one host's budget lifted (nothing checks them: their runner is the agent). */
-const VARS = { ADMIN_TOKEN: TOKEN, LOG_LEVEL: "info", HOST_CHECKS_PER_MIN: "1000000", EGRESS_ALLOW: "127.0.0.0/8,::1,localhost" };
+/**
+ * The bench's monitors are aimed at loopback with one host's budget lifted (nothing checks them: their runner is the agent).
+ * It measures capacity, so no rate limit (its Miniflare has no Rate Limiting bindings; RATE_LIMITS=off says so, without a warning).
+ */
+const VARS = {
+  ADMIN_TOKEN: TOKEN,
+  LOG_LEVEL: "info",
+  HOST_CHECKS_PER_MIN: "1000000",
+  EGRESS_ALLOW: "127.0.0.0/8,::1,localhost",
+  RATE_LIMITS: "off",
+};
 const AGENT = "load-a";
 const LOCATION = "bench";
 /** Results each monitor has before the reads are measured. */

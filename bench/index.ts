@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark, each reporting what it measured; results also go to .artifacts/bench.json.
 // Select some with arguments: `npm run bench -- tick accuracy status ui agent`. BENCH_DAYS shortens the status history.
 // BENCH_COST_TICKS, BENCH_COST_LARGE (0 skips the 1,000-monitor run) and BENCH_COST_LARGE_TICKS size the cost benchmark;
-// BENCH_API_LOAD_S the seconds per concurrency level of api-load.
+// BENCH_API_LOAD_S the seconds per concurrency level of api-load; BENCH_RATE_LIMITS_AMOUNT the requests per limit of rate-limits.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchAccuracy, benchTick } from "./edge-tick.ts";
@@ -14,6 +14,7 @@ import { benchCost } from "./cost.ts";
 import { benchApiLoad } from "./api-load.ts";
 import { benchScale } from "./scale.ts";
 import { benchFleet } from "./fleet.ts";
+import { benchRateLimits } from "./rate-limits.ts";
 
 /** The agent's check benchmark runs in its own process, so its CPU and RSS are the agent's alone. */
 function benchAgentChecks(): unknown {
@@ -54,6 +55,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   "time-to-detect": () => benchTimeToDetect([1, 30, 59]),
   "api-load": () => benchApiLoad({ concurrency: [8, 32, 128], durationS: Number(process.env.BENCH_API_LOAD_S ?? 5), monitors: 100 }),
   fleet: () => benchFleet({ monitors: Number(process.env.BENCH_FLEET_MONITORS ?? 10_000), ticks: 2 }),
+  "rate-limits": () => benchRateLimits({ amount: Number(process.env.BENCH_RATE_LIMITS_AMOUNT ?? 2000), connections: 20 }),
   scale: () => benchScale({ monitors: Number(process.env.BENCH_SCALE_MONITORS ?? 3000), replicas: [1, 2, 4] }),
   cost: () =>
     benchCost({

@@ -7,6 +7,7 @@ declare global {
       DB: D1Database;
       EMPTY_DB: D1Database;
       LEGACY_DB: D1Database;
+      TOKENS_DB: D1Database;
       CHECKS_QUEUE: Queue<import("../src/scheduler/messages.ts").CheckBatchMessage>;
       ADMIN_TOKEN: string;
       TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];

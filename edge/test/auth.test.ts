@@ -2,9 +2,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, agentToken, api, httpMonitor, tokenFor } from "./helpers.ts";
 
-type Role = "none" | "bad" | "agent" | "viewer" | "editor" | "admin";
-const ROLES: Role[] = ["none", "bad", "agent", "viewer", "editor", "admin"];
-const RANK = { viewer: 1, editor: 2, admin: 3 } as const;
+type Role = "none" | "bad" | "agent" | "status" | "viewer" | "editor" | "admin";
+const ROLES: Role[] = ["none", "bad", "agent", "status", "viewer", "editor", "admin"];
+const RANK = { status: 0, viewer: 1, editor: 2, admin: 3 } as const;
 
 let tokens: Record<Role, string | null>;
 
@@ -13,6 +13,7 @@ beforeAll(async () => {
     none: null,
     bad: "ium_this-token-does-not-exist",
     agent: await agentToken(),
+    status: await tokenFor("status"),
     viewer: await tokenFor("viewer"),
     editor: await tokenFor("editor"),
     admin: await tokenFor("admin"),
@@ -62,6 +63,15 @@ const routes: Route[] = [
   },
   { name: "GET /api/v1/tokens", need: "admin", ok: 200, call: (t) => api("GET", "/api/v1/tokens", { token: t }) },
   {
+    name: "POST /api/v1/tokens/:id/rotate",
+    need: "admin",
+    ok: 200,
+    call: async (t) => {
+      const made = await api("POST", "/api/v1/tokens", { body: { name: "rolled", role: "viewer" } });
+      return api("POST", `/api/v1/tokens/${made.body.id}/rotate`, { token: t, body: { grace_s: 0 } });
+    },
+  },
+  {
     name: "DELETE /api/v1/tokens/:id",
     need: "admin",
     ok: 204,
@@ -89,7 +99,7 @@ const routes: Route[] = [
     ok: 200,
     call: async (t) => api("GET", `/api/v1/monitors/${await seeded()}/uptime`, { token: t }),
   },
-  { name: "GET /api/v1/status", need: "viewer", ok: 200, call: (t) => api("GET", "/api/v1/status", { token: t }) },
+  { name: "GET /api/v1/status", need: "status", ok: 200, call: (t) => api("GET", "/api/v1/status", { token: t }) },
   { name: "GET /api/v1/incidents", need: "viewer", ok: 200, call: (t) => api("GET", "/api/v1/incidents", { token: t }) },
   {
     name: "GET /api/v1/monitors/:id/incidents",
@@ -117,7 +127,7 @@ const routes: Route[] = [
       api("POST", "/api/v1/channels", { token: t, body: { id: uniq(), name: "c", kind: "webhook", url: "https://hooks.example.test/x" } }),
   },
   { name: "GET /api/v1/notifications", need: "admin", ok: 200, call: (t) => api("GET", "/api/v1/notifications", { token: t }) },
-  { name: "GET /metrics", need: "viewer", ok: 200, call: (t) => api("GET", "/metrics", { token: t }) },
+  { name: "GET /metrics", need: "status", ok: 200, call: (t) => api("GET", "/metrics", { token: t }) },
   {
     name: "GET /api/v1/agents/me/assignments",
     need: "agent",
@@ -164,7 +174,16 @@ describe("tokens", () => {
     const entry = list.body.tokens.find((t: any) => t.id === made.body.id);
     expect(entry).toMatchObject({ id: made.body.id, name: "ci reader", role: "viewer" });
     expect(JSON.stringify(list.body)).not.toContain(made.body.token);
-    expect(Object.keys(entry).sort()).toEqual(["created_at", "id", "last_used_at", "name", "role"]);
+    expect(Object.keys(entry).sort()).toEqual([
+      "created_at",
+      "expires_at",
+      "id",
+      "last_used_at",
+      "name",
+      "previous_expires_at",
+      "role",
+      "rotated_at",
+    ]);
 
     expect((await api("DELETE", `/api/v1/tokens/${made.body.id}`)).status).toBe(204);
     const after = await api("GET", "/api/v1/monitors", { token: made.body.token });

@@ -29,7 +29,10 @@ export async function api(
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
-export async function tokenFor(role: "admin" | "editor" | "viewer", name = `${role}-${crypto.randomUUID().slice(0, 8)}`): Promise<string> {
+export async function tokenFor(
+  role: "admin" | "editor" | "viewer" | "status",
+  name = `${role}-${crypto.randomUUID().slice(0, 8)}`,
+): Promise<string> {
   const r = await api("POST", "/api/v1/tokens", { body: { name, role } });
   if (r.status !== 201) throw new Error(`token creation failed: ${JSON.stringify(r.body)}`);
   return r.body.token;

@@ -36,6 +36,10 @@ describe("D1 migrations", () => {
     await expect(
       env.DB.prepare("INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES ('t-bad', 'x', 'root', 'h-bad', 0)").run(),
     ).rejects.toThrow(/CHECK constraint failed/);
+    await env.DB.prepare(
+      "INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES ('t-status', 'x', 'status', 'h-status', 0)",
+    ).run();
+    await env.DB.prepare("DELETE FROM api_tokens WHERE id = 't-status'").run();
   });
 });
 
@@ -135,5 +139,83 @@ describe("migration 0008 (state packs)", () => {
       .prepare("SELECT name FROM sqlite_master WHERE name IN ('monitor_state', 'location_state', 'latest_results', 'rollups', 'points')")
       .all();
     expect(gone.results).toEqual([]);
+  });
+});
+
+describe("migration 0009 (token lifecycle)", () => {
+  it("rebuilds api_tokens and agents keeping every token and registration, and the cascade from token to agent", async () => {
+    const db = env.TOKENS_DB;
+    await applyD1Migrations(
+      db,
+      env.TEST_MIGRATIONS.filter((m) => m.name < "0009"),
+    );
+    await db.batch([
+      db.prepare(
+        "INSERT INTO api_tokens (id, name, role, secret_hash, created_at, last_used_at) VALUES ('t1', 'ci', 'viewer', 'h1', 1, 5)",
+      ),
+      db.prepare("INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES ('t2', 'agent a1', 'agent', 'h2', 2)"),
+      db.prepare("INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES ('t3', 'agent a2', 'agent', 'h3', 3)"),
+      db.prepare(
+        "INSERT INTO agents (id, location, token_id, created_at, last_seen_at, version, backlog) VALUES ('a1', 'dc1', 't2', 2, 9, '1.2', 4)",
+      ),
+      db.prepare("INSERT INTO agents (id, location, token_id, created_at) VALUES ('a2', 'dc2', 't3', 3)"),
+    ]);
+    await applyD1Migrations(db, env.TEST_MIGRATIONS);
+
+    const tokens = await db.prepare("SELECT * FROM api_tokens ORDER BY id").all();
+    expect(tokens.results).toEqual([
+      {
+        id: "t1",
+        name: "ci",
+        role: "viewer",
+        secret_hash: "h1",
+        created_at: 1,
+        last_used_at: 5,
+        expires_at: null,
+        rotated_at: null,
+        previous_hash: null,
+        previous_expires_at: null,
+      },
+      {
+        id: "t2",
+        name: "agent a1",
+        role: "agent",
+        secret_hash: "h2",
+        created_at: 2,
+        last_used_at: null,
+        expires_at: null,
+        rotated_at: null,
+        previous_hash: null,
+        previous_expires_at: null,
+      },
+      {
+        id: "t3",
+        name: "agent a2",
+        role: "agent",
+        secret_hash: "h3",
+        created_at: 3,
+        last_used_at: null,
+        expires_at: null,
+        rotated_at: null,
+        previous_hash: null,
+        previous_expires_at: null,
+      },
+    ]);
+    const agents = await db.prepare("SELECT * FROM agents ORDER BY id").all();
+    expect(agents.results).toEqual([
+      { id: "a1", location: "dc1", token_id: "t2", created_at: 2, last_seen_at: 9, version: "1.2", backlog: 4 },
+      { id: "a2", location: "dc2", token_id: "t3", created_at: 3, last_seen_at: null, version: null, backlog: null },
+    ]);
+    const fk = await db.prepare('SELECT "table", "from", "to", on_delete FROM pragma_foreign_key_list(\'agents\')').all();
+    expect(fk.results).toEqual([{ table: "api_tokens", from: "token_id", to: "id", on_delete: "CASCADE" }]);
+    const indexes = await db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('agents', 'api_tokens') ORDER BY name")
+      .all();
+    expect(indexes.results.map((r: any) => r.name)).toEqual(expect.arrayContaining(["agents_location", "agents_token"]));
+    expect(await db.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%_new'").all()).toMatchObject({ results: [] });
+
+    // Revoking an agent's token still deletes its registration.
+    await db.prepare("DELETE FROM api_tokens WHERE id = 't2'").run();
+    expect((await db.prepare("SELECT id FROM agents").all()).results).toEqual([{ id: "a2" }]);
   });
 });

@@ -93,6 +93,28 @@ describe("Pusher", () => {
     expect(pusher.consecutiveFailures()).toBe(0);
   });
 
+  it("keeps its results through the edge's rate limit: waits out 429 + Retry-After, then delivers each once", async () => {
+    const { edge, outbox, pusher, failures, drops, add } = await setup();
+    // The edge's answer when the agent's limit is reached (edge/src/api/rate-limit.ts), with a shorter wait.
+    const limited = {
+      status: 429,
+      headers: { "retry-after": "1" },
+      body: { error: { code: "rate_limited", message: 'rate limit "agent" reached: too many requests for this agent', issues: [] } },
+    };
+    edge.results = (_b, n) => (n <= 2 ? limited : null);
+    const rs = await add([result(), result(), result()]);
+    pusher.start();
+    await waitFor(() => edge.pushesReceived().length >= 1, 5000, "first push");
+    expect(outbox.depth()).toBe(3);
+    await waitFor(() => edge.stored.size === 3 && outbox.depth() === 0, 8000, "delivery");
+    const at = edge.pushesReceived().map((r) => r.at);
+    expect(at).toHaveLength(3);
+    for (const gap of [at[1]! - at[0]!, at[2]! - at[1]!]) expect(gap).toBeGreaterThanOrEqual(1000);
+    expect([...edge.stored.keys()]).toEqual(rs.map((r) => r.id));
+    expect(failures).toEqual(["http_429", "http_429"]);
+    expect(drops).toEqual([]);
+  });
+
   it("retries network errors, timeouts, 408, 429, 5xx and 409 + Retry-After with growing, jittered backoff", async () => {
     const { edge, pusher, failures, add } = await setup({ requestTimeoutMs: 300 });
     const script = [

@@ -8,6 +8,9 @@ const WRANGLER = path.join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 /** Worker settings an operator may give as environment variables to `npm start`. */
 export const WORKER_SETTINGS = [
   "ADMIN_TOKEN",
+  "ADMIN_TOKEN_PREVIOUS",
+  "ADMIN_TOKEN_PREVIOUS_UNTIL",
+  "TOKEN_MAX_LIFETIME_DAYS",
   "PUBLIC_STATUS",
   "LOG_LEVEL",
   "INFLUX_URL",
@@ -26,6 +29,7 @@ export const WORKER_SETTINGS = [
   "RETENTION_DAILY_ROLLUPS_DAYS",
   "RETENTION_NOTIFICATIONS_DAYS",
   "RETENTION_INCIDENTS_DAYS",
+  "RETENTION_AUDIT_DAYS",
   "TRIM_BATCH_ROWS",
   "TRIM_MAX_BATCHES",
   "CERT_WARNING_DAYS",
@@ -39,6 +43,7 @@ export const WORKER_SETTINGS = [
   "MAX_MAINTENANCE_WINDOWS",
   "HOST_CHECKS_PER_MIN",
   "HOST_BODY_BYTES_PER_MIN",
+  "RATE_LIMITS",
   "EGRESS_ALLOW",
   "EGRESS_DENY",
 ];

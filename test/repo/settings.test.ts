@@ -16,7 +16,7 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const read = (p: string) => readFileSync(path.join(ROOT, p), "utf8");
 
 /** The Worker's bindings, as wrangler.toml declares them: rows of the docs' table, not settings. */
-const BINDINGS = [...read("wrangler.toml").matchAll(/^binding = "(\w+)"/gm)].map((m) => m[1]!);
+const BINDINGS = [...read("wrangler.toml").matchAll(/^(?:binding|\[\[ratelimits\]\]\nname) = "(\w+)"/gm)].map((m) => m[1]!);
 
 /** A table row's cells, split on the pipes outside code spans. */
 function cells(line: string): string[] {

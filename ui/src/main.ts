@@ -101,7 +101,7 @@ function askForToken<T>(page: Page<T>, refused: HttpError | null) {
     h(
       "p",
       { id: "token-help" },
-      "Enter an API token with at least the viewer role. It is kept in this browser tab only (session storage) and is sent only to this site's API.",
+      "Enter an API token with the status role or above. It is kept in this browser tab only (session storage) and is sent only to this site's API.",
     ),
     h("label", { for: "token" }, "API token"),
     input,

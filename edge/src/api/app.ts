@@ -8,6 +8,9 @@ import { ApiError, errorResponse } from "./errors.ts";
 import { d1LogFields, meterD1 } from "../db/meter.ts";
 import { createLogger } from "../observability/log.ts";
 import { securityHeaders } from "./headers.ts";
+import { failedAuthLimit } from "./rate-limit.ts";
+import { auditChanges } from "./audit.ts";
+import { audit } from "./routes/audit.ts";
 import { agents } from "./routes/agents.ts";
 import { badges } from "./routes/badges.ts";
 import { channels } from "./routes/channels.ts";
@@ -109,8 +112,12 @@ export function createApp() {
       );
   });
 
+  // Failed authentication per client address (api/rate-limit.ts); the other limits apply where the caller is known (auth.ts).
+  app.use("*", failedAuthLimit());
   app.route("/", readyz);
   app.route("/", metrics);
+  // Every change by a token under /api/v1 is recorded before it is answered (docs/security.md#audit-log).
+  app.use("/api/v1/*", auditChanges());
   app.route("/api/v1/monitors", monitors);
   app.route("/api/v1/monitors", history);
   app.route("/api/v1/monitors", monitorIncidents);
@@ -122,6 +129,7 @@ export function createApp() {
   app.route("/api/v1/results", results);
   app.route("/api/v1/channels", channels);
   app.route("/api/v1/notifications", notifications);
+  app.route("/api/v1/audit", audit);
   app.route("/badge", badges);
 
   app.notFound((c) => errorResponse(new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)));

@@ -3,7 +3,7 @@ import type { Config } from "../config/config.ts";
 import type { Env } from "../config/env.ts";
 import type { Logger } from "../observability/log.ts";
 
-export const ROLES = ["admin", "editor", "viewer", "agent"] as const;
+export const ROLES = ["admin", "editor", "viewer", "status", "agent"] as const;
 export type Role = (typeof ROLES)[number];
 
 export type Principal = { tokenId: string | null; name: string; role: Role };

@@ -101,7 +101,8 @@ export function errorView(
   opts: { monitorKind?: Kind; httpStatus?: number | null } = {},
 ): ErrorView | null {
   if (!error) return null;
-  if (audience === "public") return { kind: error.kind, message: publicPhrase(error, opts.httpStatus) };
+  // A status token (wall displays) reads what the public reads.
+  if (audience === "public" || audience === "status") return { kind: error.kind, message: publicPhrase(error, opts.httpStatus) };
   if (!carriesTargetAnswer(error, opts.monitorKind)) return { kind: error.kind, message: error.message };
   const split = splitTargetAnswer(error.message);
   const words = split?.words ?? "the answer did not match tcp.expect";

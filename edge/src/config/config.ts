@@ -6,6 +6,19 @@ import type { Env } from "./env.ts";
 import type { CheckBatchMessage } from "../scheduler/messages.ts";
 import { createLogger } from "../observability/log.ts";
 import { SettingsSchema } from "./settings.ts";
+import { RATE_LIMIT_NAMES, RATE_LIMITS, type RateLimitBinding, type RateLimitName } from "./rate-limits.ts";
+
+/** A Rate Limiting binding, optional: an older wrangler.toml has none (no limit, a warning in /readyz). */
+const rateLimitBinding = z
+  .custom<RateLimit>(
+    (v) => typeof (v as { limit?: unknown } | undefined)?.limit === "function",
+    "must be a Rate Limiting binding ([[ratelimits]] in wrangler.toml)",
+  )
+  .optional();
+const rateLimitBindings = Object.fromEntries(RATE_LIMIT_NAMES.map((name) => [RATE_LIMITS[name].binding, rateLimitBinding])) as Record<
+  RateLimitBinding,
+  typeof rateLimitBinding
+>;
 
 const ConfigSchema = z.object({
   DB: z.custom<D1Database>(
@@ -16,6 +29,7 @@ const ConfigSchema = z.object({
     (v) => typeof (v as { sendBatch?: unknown } | undefined)?.sendBatch === "function",
     'Queue binding is missing: add [[queues.producers]] with binding = "CHECKS_QUEUE" (and its consumer) to wrangler.toml',
   ),
+  ...rateLimitBindings,
   ...SettingsSchema.shape,
 });
 
@@ -43,6 +57,13 @@ function toConfig(e: z.output<typeof ConfigSchema>) {
   return {
     db: e.DB,
     adminToken: e.ADMIN_TOKEN,
+    /** The bootstrap admin token being replaced, accepted before `until` (epoch ms); null outside a rotation. */
+    adminTokenPrevious:
+      e.ADMIN_TOKEN_PREVIOUS !== undefined && e.ADMIN_TOKEN_PREVIOUS_UNTIL !== undefined
+        ? { token: e.ADMIN_TOKEN_PREVIOUS, until: e.ADMIN_TOKEN_PREVIOUS_UNTIL }
+        : null,
+    /** Longest lifetime of a token's secret in ms; null: no limit. */
+    tokenMaxLifetimeMs: e.TOKEN_MAX_LIFETIME_DAYS === 0 ? null : e.TOKEN_MAX_LIFETIME_DAYS * 86_400_000,
     publicStatus: e.PUBLIC_STATUS,
     logLevel: e.LOG_LEVEL,
     influx,
@@ -58,6 +79,7 @@ function toConfig(e: z.output<typeof ConfigSchema>) {
       dailyRollupsMs: e.RETENTION_DAILY_ROLLUPS_DAYS * 86_400_000,
       notificationsMs: e.RETENTION_NOTIFICATIONS_DAYS * 86_400_000,
       incidentsMs: e.RETENTION_INCIDENTS_DAYS * 86_400_000,
+      auditMs: e.RETENTION_AUDIT_DAYS * 86_400_000,
       batchRows: e.TRIM_BATCH_ROWS,
       maxBatches: e.TRIM_MAX_BATCHES,
     },
@@ -77,7 +99,20 @@ function toConfig(e: z.output<typeof ConfigSchema>) {
     queue: e.CHECKS_QUEUE,
     /** Where checks and channels may go (contract/egress.ts): public addresses, plus EGRESS_ALLOW, minus EGRESS_DENY. */
     egress: edgePolicy({ allow: e.EGRESS_ALLOW, deny: e.EGRESS_DENY }),
+    rateLimits: enforcedRateLimits(e),
   };
+}
+
+/** The limits RATE_LIMITS turns on, with their bindings; `unbound`: turned on, but wrangler.toml has no binding for them. */
+function enforcedRateLimits(e: z.output<typeof ConfigSchema>) {
+  const limiters: Partial<Record<RateLimitName, RateLimit>> = {};
+  const unbound: RateLimitName[] = [];
+  for (const name of e.RATE_LIMITS) {
+    const binding = e[RATE_LIMITS[name].binding];
+    if (binding) limiters[name] = binding;
+    else unbound.push(name);
+  }
+  return { limiters, unbound };
 }
 
 export type Config = ReturnType<typeof toConfig>;
@@ -94,6 +129,12 @@ function crossProblems(env: Env): Issue[] {
     out.push({
       path: set(env.INFLUX_USERNAME) ? "INFLUX_PASSWORD" : "INFLUX_USERNAME",
       message: "INFLUX_USERNAME and INFLUX_PASSWORD go together",
+    });
+  // Without an end the old admin token would be accepted for ever, which is no rotation.
+  if (set(env.ADMIN_TOKEN_PREVIOUS) && !set(env.ADMIN_TOKEN_PREVIOUS_UNTIL))
+    out.push({
+      path: "ADMIN_TOKEN_PREVIOUS_UNTIL",
+      message: "is required with ADMIN_TOKEN_PREVIOUS: the RFC 3339 time from which the previous admin token is refused",
     });
   if (!set(env.INFLUX_URL))
     for (const k of ["INFLUX_TOKEN", "INFLUX_USERNAME", "INFLUX_RETENTION_POLICY"] as const)

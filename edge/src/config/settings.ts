@@ -4,12 +4,26 @@ import { z } from "zod";
 import { egressRulesVar } from "../../../contract/egress.ts";
 import { boolVar, enumVar, envVar, intVar, optionalString, settingsOf, stringVar } from "../../../contract/settings.ts";
 import { LEVELS } from "../observability/log.ts";
+import { RATE_LIMIT_NAMES, rateLimitsVar } from "./rate-limits.ts";
 
 export const SettingsSchema = z.object({
   ADMIN_TOKEN: z
     .string('is not set: run "wrangler secret put ADMIN_TOKEN" (or put it in .dev.vars locally)')
     .min(16, "must be at least 16 characters")
     .describe("bootstrap admin token (secret, at least 16 characters); always works"),
+  // Rotating ADMIN_TOKEN without downtime: the old one stays accepted until a set time (docs/security.md).
+  ADMIN_TOKEN_PREVIOUS: envVar(z.string().min(16, "must be at least 16 characters").optional()).describe(
+    "the bootstrap admin token being replaced (secret); accepted until ADMIN_TOKEN_PREVIOUS_UNTIL",
+  ),
+  ADMIN_TOKEN_PREVIOUS_UNTIL: envVar(
+    z.iso
+      .datetime({ offset: true, error: "must be an RFC 3339 time, e.g. 2026-03-01T12:00:00Z" })
+      .transform((v) => Date.parse(v))
+      .optional(),
+  ).describe("RFC 3339 time from which ADMIN_TOKEN_PREVIOUS is refused; required with it"),
+  TOKEN_MAX_LIFETIME_DAYS: intVar(0, 0, 3650).describe(
+    "longest lifetime of a token's secret, in days; tokens created or rotated without an expiry get it; 0: no limit",
+  ),
   PUBLIC_STATUS: boolVar(false).describe("true makes the status pages, their API, the badges and /metrics public"),
   LOG_LEVEL: enumVar(LEVELS, "info").describe("the least level logged"),
   INFLUX_URL: envVar(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()).describe(
@@ -31,6 +45,7 @@ export const SettingsSchema = z.object({
   RETENTION_DAILY_ROLLUPS_DAYS: intVar(400, 90, 36_500).describe("days daily rollups are kept"),
   RETENTION_NOTIFICATIONS_DAYS: intVar(30, 1, 36_500).describe("days delivered and skipped notifications are kept"),
   RETENTION_INCIDENTS_DAYS: intVar(400, 1, 36_500).describe("days resolved incidents are kept"),
+  RETENTION_AUDIT_DAYS: intVar(400, 1, 36_500).describe("days audit log entries are kept"),
   TRIM_BATCH_ROWS: intVar(5000, 1, 100_000).describe("rows one DELETE of the daily trim removes"),
   TRIM_MAX_BATCHES: intVar(200, 1, 900).describe("DELETEs one daily trim may make"),
   CERT_WARNING_DAYS: intVar(14, 0, 3650).describe("default certificate warning threshold, in days left"),
@@ -46,6 +61,10 @@ export const SettingsSchema = z.object({
   HOST_CHECKS_PER_MIN: intVar(600, 1, 1_000_000).describe("most checks per minute all monitors together may aim at one target host"),
   HOST_BODY_BYTES_PER_MIN: intVar(1_048_576, 0, 1_000_000_000).describe(
     "most request-body bytes per minute all monitors together may send to one target host",
+  ),
+  // The limits' values are their bindings' ([[ratelimits]] in wrangler.toml); this chooses which are enforced (docs/security.md).
+  RATE_LIMITS: rateLimitsVar.describe(
+    `rate limits enforced: "on" (all), "off" (none) or some of ${RATE_LIMIT_NAMES.join(", ")}, comma-separated`,
   ),
   // The egress policy (contract/egress.ts, docs/security.md): checks and channels reach public addresses only, unless listed here.
   EGRESS_ALLOW: egressRulesVar.describe(

@@ -70,6 +70,7 @@ export function trimRules(r: Retention): TrimRule[] {
       where: "resolved_at IS NOT NULL AND resolved_at < ?1",
       ageMs: r.incidentsMs,
     },
+    { name: "audit_log", table: "audit_log", columns: ["at"], key: "rowid", where: "at < ?1", ageMs: r.auditMs },
     // A row of points goes when its newest point is past the age.
     { name: "points", table: "point_packs", columns: ["ts"], key: "(pack, ts, seq)", where: `${inPacks} AND ts < ?1`, ageMs: r.pointsMs },
   ];

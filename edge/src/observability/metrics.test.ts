@@ -22,6 +22,8 @@ const snapshot = (over: Partial<MetricsInput> = {}): MetricsInput => ({
   outbox: { depth: 2, capacity: 100_000, oldest_enqueued_at: NOW - 60_000, dropped: 5, delivered: 9 },
   notifications: { pending: 1, dead: 0 },
   deadLetteredBatches: 2,
+  auditWriteFailures: 1,
+  rateLimited: { failed_auth: 3, token: 0 },
   ...over,
 });
 
@@ -92,6 +94,13 @@ describe("exposition", () => {
         "# HELP uptime_check_batches_dead_lettered_total Check batches that failed on the checks queue after its retries and reached its dead-letter queue (logged there, not run again).",
         "# TYPE uptime_check_batches_dead_lettered_total counter",
         "uptime_check_batches_dead_lettered_total 2",
+        '# HELP uptime_audit_write_failures_total Changes made through the API whose audit log entry could not be written (logged as "audit entry not written" instead).',
+        "# TYPE uptime_audit_write_failures_total counter",
+        "uptime_audit_write_failures_total 1",
+        "# HELP uptime_rate_limited_total Requests answered 429 by a rate limit (failed_auth, token, agent, public); added to D1 within a second of the refusal.",
+        "# TYPE uptime_rate_limited_total counter",
+        'uptime_rate_limited_total{limit="failed_auth"} 3',
+        'uptime_rate_limited_total{limit="token"} 0',
         "",
       ].join("\n"),
     );

@@ -50,6 +50,10 @@ export type MetricsInput = {
   notifications: { pending: number; dead: number };
   /** Check batches that reached the checks queue's dead-letter queue (scheduler/dead-letters.ts). */
   deadLetteredBatches: number;
+  /** Audit entries whose write failed after their change was made (api/audit.ts); each is in the logs instead. */
+  auditWriteFailures: number;
+  /** Requests refused with 429, per rate limit (api/rate-limit.ts). */
+  rateLimited: Record<string, number>;
 };
 
 const seconds = (ms: number) => ms / 1000;
@@ -196,6 +200,18 @@ export function edgeFamilies(m: MetricsInput): Family[] {
     type: "counter",
     help: "Check batches that failed on the checks queue after its retries and reached its dead-letter queue (logged there, not run again).",
     samples: [{ value: m.deadLetteredBatches }],
+  });
+  families.push({
+    name: "uptime_audit_write_failures_total",
+    type: "counter",
+    help: 'Changes made through the API whose audit log entry could not be written (logged as "audit entry not written" instead).',
+    samples: [{ value: m.auditWriteFailures }],
+  });
+  families.push({
+    name: "uptime_rate_limited_total",
+    type: "counter",
+    help: "Requests answered 429 by a rate limit (failed_auth, token, agent, public); added to D1 within a second of the refusal.",
+    samples: Object.entries(m.rateLimited).map(([limit, value]) => ({ labels: { limit }, value })),
   });
   return families;
 }

@@ -83,7 +83,7 @@ const FIXTURE_IDS: Record<IdKind, string[]> = {
   monitor: [...FIXTURE.monitors],
   window: [...FIXTURE.windows],
   channel: [...FIXTURE.channels],
-  token: ["viewer", "editor", "admin", "agent"],
+  token: ["status", "viewer", "editor", "admin", "agent"],
   asset: ["app.js", "app.css", "favicon.svg"],
 };
 
@@ -216,6 +216,15 @@ const QUERY_KEYS: Record<QueryKind, Array<[string, fc.Arbitrary<string | Now>]>>
     ["channel", fc.oneof(fc.constantFrom(...FIXTURE.channels, "nope"), hostileString)],
     ["monitor", fc.oneof(fc.constantFrom(...FIXTURE.monitors), hostileString)],
     ["limit", fc.oneof(fc.constantFrom("1", "1000", "1001", "0", "9".repeat(30)), hostileString)],
+  ],
+  audit: [
+    ["token_id", fc.oneof(fc.constantFrom("bootstrap", "tok_nope", ""), hostileString)],
+    ["action", fc.oneof(fc.constantFrom("monitor.", "monitor", "token.rotate", "channel.test", "monitor.explode", "."), hostileString)],
+    ["target", fc.oneof(fc.constantFrom(...FIXTURE.monitors.map((m) => `monitor:${m}`), "channel", "monitor:", "planet:x"), hostileString)],
+    ["from", timeValue],
+    ["to", timeValue],
+    ["limit", fc.oneof(fc.constantFrom("1", "1000", "1001", "0", "9".repeat(30)), hostileString)],
+    ["cursor", fc.oneof(fc.constantFrom("WzEsMV0", "WzEsLTFd", "W10", "e30", "not-a-cursor!"), hostileString)],
   ],
   badge: [
     ["window", fc.oneof(fc.constantFrom("24h", "7d", "30d", "90d", "1y", "", "toString", "__proto__"), hostileString)],
@@ -378,7 +387,8 @@ const FIELD_PATHS: Record<BodyKind, string[]> = {
   ],
   channel: ["id", "name", "kind", "url", "monitors", "monitors.0", "events", "events.0", "enabled", "secret", "disabled_reason", "extra"],
   channelPatch: [],
-  token: ["name", "role", "id", "token", "extra"],
+  token: ["name", "role", "expires_in_s", "id", "token", "extra"],
+  rotate: ["grace_s", "expires_in_s", "token", "extra"],
   agent: ["id", "location", "token", "extra"],
   results: [
     "version",
@@ -838,7 +848,19 @@ function validBody(kind: BodyKind, refusedUrl: string): fc.Arbitrary<unknown> {
       });
     }
     case "token":
-      return fc.record({ name: text, role: fc.constantFrom("admin", "editor", "viewer", "agent", "owner") });
+      return fc.record(
+        {
+          name: text,
+          role: fc.constantFrom("admin", "editor", "viewer", "status", "agent", "owner"),
+          expires_in_s: fc.integer({ min: 60, max: 3650 * 86_400 }),
+        },
+        { requiredKeys: ["name", "role"] },
+      );
+    case "rotate":
+      return fc.record(
+        { grace_s: fc.integer({ min: 0, max: 7 * 86_400 }), expires_in_s: fc.integer({ min: 60, max: 3650 * 86_400 }) },
+        { requiredKeys: [] },
+      );
     case "agent":
       return fc.record({ id: fc.oneof(freshSlug, fc.constantFrom(...FIXTURE.agents)), location: fc.constantFrom("dc1", "dc2", "dc3") });
     case "results":
@@ -1059,6 +1081,7 @@ const BODY_WEIGHT: Partial<Record<BodyKind, number>> = {
   channel: 12,
   channelPatch: 10,
   token: 5,
+  rotate: 4,
   agent: 5,
 };
 

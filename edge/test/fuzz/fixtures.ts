@@ -13,6 +13,8 @@ export const FIXTURE = {
 } as const;
 
 type Token = { id: string; token: string };
+/** The fixture tokens of the roles POST /api/v1/tokens makes. */
+const TOKEN_ROLES = ["status", "viewer", "editor", "admin"] as const;
 type Scope = "monitors" | "windows" | "channels" | "tokens";
 
 /** The part of a GET answer that is configuration (not state or timestamps), for "was it changed?". */
@@ -108,7 +110,7 @@ export class Fixtures {
   }
 
   async setup(): Promise<void> {
-    for (const role of ["viewer", "editor", "admin"] as const) await this.makeToken(role);
+    for (const role of TOKEN_ROLES) await this.makeToken(role);
     const revoked = must(await admin("POST", "/api/v1/tokens", { name: "fx revoked", role: "viewer" }), "revoked token");
     must(await admin("DELETE", `/api/v1/tokens/${revoked.id}`), "revoke");
     this.tokens.set("revoked", { id: revoked.id, token: revoked.token });
@@ -119,7 +121,7 @@ export class Fixtures {
     for (const id of FIXTURE.channels) await this.makeChannel(id);
   }
 
-  private async makeToken(role: "viewer" | "editor" | "admin") {
+  private async makeToken(role: (typeof TOKEN_ROLES)[number]) {
     const t = must(await admin("POST", "/api/v1/tokens", { name: `fx ${role}`, role }), `${role} token`);
     this.tokens.set(role, { id: t.id, token: t.token });
   }
@@ -163,8 +165,23 @@ export class Fixtures {
         await this.makeChannel(id);
       }
     if (scope === "tokens") {
-      const ids = new Set((must(await admin("GET", "/api/v1/tokens"), "token list").tokens as Array<{ id: string }>).map((t) => t.id));
-      for (const role of ["viewer", "editor", "admin"] as const) if (!ids.has(this.tokens.get(role)!.id)) await this.makeToken(role);
+      const listed = new Map(
+        (must(await admin("GET", "/api/v1/tokens"), "token list").tokens as Array<{ id: string; rotated_at: string | null }>).map((t) => [
+          t.id,
+          t,
+        ]),
+      );
+      // A rotated fixture token's new secret is not the fixtures' (and the old one's grace may be short): it is replaced.
+      const replace = async (role: string) => {
+        const id = this.tokens.get(role)!.id;
+        const t = listed.get(id);
+        if (t?.rotated_at == null) return t === undefined;
+        must(await admin("DELETE", `/api/v1/tokens/${id}`), `delete rotated token ${role}`);
+        return true;
+      };
+      for (const role of TOKEN_ROLES) if (await replace(role)) await this.makeToken(role);
+      // Deleting a rotated agent token deletes its registration, which the check below puts back.
+      for (const role of ["agent", "agent2"]) await replace(role);
       const agents = new Set((must(await admin("GET", "/api/v1/agents"), "agent list").agents as Array<{ id: string }>).map((a) => a.id));
       if (!agents.has("fx-agent")) await this.makeAgent("agent", "fx-agent", "dc1");
       if (!agents.has("fx-agent-2")) await this.makeAgent("agent2", "fx-agent-2", "dc2");

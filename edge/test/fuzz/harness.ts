@@ -134,11 +134,18 @@ export function errorShapeProblems(method: string, sent: Sent): string[] {
 
 /**
  * Columns a refused request may change, each for a documented reason:
- * - api_tokens.last_used_at: authentication records a token's use (at most once a minute, in waitUntil;
+ * - api_tokens.last_used_at: authentication records a token's use (at most every five minutes, in waitUntil;
  *   edge/src/api/auth.ts, touchToken) as soon as the token is recognised, before the role check and the
  *   body's validation can refuse the request. A valid token that is refused 403 or 400 was still used.
  */
 export const VOLATILE_COLUMNS: Record<string, string[]> = { api_tokens: ["last_used_at"] };
+
+/**
+ * Rows a refused request may add: a change refused with 403 is recorded in the audit log (docs/security.md#audit-log),
+ * a record of the request, not state the request changed; its AUTOINCREMENT counter moves with it.
+ */
+const REFUSALS_RECORDED = (table: string, row: Record<string, unknown>): boolean =>
+  table === "audit_log" || (table === "sqlite_sequence" && row.name === "audit_log");
 
 export type Snapshot = Map<string, string[]>;
 
@@ -160,10 +167,12 @@ export async function snapshot(): Promise<Snapshot> {
   const snap: Snapshot = new Map();
   names.forEach((t, i) => {
     const drop = VOLATILE_COLUMNS[t] ?? [];
-    const rows = (results[i]!.results as Record<string, unknown>[]).map((row) => {
-      for (const c of drop) delete row[c];
-      return JSON.stringify(row);
-    });
+    const rows = (results[i]!.results as Record<string, unknown>[])
+      .filter((row) => !REFUSALS_RECORDED(t, row))
+      .map((row) => {
+        for (const c of drop) delete row[c];
+        return JSON.stringify(row);
+      });
     snap.set(t, rows.sort());
   });
   return snap;

@@ -1,15 +1,26 @@
 // Every route the Worker serves (edge/src/api/app.ts and edge/src/api/routes/*.ts), with what each one reads.
 // fuzz.test.ts checks this list against the hono app's own route table, so a new route fails until it is added here.
 
-export type Role = "anonymous" | "badToken" | "revoked" | "viewer" | "editor" | "admin" | "bootstrap" | "agent" | "agent2";
-export const ROLES: readonly Role[] = ["anonymous", "badToken", "revoked", "viewer", "editor", "admin", "bootstrap", "agent", "agent2"];
+export type Role = "anonymous" | "badToken" | "revoked" | "status" | "viewer" | "editor" | "admin" | "bootstrap" | "agent" | "agent2";
+export const ROLES: readonly Role[] = [
+  "anonymous",
+  "badToken",
+  "revoked",
+  "status",
+  "viewer",
+  "editor",
+  "admin",
+  "bootstrap",
+  "agent",
+  "agent2",
+];
 
 /** What fills a route's `:id` (or `*`). */
 export type IdKind = "monitor" | "window" | "channel" | "token" | "asset";
-export type BodyKind = "monitor" | "monitorPatch" | "window" | "channel" | "channelPatch" | "token" | "agent" | "results";
-export type QueryKind = "checks" | "uptime" | "incidents" | "monitorIncidents" | "notifications" | "badge" | "none";
+export type BodyKind = "monitor" | "monitorPatch" | "window" | "channel" | "channelPatch" | "token" | "rotate" | "agent" | "results";
+export type QueryKind = "checks" | "uptime" | "incidents" | "monitorIncidents" | "notifications" | "audit" | "badge" | "none";
 /** The role a route needs: null = anyone; "agent" = exactly an agent. */
-export type Need = null | "viewer" | "editor" | "admin" | "agent";
+export type Need = null | "status" | "viewer" | "editor" | "admin" | "agent";
 
 export type RouteSpec = { method: string; path: string; need: Need; id?: IdKind; body?: BodyKind; query?: QueryKind };
 
@@ -19,7 +30,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/monitors/:id", need: null, id: "monitor" },
   { method: "GET", path: "/assets/*", need: null, id: "asset" },
   { method: "GET", path: "/readyz", need: null },
-  { method: "GET", path: "/metrics", need: "viewer" },
+  { method: "GET", path: "/metrics", need: "status" },
   { method: "GET", path: "/api/v1/monitors", need: "viewer" },
   { method: "POST", path: "/api/v1/monitors", need: "editor", body: "monitor" },
   { method: "GET", path: "/api/v1/monitors/:id", need: "viewer", id: "monitor" },
@@ -34,11 +45,12 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: "POST", path: "/api/v1/maintenance", need: "editor", body: "window" },
   { method: "PUT", path: "/api/v1/maintenance/:id", need: "editor", id: "window", body: "window" },
   { method: "DELETE", path: "/api/v1/maintenance/:id", need: "editor", id: "window" },
-  { method: "GET", path: "/api/v1/status", need: "viewer" },
-  { method: "GET", path: "/api/v1/status/:id", need: "viewer", id: "monitor" },
+  { method: "GET", path: "/api/v1/status", need: "status" },
+  { method: "GET", path: "/api/v1/status/:id", need: "status", id: "monitor" },
   { method: "POST", path: "/api/v1/tokens", need: "admin", body: "token" },
   { method: "GET", path: "/api/v1/tokens", need: "admin" },
   { method: "DELETE", path: "/api/v1/tokens/:id", need: "admin", id: "token" },
+  { method: "POST", path: "/api/v1/tokens/:id/rotate", need: "admin", id: "token", body: "rotate" },
   { method: "POST", path: "/api/v1/agents", need: "admin", body: "agent" },
   { method: "GET", path: "/api/v1/agents", need: "admin" },
   { method: "GET", path: "/api/v1/agents/me/assignments", need: "agent" },
@@ -49,10 +61,12 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: "PATCH", path: "/api/v1/channels/:id", need: "admin", id: "channel", body: "channelPatch" },
   { method: "DELETE", path: "/api/v1/channels/:id", need: "admin", id: "channel" },
   { method: "POST", path: "/api/v1/channels/:id/test", need: "admin", id: "channel" },
+  { method: "POST", path: "/api/v1/channels/:id/rotate-secret", need: "admin", id: "channel" },
   { method: "GET", path: "/api/v1/notifications", need: "admin", query: "notifications" },
-  { method: "GET", path: "/badge/:id/status.svg", need: "viewer", id: "monitor" },
-  { method: "GET", path: "/badge/:id/uptime.svg", need: "viewer", id: "monitor", query: "badge" },
-  { method: "GET", path: "/badge/:id/shields.json", need: "viewer", id: "monitor", query: "badge" },
+  { method: "GET", path: "/api/v1/audit", need: "admin", query: "audit" },
+  { method: "GET", path: "/badge/:id/status.svg", need: "status", id: "monitor" },
+  { method: "GET", path: "/badge/:id/uptime.svg", need: "status", id: "monitor", query: "badge" },
+  { method: "GET", path: "/badge/:id/shields.json", need: "status", id: "monitor", query: "badge" },
 ];
 
 /** Roles that pass `need` (the fuzz test leans towards them so bodies get past authentication). */
@@ -63,6 +77,8 @@ export function rolesPassing(need: Need): Role[] {
     case "agent":
       // Generated results are fx-agent's (dc1): agent2 (dc2) is mostly refused, so it gets fewer of them.
       return ["agent", "agent", "agent", "agent2"];
+    case "status":
+      return ["status", "viewer", "editor", "admin", "bootstrap"];
     case "viewer":
       return ["viewer", "editor", "admin", "bootstrap"];
     case "editor":

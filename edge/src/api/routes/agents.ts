@@ -22,14 +22,16 @@ export const agents = new Hono<AppEnv>();
 
 agents.post("/", requireRole("admin"), limitBody(), async (c) => {
   const req = await readBody(c, AgentRequest, "agent");
-  const { db, caps } = c.get("config");
+  const { db, caps, tokenMaxLifetimeMs } = c.get("config");
   requireRoom("agents", await countOf(db, "agents"), caps.agents, "MAX_AGENTS");
   const token = newToken();
   const tokenId = randomId("tok");
   const now = Date.now();
+  // With TOKEN_MAX_LIFETIME_DAYS set, agent tokens expire too: rotating one (POST /api/v1/tokens/:id/rotate) renews it.
+  const expiresAt = tokenMaxLifetimeMs === null ? null : now + tokenMaxLifetimeMs;
   const inserted = await insertAgent(
     db,
-    [insertToken(db, { id: tokenId, name: `agent ${req.id}`, role: "agent", hash: await sha256Hex(token), now })],
+    [insertToken(db, { id: tokenId, name: `agent ${req.id}`, role: "agent", hash: await sha256Hex(token), now, expiresAt })],
     {
       id: req.id,
       location: req.location,
@@ -40,7 +42,10 @@ agents.post("/", requireRole("admin"), limitBody(), async (c) => {
   if (!inserted)
     throw new ApiError("conflict", `an agent with id "${req.id}" already exists`, [{ path: "id", message: "is already taken" }]);
   c.get("log").info("agent registered", { agent: req.id, location: req.location });
-  return c.json({ id: req.id, location: req.location, token, token_id: tokenId, created_at: toRfc3339(now) }, 201);
+  return c.json(
+    { id: req.id, location: req.location, token, token_id: tokenId, created_at: toRfc3339(now), token_expires_at: toRfc3339(expiresAt) },
+    201,
+  );
 });
 
 agents.get("/", requireRole("admin"), async (c) => {
@@ -49,6 +54,7 @@ agents.get("/", requireRole("admin"), async (c) => {
     agents: rows.map((a) => ({
       id: a.id,
       location: a.location,
+      token_id: a.token_id,
       created_at: toRfc3339(a.created_at),
       last_seen_at: toRfc3339(a.last_seen_at),
       version: a.version,

@@ -1,8 +1,8 @@
 // /badge/:id/status.svg, /badge/:id/uptime.svg?window=30d and /badge/:id/shields.json (shields.io endpoint).
-// Same access as the status page: public with PUBLIC_STATUS=true, else a viewer token.
+// Same access as the status page: public with PUBLIC_STATUS=true, else a status token or above.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { viewerOrPublic } from "../auth.ts";
+import { statusOrPublic } from "../auth.ts";
 import { badgeSvg, shieldsEndpoint, statusBadge, uptimeBadge, type Badge } from "../../status/badge.ts";
 import { validate } from "../body.ts";
 import type { AppEnv } from "../context.ts";
@@ -35,17 +35,17 @@ function svg(c: Context<AppEnv>, b: Badge) {
   return c.body(badgeSvg(b), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": cacheControl(c) });
 }
 
-badges.get("/:id/status.svg", viewerOrPublic(), async (c) => {
+badges.get("/:id/status.svg", statusOrPublic(), async (c) => {
   return svg(c, statusBadge((await monitorOr404(c)).state.status));
 });
 
-badges.get("/:id/uptime.svg", viewerOrPublic(), async (c) => {
+badges.get("/:id/uptime.svg", statusOrPublic(), async (c) => {
   const q = validate(WindowQuery, c.req.query(), "query");
   return svg(c, await uptimeOf(c, q.window));
 });
 
 /** The monitor's status; with `?window=`, its uptime over that window instead. */
-badges.get("/:id/shields.json", viewerOrPublic(), async (c) => {
+badges.get("/:id/shields.json", statusOrPublic(), async (c) => {
   const q = validate(ShieldsQuery, c.req.query(), "query");
   const b = q.window ? await uptimeOf(c, q.window) : statusBadge((await monitorOr404(c)).state.status);
   c.header("cache-control", cacheControl(c));

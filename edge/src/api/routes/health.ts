@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { authenticate, roleAllows } from "../auth.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { limitAnonymous, limitCaller, rateLimitReadiness } from "../rate-limit.ts";
 import { getCounters } from "../../db/counters.ts";
 import { pingDb, readOutbox } from "../../db/observability.ts";
 import { createPointStore } from "../../points/index.ts";
@@ -35,6 +36,8 @@ readyz.get("/readyz", async (c) => {
     return null;
   });
   if (principal) c.set("principal", principal);
+  // Each probe costs a D1 query and a request to the point store: callers are limited like the API's.
+  await (principal ? limitCaller(c, principal) : limitAnonymous(c));
   const detail = principal !== null && roleAllows(principal.role, "admin");
   const store = createPointStore(config, fetch);
   const [d1, points] = await Promise.all([probe(() => pingDb(config.db)), probe(() => store.ping())]);
@@ -47,5 +50,9 @@ readyz.get("/readyz", async (c) => {
   if (!ready) c.get("log").warn("not ready", { d1, point_store: points });
   const status = ready ? "ready" : "unavailable";
   if (!detail) return c.json({ status }, ready ? 200 : 503);
-  return c.json({ status, checks: { d1, point_store: { store: store.name, ...points } }, outbox }, ready ? 200 : 503);
+  const { enforced, warnings } = rateLimitReadiness(config);
+  return c.json(
+    { status, checks: { d1, point_store: { store: store.name, ...points } }, outbox, rate_limits: enforced, warnings },
+    ready ? 200 : 503,
+  );
 });

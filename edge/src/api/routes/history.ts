@@ -18,7 +18,8 @@ const MAX_BUCKETS = 5000;
 const QUERY_PAST_MS = 5 * 366 * DAY;
 const QUERY_AHEAD_MS = DAY;
 
-const time = z
+/** A query time (`from`, `to`): epoch ms or RFC 3339, five years back to a day ahead. */
+export const queryTime = z
   .string()
   .optional()
   .transform((v, ctx) => {
@@ -45,14 +46,14 @@ function windowOf(q: { from?: number; to?: number }) {
 }
 
 const ChecksQuery = z
-  .strictObject({ from: time, to: time, limit: z.string().regex(/^\d+$/, "must be a whole number").optional() })
+  .strictObject({ from: queryTime, to: queryTime, limit: z.string().regex(/^\d+$/, "must be a whole number").optional() })
   .transform((q, ctx) => {
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (limit < 1 || limit > 1000) ctx.addIssue({ code: "custom", path: ["limit"], message: "must be between 1 and 1000" });
     return { ...q, limit };
   });
 
-const UptimeQuery = z.strictObject({ from: time, to: time, bucket: z.enum(["1h", "1d"]).optional() });
+const UptimeQuery = z.strictObject({ from: queryTime, to: queryTime, bucket: z.enum(["1h", "1d"]).optional() });
 
 export const history = new Hono<AppEnv>();
 

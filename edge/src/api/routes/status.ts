@@ -1,10 +1,10 @@
 // /api/v1/status (every monitor at a glance) and /api/v1/status/:id (one monitor's page): public with
-// PUBLIC_STATUS=true, else viewer. Read-only, and never the monitors' configuration (see status.ts).
+// PUBLIC_STATUS=true, else a status token or above. Read-only, and never the monitors' configuration (see status.ts).
 // With PUBLIC_STATUS=true a caller who sends a token is still authenticated, and sees what their role
-// may see; only a caller without one gets the public view (api/redact.ts).
+// may see; a caller without one, or with a status token, gets the public view (api/redact.ts).
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { isPublicCaller, viewerOrPublic } from "../auth.ts";
+import { seesPublicView, statusOrPublic } from "../auth.ts";
 import type { AppEnv } from "../context.ts";
 import { validate } from "../body.ts";
 import { getMonitor } from "../../db/monitors.ts";
@@ -13,7 +13,7 @@ import { createPointStore } from "../../points/index.ts";
 import type { Audience } from "../redact.ts";
 import { MAX_LIMIT, decodeCursor, loadMonitorDetail, loadStatus, type StatusQuery } from "../../status/summary.ts";
 
-const audienceOf = (c: Context<AppEnv>): Audience => (isPublicCaller(c) ? "public" : c.get("principal").role);
+const audienceOf = (c: Context<AppEnv>): Audience => (seesPublicView(c) ? "public" : c.get("principal").role);
 
 export const status = new Hono<AppEnv>();
 
@@ -43,12 +43,12 @@ const ListQuery = z
   })
   .transform((q): StatusQuery => ({ limit: q.limit ?? null, after: q.cursor ?? null, days: q.days !== "none" }));
 
-status.get("/", viewerOrPublic(), async (c) => {
+status.get("/", statusOrPublic(), async (c) => {
   const q = validate(ListQuery, c.req.query(), "query");
   return c.json(await loadStatus(c.get("config").db, Date.now(), q));
 });
 
-status.get("/:id", viewerOrPublic(), async (c) => {
+status.get("/:id", statusOrPublic(), async (c) => {
   const config = c.get("config");
   const m = await getMonitor(config.db, c.req.param("id"));
   if (!m) throw new ApiError("not_found", `no monitor with id "${c.req.param("id")}"`);
