@@ -1,9 +1,21 @@
 // The agent's Prometheus metrics, on a registry of its own (so several agents can share a process in tests).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { ERROR_KINDS, KINDS } from "../../contract/index.ts";
+import { PUSH_FAILURE_REASONS } from "./push.ts";
 import { RELOAD_TRIGGERS } from "./token.ts";
 
 export const DROP_REASONS = ["full", "expired", "rejected", "write_failed"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
+
+/** A check's `result` label: "ok" or the error kind. */
+export const CHECK_RESULTS = ["ok", ...ERROR_KINDS] as const;
+
+/**
+ * prom-client's gauges whose names end in `_total`, which Prometheus keeps for counters (`promtool check
+ * metrics` refuses them). Each is the sum of the gauge of the same name without the suffix, labelled by
+ * type: `sum(nodejs_active_handles)` is what `nodejs_active_handles_total` was.
+ */
+export const OMITTED_DEFAULT_METRICS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 
 export type AgentMetrics = ReturnType<typeof createMetrics>;
 
@@ -22,6 +34,7 @@ export function createMetrics(sources: MetricSources, prefix = "uptime_agent_") 
   // The event-loop delay histogram samples on a timer: at the default 10 ms that woke the agent 100 times a
   // second, idle or not (on a VM each wake-up costs more than a check). 100 ms still shows a stalled loop.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  for (const name of OMITTED_DEFAULT_METRICS) registry.removeSingleMetric(name);
   const registers = [registry];
   const metrics = {
     registry,
@@ -129,8 +142,17 @@ export function createMetrics(sources: MetricSources, prefix = "uptime_agent_") 
     },
   });
 
-  // Zero series so that dashboards see every reason before the first drop (and every trigger before the first reload).
+  // Every label set known ahead starts at 0: a series that appears only with its first event gives rate() and
+  // increase() nothing to compare, so an alert on the first push failure or skipped check would never fire.
+  for (const kind of KINDS) {
+    for (const result of CHECK_RESULTS) metrics.checks.inc({ kind, result }, 0);
+    metrics.checkDuration.zero({ kind });
+    metrics.checksSkipped.inc({ kind }, 0);
+    metrics.assignments.set({ kind }, 0);
+  }
   for (const reason of DROP_REASONS) metrics.outboxDropped.inc({ reason }, 0);
+  for (const reason of PUSH_FAILURE_REASONS) metrics.pushFailures.inc({ reason }, 0);
+  for (const outcome of ["accepted", "duplicate"]) metrics.pushedResults.inc({ outcome }, 0);
   for (const trigger of RELOAD_TRIGGERS) metrics.tokenReloads.inc({ trigger }, 0);
   return metrics;
 }

@@ -31,9 +31,21 @@ export type PushOptions = {
   requestTimeoutMs?: number;
   random?: () => number;
   now?: () => number;
+  /** A push that failed and will be retried: "network", "timeout" or "http_<status>". */
   onFailure?: (reason: string) => void;
   onDelivered?: (accepted: number, duplicates: number) => void;
 };
+
+/**
+ * The failure reasons known ahead (onFailure): no answer, no answer in time, and the statuses that
+ * make the agent retry (the edge's 5xx and 429, 408, 409; 401, 403 and 404 keep results too). Another
+ * status answered with Retry-After is named the same way when it happens.
+ */
+export const PUSH_FAILURE_REASONS = [
+  "network",
+  "timeout",
+  ...[401, 403, 404, 408, 409, 429, 500, 502, 503, 504].map((s) => `http_${s}`),
+] as const;
 
 /** What one push attempt did. */
 export type Attempt =

@@ -14,6 +14,8 @@ export const TEST_PACKAGES = [
   // Build and run the Dockerfiles' images without an engine (test/images.test.ts): buildah, and debootstrap for the base image.
   { command: "buildah", pkg: "buildah" },
   { command: "debootstrap", pkg: "debootstrap" },
+  // Prometheus's own linter for both /metrics (`promtool check metrics`, test/metrics-lint.test.ts).
+  { command: "promtool", pkg: "prometheus" },
 ];
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;

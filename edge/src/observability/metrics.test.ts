@@ -2,6 +2,7 @@
 // @ts-expect-error no type declarations
 import parsePrometheus from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
+import { RATE_LIMIT_NAMES } from "../config/rate-limits.ts";
 import { escapeHelp, escapeLabelValue, exposition, formatValue, render, type MetricsInput } from "./metrics.ts";
 
 const NOW = 1_764_216_000_000; // 2025-11-27T04:00:00Z
@@ -101,9 +102,32 @@ describe("exposition", () => {
         "# TYPE uptime_rate_limited_total counter",
         'uptime_rate_limited_total{limit="failed_auth"} 3',
         'uptime_rate_limited_total{limit="token"} 0',
+        'uptime_rate_limited_total{limit="agent"} 0',
+        'uptime_rate_limited_total{limit="public"} 0',
         "",
       ].join("\n"),
     );
+  });
+
+  it("lists every counter and every label set it knows of at 0 before anything has counted", () => {
+    const fresh = exposition({
+      now: NOW,
+      monitors: [],
+      latest: [],
+      uptime: [],
+      agents: [],
+      pointStore: "embedded",
+      outbox: { depth: 0, capacity: 100_000, oldest_enqueued_at: null, dropped: 0, delivered: 0 },
+      notifications: { pending: 0, dead: 0 },
+      deadLetteredBatches: 0,
+      auditWriteFailures: 0,
+      rateLimited: {},
+    });
+    const counters = [...fresh.matchAll(/^# TYPE (\S+) counter$/gm)].map((m) => m[1]);
+    expect(counters.length).toBeGreaterThan(0);
+    for (const name of counters) expect(fresh, name).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? 0$`, "m"));
+    for (const limit of RATE_LIMIT_NAMES) expect(fresh).toContain(`uptime_rate_limited_total{limit="${limit}"} 0\n`);
+    expect(fresh).toContain('uptime_notifications{status="dead"} 0\n');
   });
 
   it("leaves agents out of a public scrape", () => {

@@ -1,5 +1,6 @@
 // The edge's /metrics: Prometheus text exposition (format 0.0.4) built from a snapshot of D1. Pure.
 import { MONITOR_STATUSES, type Kind, type MonitorStatus } from "../../../contract/index.ts";
+import { RATE_LIMIT_NAMES, type RateLimitName } from "../config/rate-limits.ts";
 import type { UptimeWindow } from "../status/rollups.ts";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -52,8 +53,8 @@ export type MetricsInput = {
   deadLetteredBatches: number;
   /** Audit entries whose write failed after their change was made (api/audit.ts); each is in the logs instead. */
   auditWriteFailures: number;
-  /** Requests refused with 429, per rate limit (api/rate-limit.ts). */
-  rateLimited: Record<string, number>;
+  /** Requests refused with 429, per rate limit (api/rate-limit.ts); a limit left out has refused none. */
+  rateLimited: Partial<Record<RateLimitName, number>>;
 };
 
 const seconds = (ms: number) => ms / 1000;
@@ -211,7 +212,8 @@ export function edgeFamilies(m: MetricsInput): Family[] {
     name: "uptime_rate_limited_total",
     type: "counter",
     help: "Requests answered 429 by a rate limit (failed_auth, token, agent, public); added to D1 within a second of the refusal.",
-    samples: Object.entries(m.rateLimited).map(([limit, value]) => ({ labels: { limit }, value })),
+    // Every limit from 0, so rate() sees the first refusal.
+    samples: RATE_LIMIT_NAMES.map((limit) => ({ labels: { limit }, value: m.rateLimited[limit] ?? 0 })),
   });
   return families;
 }

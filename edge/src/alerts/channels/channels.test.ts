@@ -1,7 +1,7 @@
 // Every channel kind's request, byte for byte, for fixed events; the registry covers every kind.
 import { describe, expect, it } from "vitest";
 import type { AlertEvent } from "../events.ts";
-import { clipEscaped, escapeMarkdown } from "./format.ts";
+import { clipText, escapeMarkdown } from "./format.ts";
 import { CHANNELS, CHANNEL_KINDS, CHANNEL_SCHEMAS, maskUrl, type Channel, type ChannelKind } from "./index.ts";
 import { DOWN, DOWN_BODIES, DOWN_HEADERS, SECRET, SENT_AT, verifyWebhook } from "./testdata.ts";
 
@@ -205,11 +205,12 @@ describe("text from monitor names", () => {
     expect(escapeMarkdown("@Everyone @HERE @hereafter")).toBe("@\u200bEveryone @\u200bHERE @hereafter");
   });
 
-  it("clipEscaped never ends in half an escape", () => {
-    const out = clipEscaped("a".repeat(8) + "*".repeat(20), 12);
+  it("clipText never ends in half an escape", () => {
+    const md = { escape: escapeMarkdown };
+    const out = clipText("a".repeat(8) + "*".repeat(20), 12, md);
     expect(out).toBe("aaaaaaaa\\*…");
-    expect(clipEscaped("*".repeat(10), 7)).toBe("\\*\\*\\*…");
-    expect(clipEscaped("short", 7)).toBe("short");
+    expect(clipText("*".repeat(10), 7, md)).toBe("\\*\\*\\*…");
+    expect(clipText("short", 7, md)).toBe("short");
   });
 
   it("keeps a tcp target's answer out of every chat, with the check's own words", async () => {

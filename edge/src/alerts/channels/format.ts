@@ -1,7 +1,6 @@
 // The words and facts of an alert, shared by the chat formats (Slack, Discord, Teams, ntfy).
 import { toRfc3339 } from "../../../../contract/index.ts";
 import type { CheckError, Kind } from "../../../../contract/index.ts";
-import { clip } from "../../../../contract/text.ts";
 import { carriesTargetAnswer, splitTargetAnswer } from "../../api/redact.ts";
 import type { AlertEvent, EventType } from "../events.ts";
 
@@ -69,18 +68,42 @@ export function escapeMarkdown(s: string): string {
     .replace(/\{\{/g, "{\u200b{");
 }
 
-/** `escape(text)` at most `max` long: cut before escaping (the longest cut that fits), so no escape is split and "…" ends it. */
-export function clipEscaped(text: string, max: number, escape: (s: string) => string = escapeMarkdown): string {
+/** What ends a clipped text. */
+export const ELLIPSIS = "…";
+
+/** Length as the chat services count it: UTF-16 code units (`string.length`), never fewer than they count. */
+export const utf16Length = (s: string): number => s.length;
+/** Length in UTF-8 bytes, what ntfy and HTTP bodies count. */
+export const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+
+const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+/**
+ * `escape(text)` at most `max` long by `measure`, else the escape of the longest prefix of whole graphemes
+ * (user-perceived characters: an emoji with its skin tone or ZWJ parts, a flag, a letter with its
+ * combining marks) that fits with "…" after it. Cut before escaping, so no escape is split. The one way
+ * every channel shortens text: nothing it sends ends in half a character.
+ */
+export function clipText(
+  text: string,
+  max: number,
+  { measure = utf16Length, escape = (s: string) => s }: { measure?: (s: string) => number; escape?: (s: string) => string } = {},
+): string {
   const whole = escape(text);
-  if (whole.length <= max) return whole;
-  let lo = 1; // clip(text, 1) is "…", which escapes to itself
-  let hi = text.length - 1;
+  if (measure(whole) <= max) return whole;
+  const ends = [0];
+  for (const g of graphemes.segment(text)) ends.push(g.index + g.segment.length);
+  const fits = (k: number) => measure(escape(text.slice(0, ends[k])) + ELLIPSIS) <= max;
+  if (!fits(0)) return "";
+  // The longest prefix that fits: escapes only grow with the text, so the test is monotonic.
+  let lo = 0;
+  let hi = ends.length - 2;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (escape(clip(text, mid)).length <= max) lo = mid;
+    if (fits(mid)) lo = mid;
     else hi = mid - 1;
   }
-  return escape(clip(text, lo));
+  return escape(text.slice(0, ends[lo])) + ELLIPSIS;
 }
 
 /** One line saying what happened, without emoji. */

@@ -1,26 +1,33 @@
 // Slack incoming webhook: `text` (the notification line) plus Block Kit blocks.
 import type { AlertEvent } from "../events.ts";
-import { clip } from "../../../../contract/text.ts";
-import { EMOJI, facts, headline } from "./format.ts";
+import { EMOJI, clipText, facts, headline } from "./format.ts";
 import type { ChannelDef } from "./types.ts";
 
 /** mrkdwn treats &, < and > as control characters. */
 const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
+/** Slack's published limits, in characters: Block Kit's header and section fields, a text object, a message's `text`. */
+export const SLACK_LIMITS = { text: 40_000, header: 150, fields: 10, field: 2000, textObject: 3000 } as const;
+
 export function slackBody(event: AlertEvent) {
   const title = `${EMOJI[event.type]} ${headline(event)}`;
   return {
-    text: escape(title),
+    text: clipText(title, SLACK_LIMITS.text, { escape }),
     blocks: [
-      { type: "header", text: { type: "plain_text", text: clip(title, 150), emoji: true } },
-      // Slack allows 10 fields per section, 2000 characters each.
+      { type: "header", text: { type: "plain_text", text: clipText(title, SLACK_LIMITS.header), emoji: true } },
       {
         type: "section",
         fields: facts(event)
-          .slice(0, 10)
-          .map((f) => ({ type: "mrkdwn", text: clip(`*${f.label}*\n${escape(f.value)}`, 2000) })),
+          .slice(0, SLACK_LIMITS.fields)
+          .map((f) => {
+            const label = `*${f.label}*\n`;
+            return { type: "mrkdwn", text: label + clipText(f.value, SLACK_LIMITS.field - label.length, { escape }) };
+          }),
       },
-      { type: "context", elements: [{ type: "mrkdwn", text: escape(`${event.type} · ${event.id}`) }] },
+      {
+        type: "context",
+        elements: [{ type: "mrkdwn", text: clipText(`${event.type} · ${event.id}`, SLACK_LIMITS.textObject, { escape }) }],
+      },
     ],
   };
 }
