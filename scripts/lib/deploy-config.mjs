@@ -11,7 +11,7 @@ export const ZERO_ID = "00000000-0000-0000-0000-000000000000";
 export const DEAD_LETTER_SUFFIX = "-dlq";
 
 /** Secrets the Worker reads when set (docs/configuration.md); the required ones are wrangler.toml's [secrets] required. */
-export const OPTIONAL_SECRETS = ["INFLUX_TOKEN", "INFLUX_USERNAME", "INFLUX_PASSWORD"];
+export const OPTIONAL_SECRETS = ["ADMIN_TOKEN_PREVIOUS", "INFLUX_TOKEN", "INFLUX_USERNAME", "INFLUX_PASSWORD"];
 
 /**
  * The outputs of deploy/terraform/cloudflare the deploy reads. worker_name and worker_hostname may be absent: a
