@@ -68,6 +68,46 @@ describe("CheckResult", () => {
         .sort(),
     ).toEqual(["error.kind", "extra"]);
   });
+
+  it("takes a tls chain that starts with its only leaf, each certificate as Telegraf's x509_cert describes it", () => {
+    const cert = (type: string, over: Record<string, unknown> = {}) => ({
+      type,
+      serial_number: "3a0f",
+      not_before: 1764000000000,
+      not_after: 1767225600000,
+      verified: true,
+      ...over,
+    });
+    const tls = (chain: unknown[]) => result({ tcp: undefined, tls: { expires_at: 1767225600000, days_left: 30, issuer: "CA", chain } });
+    const ok = CheckResult.parse(tls([cert("leaf"), cert("intermediate"), cert("root")]));
+    expect(ok.tls!.chain![0]).toMatchObject({
+      type: "leaf",
+      common_name: null,
+      san: null,
+      signature_algorithm: null,
+      verification_error: null,
+    });
+    for (const [chain, path] of [
+      [[cert("intermediate")], "tls.chain"],
+      [[cert("leaf"), cert("leaf")], "tls.chain"],
+      [[cert("leaf", { serial_number: "3A0F" })], "tls.chain[0].serial_number"],
+      [[cert("leaf", { signature_algorithm: "SHA256 RSA" })], "tls.chain[0].signature_algorithm"],
+      [[cert("leaf", { type: "unknown" })], "tls.chain[0].type"],
+    ] as const) {
+      const r = CheckResult.safeParse(tls([...chain]));
+      expect(r.success, JSON.stringify(chain)).toBe(false);
+      expect(toIssues(r.error!).map((i) => i.path)).toContain(path);
+    }
+  });
+
+  it("bounds the icmp ttl to a byte and keeps the new detail fields optional", () => {
+    const icmp = (extra: Record<string, unknown>) =>
+      result({ tcp: undefined, icmp: { sent: 1, received: 1, loss: 0, rtt_min_ms: 1, rtt_avg_ms: 1, rtt_max_ms: 1, ...extra } });
+    expect(CheckResult.parse(icmp({})).icmp).not.toHaveProperty("ttl");
+    expect(CheckResult.parse(icmp({ ttl: 255, rtt_stddev_ms: 0 })).icmp).toMatchObject({ ttl: 255, rtt_stddev_ms: 0 });
+    expect(CheckResult.safeParse(icmp({ ttl: 256 })).success).toBe(false);
+    expect(CheckResult.parse(result({ tcp: { port: 25, expect_found: false } })).tcp).toEqual({ port: 25, expect_found: false });
+  });
 });
 
 describe("IngestBatch", () => {

@@ -183,18 +183,30 @@ describe("runHttpCheck: body and judgement", () => {
     expect(await runHttpCheck(monitor("http://a.example/", { keyword: "°C ✓" }), t.transport, t.deps)).toMatchObject({
       ok: true,
       error: null,
+      // Telegraf's response_string_match.
+      http: { status: 200, keyword_matched: true },
     });
     const big = fakeTransport(() => ({ status: 200, body: [new Uint8Array(MAX_BODY_BYTES).fill(0x61), "needle"] }));
     const out = await runHttpCheck(monitor("http://a.example/", { keyword: "needle" }), big.transport, big.deps);
     expect(out.error?.kind).toBe("keyword");
     expect(out.error?.message).toContain("(the body was truncated");
-    expect(out.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES });
+    expect(out.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES, keyword_matched: false });
+    // keyword_absent counts too: the body passed the keyword rules or it did not.
+    const absent = fakeTransport(() => ({ status: 200, body: ["all is well"] }));
+    const found = await runHttpCheck(monitor("http://a.example/", { keyword_absent: "well" }), absent.transport, absent.deps);
+    expect(found.http).toEqual({ status: 200, content_length: 11, keyword_matched: false });
+  });
+
+  it("says nothing of keywords when none is set", async () => {
+    const t = fakeTransport(() => ({ status: 200, body: ["hello"] }));
+    expect((await runHttpCheck(monitor("http://a.example/"), t.transport, t.deps)).http).toEqual({ status: 200, content_length: 5 });
   });
 
   it("does not read the body of an unexpected status for keywords", async () => {
     const t = fakeTransport(() => ({ status: 503, headers: { "content-length": "4" }, body: ["down"] }));
     const out = await runHttpCheck(monitor("http://a.example/", { keyword: "up" }), t.transport, t.deps);
     expect(out.error).toEqual({ kind: "status", message: "GET http://a.example/: got 503 Service Unavailable, expected 2xx" });
+    expect(out.http).not.toHaveProperty("keyword_matched"); // the body was not judged
   });
 });
 

@@ -154,6 +154,10 @@ async function run<R extends HttpResponse>(
   const read = needs.read ? await readLimited(() => deadline.guard(() => body.read()), needs.decode, p) : null;
   await transport.discard(res);
 
-  const error = statusError ?? (read ? judgeKeywords(opts, read, where) : null);
-  return outcome(error === null, p, error);
+  const keywordError = read ? judgeKeywords(opts, read, where) : null;
+  const error = statusError ?? keywordError;
+  const out = outcome(error === null, p, error);
+  // Telegraf's response_string_match: said only when a keyword rule was judged on the body.
+  if (read && needs.decode && out.http) out.http.keyword_matched = keywordError === null;
+  return out;
 }

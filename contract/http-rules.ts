@@ -30,6 +30,9 @@ const CLOUDFLARE_ORIGIN_ERRORS: Record<number, { kind: CheckError["kind"]; meani
   530: { kind: "connection", meaning: "origin DNS error or other 1xxx error (Cloudflare could not resolve or use the origin)" },
 };
 
+/** Whether `status` is one of Cloudflare's origin errors, which judgeStatus reports as the failure it names, not as `status`. */
+export const isCloudflareOriginError = (status: number): boolean => status in CLOUDFLARE_ORIGIN_ERRORS;
+
 /** Reason phrases for when the answer carries none (HTTP/2 has none, undici does not report the server's). */
 const REASONS: Record<number, string> = {
   200: "OK",

@@ -35,8 +35,14 @@ const Ms = z.number().finite().nonnegative().max(MAX_RESULT_MS, `must be at most
 export const HttpDetail = z.strictObject({
   status: z.number().int().min(100).max(599).nullable(),
   content_length: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().default(null),
+  /** Whether the body passed `keyword` and `keyword_absent`; present only when one is set and the body was judged. */
+  keyword_matched: z.boolean().optional(),
 });
-export const TcpDetail = z.strictObject({ port: z.number().int().min(1).max(65535) });
+export const TcpDetail = z.strictObject({
+  port: z.number().int().min(1).max(65535),
+  /** Whether `tcp.expect` was received; present only when the monitor sets one. */
+  expect_found: z.boolean().optional(),
+});
 export const IcmpDetail = z.strictObject({
   sent: z.number().int().nonnegative().max(1000),
   received: z.number().int().nonnegative().max(1000),
@@ -44,13 +50,71 @@ export const IcmpDetail = z.strictObject({
   rtt_min_ms: Ms.nullable(),
   rtt_avg_ms: Ms.nullable(),
   rtt_max_ms: Ms.nullable(),
+  /** Population standard deviation of the replies' RTTs (as ping's mdev); present when a reply came back. */
+  rtt_stddev_ms: Ms.optional(),
+  /** The IP TTL (IPv6 hop limit) of the first reply; present only when the pinger reports it (iputils ping does, fping 5.1 cannot). */
+  ttl: z.number().int().min(0).max(255).optional(),
 });
+
+/** Longest `san` list kept: whole names only, cut at a name (see the agent's certificates.ts). */
+export const MAX_SAN = 4096;
+export const CERTIFICATE_TYPES = ["leaf", "intermediate", "root"] as const;
+const CertName = encodable(1024).nullable().default(null);
+/** An algorithm's name as Go's crypto/x509 spells it ("SHA256-RSA", "ECDSA"), which Telegraf writes. */
+const AlgorithmName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,32}$/)
+  .nullable()
+  .default(null);
+
+/**
+ * One certificate of the chain the server presented (and the trusted root it ends in), with what
+ * Telegraf's x509_cert writes for each: the leaf first, then each issuer up to a self-signed root.
+ */
+export const TlsCertificate = z.strictObject({
+  type: z.enum(CERTIFICATE_TYPES),
+  common_name: CertName,
+  organization: CertName,
+  organizational_unit: CertName,
+  country: CertName,
+  province: CertName,
+  locality: CertName,
+  /** Lower-case hex without leading zeros, as Go's big.Int Text(16). */
+  serial_number: z
+    .string()
+    .regex(/^-?[0-9a-f]{1,128}$/)
+    .nullable()
+    .default(null),
+  signature_algorithm: AlgorithmName,
+  public_key_algorithm: AlgorithmName,
+  /** Bits: RSA modulus, EC curve size, 256 for Ed25519. */
+  public_key_length: z.number().int().min(1).max(65536).nullable().default(null),
+  issuer_common_name: CertName,
+  /** The issuer name's serialNumber attribute (not the issuer certificate's serial), as Telegraf's tag. */
+  issuer_serial_number: CertName,
+  /** DNS names, e-mail addresses, IP addresses and URIs, comma-separated in that order. */
+  san: encodable(MAX_SAN).nullable().default(null),
+  not_before: Timestamp,
+  not_after: Timestamp,
+  verified: z.boolean(),
+  verification_error: encodable(MAX_MESSAGE).nullable().default(null),
+});
+export type TlsCertificate = z.output<typeof TlsCertificate>;
+export const MAX_CHAIN = 10;
+
 export const TlsDetail = z.strictObject({
   expires_at: Timestamp.nullable(),
   days_left: z.number().finite().min(-1e6).max(1e6).nullable(),
   issuer: encodable(1024).nullable(),
   common_name: encodable(1024).nullable().default(null),
   verified: z.boolean().nullable().default(null),
+  /** The chain, leaf first; written as one x509_cert point each. Agents before issue 16 do not send it. */
+  chain: z
+    .array(TlsCertificate)
+    .min(1)
+    .max(MAX_CHAIN)
+    .refine((c) => c.every((cert, i) => (cert.type === "leaf") === (i === 0)), "must start with the leaf, and hold only one")
+    .optional(),
 });
 
 export const CheckResult = z

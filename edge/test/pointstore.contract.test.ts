@@ -65,7 +65,7 @@ function seed(p: string) {
       http: { status: null, content_length: null },
     }),
     okNoLatency: web({ ts: H0 + 45 * MIN, ok: true, latency_ms: null, http: { status: 204, content_length: 0 } }),
-    noon: web({ ts: H0 + 2 * H, ok: true, latency_ms: 30, location: "dc1", agent: "dc1-a", http: ok200 }),
+    noon: web({ ts: H0 + 2 * H, ok: true, latency_ms: 30, location: "dc1", agent: "dc1-a", http: { ...ok200, keyword_matched: true } }),
     status503: web({
       ts: H0 + 2 * H + 10 * MIN,
       ok: false,
@@ -111,7 +111,7 @@ function seed(p: string) {
       latency_ms: 1.84,
       location: "dc1",
       agent: "dc1-a",
-      tcp: { port: 5432 },
+      tcp: { port: 5432, expect_found: true },
     }),
     make("tcp", "db.internal:5432", {
       monitor: ids.db,
@@ -139,7 +139,7 @@ function seed(p: string) {
       latency_ms: 0.5,
       location: "dc2",
       agent: "dc2-a",
-      icmp: { sent: 3, received: 3, loss: 0, rtt_min_ms: 0.25, rtt_avg_ms: 0.5, rtt_max_ms: 0.75 },
+      icmp: { sent: 3, received: 3, loss: 0, rtt_min_ms: 0.25, rtt_avg_ms: 0.5, rtt_max_ms: 0.75, rtt_stddev_ms: 0.204, ttl: 64 },
     }),
     make("icmp", "10.0.0.1", {
       monitor: ids.ping,
@@ -177,20 +177,54 @@ function seed(p: string) {
       error: { kind: "dns", message: "no such host" },
     }),
   ];
+  const certSummary = {
+    expires_at: Date.UTC(2026, 0, 1),
+    days_left: 34.5,
+    issuer: "R3, Let's Encrypt = CA",
+    common_name: "mail example, test",
+    verified: true,
+  };
+  const chainCert = (type: "leaf" | "intermediate" | "root", common_name: string, issuer_common_name: string) => ({
+    type,
+    common_name,
+    organization: null,
+    organizational_unit: null,
+    country: null,
+    province: null,
+    locality: null,
+    serial_number: "1f",
+    signature_algorithm: "SHA256-RSA",
+    public_key_algorithm: "RSA",
+    public_key_length: 2048,
+    issuer_common_name,
+    issuer_serial_number: null,
+    san: type === "leaf" ? "mail.example.test" : null,
+    not_before: Date.UTC(2025, 0, 1),
+    not_after: Date.UTC(2026, 0, 1),
+    verified: true,
+    verification_error: null,
+  });
   const tls = [
-    make("tls", "mail.example.test:465", {
-      monitor: ids.cert,
-      ts: H0,
-      ok: true,
-      latency_ms: 12,
-      tls: {
-        expires_at: Date.UTC(2026, 0, 1),
-        days_left: 34.5,
-        issuer: "R3, Let's Encrypt = CA",
-        common_name: "mail example, test",
-        verified: true,
+    // With its chain: InfluxDB gets three x509_cert points at the same time, and reads must still see one check.
+    make(
+      "tls",
+      "mail.example.test:465",
+      {
+        monitor: ids.cert,
+        ts: H0,
+        ok: true,
+        latency_ms: 12,
+        tls: {
+          ...certSummary,
+          chain: [
+            chainCert("leaf", "mail example, test", "R3, Let's Encrypt = CA"),
+            chainCert("intermediate", "R3, Let's Encrypt = CA", "ISRG Root X1"),
+            chainCert("root", "ISRG Root X1", "ISRG Root X1"),
+          ],
+        },
       },
-    }),
+      { tls: certSummary },
+    ),
     make("tls", "mail.example.test:465", {
       monitor: ids.cert,
       ts: H0 + MIN,
@@ -280,6 +314,9 @@ function pointStoreContract(name: string, factory: Factory) {
       expect(await store.checks({ monitor: s.ids.db, kind: "tcp", ...range })).toEqual(s.tcp.map((x) => x.read).reverse());
       expect(await store.checks({ monitor: s.ids.ping, kind: "icmp", ...range })).toEqual(s.icmp.map((x) => x.read).reverse());
       expect(await store.checks({ monitor: s.ids.cert, kind: "tls", ...range })).toEqual(s.tls.map((x) => x.read).reverse());
+      // A chain's further certificates are points too, but not checks.
+      const certs = await store.uptime({ monitor: s.ids.cert, kind: "tls", from: H0, to: H0 + H, bucket: null });
+      expect([certs.checks, certs.up, certs.avg_latency_ms]).toEqual([3, 1, 12]);
     });
 
     it("computes hourly uptime with an empty bucket, a result on the boundary, failed and latency-less results", async () => {

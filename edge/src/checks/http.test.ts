@@ -255,7 +255,7 @@ describe("keywords", () => {
     expect(out.error?.message).toContain(
       `keyword "${KEYWORD_AFTER_MIB}" was not found in the body (the body was truncated: only its first ${MAX_BODY_BYTES} bytes were read)`,
     );
-    expect(out.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES + KEYWORD_AFTER_MIB.length + 1 });
+    expect(out.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES + KEYWORD_AFTER_MIB.length + 1, keyword_matched: false });
     // Within the first MiB the same body matches, and keyword_absent cannot see past the limit either.
     expect((await check(`${base}/big-keyword`, { keyword: "aaaa" })).ok).toBe(true);
     expect((await check(`${base}/big-keyword`, { keyword_absent: KEYWORD_AFTER_MIB })).ok).toBe(true);
@@ -274,7 +274,7 @@ describe("keywords", () => {
     expect(out.error?.kind).toBe("keyword");
     expect(out.error?.message).toContain("truncated");
     // No Content-Length: content_length is the bytes read, which stop at the limit.
-    expect(out.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES });
+    expect(out.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES, keyword_matched: false });
     type Stats = { bytes: number; closed: boolean } | null;
     const stats = async () => (await (await fetch(`${base}/endless-stats?id=${id}`)).json()) as Stats;
     let last = await stats();

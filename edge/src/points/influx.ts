@@ -2,7 +2,7 @@
 import type { CheckResult } from "../../../contract/index.ts";
 import type { InfluxConfig } from "../config/config.ts";
 import { assembleReport, type BucketSums } from "./buckets.ts";
-import { MEASUREMENTS, fromRow, toLine, type PointRow } from "./telegraf.ts";
+import { MEASUREMENTS, fromRow, toLines, type PointRow } from "./telegraf.ts";
 import { PointStoreError, type CheckQuery, type PointStore, type StoredResult, type UptimeQuery, type UptimeReport } from "./store.ts";
 
 export type InfluxStoreOptions = {
@@ -66,7 +66,7 @@ export class InfluxPointStore implements PointStore {
     if (results.length === 0) return;
     const params = new URLSearchParams({ db: this.#config.database, precision: "ms" });
     if (this.#config.retentionPolicy) params.set("rp", this.#config.retentionPolicy);
-    const lines = results.map(toLine);
+    const lines = results.flatMap(toLines);
     for (let i = 0; i < lines.length; i += this.#maxLines) {
       const body = lines.slice(i, i + this.#maxLines).join("\n") + "\n";
       await this.#request("write", `/write?${params}`, {
@@ -79,9 +79,10 @@ export class InfluxPointStore implements PointStore {
 
   async checks(q: CheckQuery): Promise<CheckResult[]> {
     if (q.limit <= 0 || q.from >= q.to) return []; // InfluxQL's LIMIT 0 means "no limit"
+    // Only checks' points carry "up": an x509_cert chain's further certificates (same time) are left out.
     const sql =
       `SELECT * FROM ${this.#from(q.kind)} WHERE "monitor" = ${quoteString(q.monitor)} ` +
-      `AND time >= ${msLiteral(q.from)} AND time < ${msLiteral(q.to)} ORDER BY time DESC LIMIT ${Math.trunc(q.limit)}`;
+      `AND time >= ${msLiteral(q.from)} AND time < ${msLiteral(q.to)} AND "up" >= 0 ORDER BY time DESC LIMIT ${Math.trunc(q.limit)}`;
     const [result] = await this.#query([sql]);
     return rows(result?.series).map((row) => fromRow(q.kind, row));
   }

@@ -1,6 +1,8 @@
 // The point schema (Telegraf-compatible): a stored result as Telegraf's measurement, tags and fields for its kind
-// (http_response, net_response, ping, x509_cert) and as its line, and a queried row back as a CheckResult.
-import { ERROR_KINDS, parseHostPort, type CheckResult, type ErrorKind, type Kind } from "../../../contract/index.ts";
+// (http_response, net_response, ping, x509_cert: one point per certificate of the chain) and as lines, and a
+// queried row back as a CheckResult. Where and why it differs from Telegraf: docs/influxdb.md.
+import { ERROR_KINDS, parseHostPort, type CheckResult, type ErrorKind, type Kind, type TlsCertificate } from "../../../contract/index.ts";
+import { isCloudflareOriginError } from "../../../contract/http-rules.ts";
 import { encodePoint, int, type Point } from "./lineprotocol.ts";
 import type { StoredResult } from "./store.ts";
 
@@ -26,8 +28,11 @@ const HTTP_RESULT_CODES = {
 /** Telegraf's net_response `result` values and their `result_code`. */
 const NET_RESULT_CODES = { success: 0, timeout: 1, connection_failed: 2, read_failed: 3, string_mismatch: 4 } as const;
 
-/** Telegraf's ping `result_code`: 0 success, 1 no such host, 2 ping error. */
-const PING_NO_SUCH_HOST = 1;
+/**
+ * Telegraf's ping `result_code`: 0 success, 1 no such host, 2 ping error. Telegraf's code also writes 1 when no
+ * reply came back (ping.go: PacketsRecv == 0; ping_notwindows.go: iputils ping's exit status 1), and so do we.
+ */
+const PING_NO_HOST_OR_REPLY = 1;
 const PING_ERROR = 2;
 
 // Telegraf reports every client error that is neither a timeout nor DNS as connection_failed; so do we.
@@ -61,16 +66,26 @@ const NET_RESULT: Record<ErrorKind, keyof typeof NET_RESULT_CODES> = {
  * The kind's block as the schema keeps it, so both stores return the same thing:
  * http always has its block (nulls when nothing was measured); tcp's port falls back to the target's;
  * a tls block with nothing in it is dropped; tls `expires_at` is kept to the second (X.509 validity
- * has no finer resolution; Telegraf's `enddate` is whole seconds).
+ * has no finer resolution; Telegraf's `enddate` is whole seconds); the tls chain is written as
+ * points but not read back (a check's history is the leaf's summary).
  */
 export function keptDetail(r: StoredResult): Pick<CheckResult, "http" | "tcp" | "icmp" | "tls"> {
   switch (r.kind) {
-    case "http":
-      return { http: { status: r.http?.status ?? null, content_length: r.http?.content_length ?? null } };
+    case "http": {
+      const matched = r.http?.keyword_matched;
+      return {
+        http: {
+          status: r.http?.status ?? null,
+          content_length: r.http?.content_length ?? null,
+          ...(matched === undefined ? {} : { keyword_matched: matched }),
+        },
+      };
+    }
     case "tcp": {
       const hp = parseHostPort(r.target);
       const port = r.tcp?.port ?? (typeof hp === "string" ? null : hp.port);
-      return port === null ? {} : { tcp: { port } };
+      const found = r.tcp?.expect_found;
+      return port === null ? {} : { tcp: { port, ...(found === undefined ? {} : { expect_found: found }) } };
     }
     case "icmp":
       return r.icmp ? { icmp: { ...r.icmp } } : {};
@@ -92,8 +107,54 @@ export function keptDetail(r: StoredResult): Pick<CheckResult, "http" | "tcp" | 
 /** Shifts a decimal point exactly (0.07 → 7, not 7.000000000000001), so loss ↔ percent round-trips. */
 const shiftDecimal = (n: number, places: number): number => Number(`${n}e${places}`);
 
-/** A stored result as a point: Telegraf's measurement, tags and fields for its kind, plus ours (monitor, location, agent, up, check_id, latency_ms, error). */
-export function toPoint(r: StoredResult): Point {
+/** Telegraf's tags and fields for one certificate (x509_cert.go getTags and getFields), its times against `ts`. */
+function certificatePoint(c: TlsCertificate, ts: number): Pick<Point, "tags" | "fields"> {
+  return {
+    tags: {
+      type: c.type,
+      common_name: c.common_name,
+      organization: c.organization,
+      organizational_unit: c.organizational_unit,
+      country: c.country,
+      province: c.province,
+      locality: c.locality,
+      serial_number: c.serial_number,
+      signature_algorithm: c.signature_algorithm,
+      public_key_algorithm: c.public_key_algorithm,
+      issuer_common_name: c.issuer_common_name,
+      issuer_serial_number: c.issuer_serial_number,
+      san: c.san,
+      verification: c.verified ? "valid" : "invalid",
+    },
+    fields: {
+      age: int((ts - c.not_before) / 1000),
+      expiry: int((c.not_after - ts) / 1000),
+      startdate: int(c.not_before / 1000),
+      enddate: int(c.not_after / 1000),
+      verification_code: int(c.verified ? 0 : 1),
+      verification_error: c.verification_error,
+      public_key_length: c.public_key_length === null ? null : int(c.public_key_length),
+    },
+  };
+}
+
+/** Whether the answer's status satisfied expected_status: Telegraf's response_status_code_match, as the check judged it. */
+function statusMatched(r: StoredResult, status: number): boolean {
+  const e = r.error;
+  if (!e) return true;
+  // judgeStatus reports a Cloudflare origin error (52x) as the failure it names, not as `status`.
+  return e.kind !== "status" && !(isCloudflareOriginError(status) && (e.kind === "connection" || e.kind === "tls"));
+}
+
+const flag = (b: boolean | undefined): { int: number } | null => (b === undefined ? null : int(b ? 1 : 0));
+
+/**
+ * A stored result as points: Telegraf's measurement, tags and fields for its kind, plus ours (monitor, location,
+ * agent, up, check_id, latency_ms, error). The first is the check's point; a tls result whose chain the agent
+ * reported adds one x509_cert point per further certificate (intermediates, root), which carry the tags monitor,
+ * location and agent but none of our fields, so counting `up` still counts checks.
+ */
+export function toPoints(r: StoredResult): Point[] {
   const tags: Point["tags"] = { monitor: r.monitor, location: r.location, agent: r.agent };
   const fields: Point["fields"] = {
     up: int(r.ok ? 1 : 0),
@@ -104,6 +165,8 @@ export function toPoint(r: StoredResult): Point {
   };
   const seconds = r.latency_ms === null ? null : r.latency_ms / 1000;
   const detail = keptDetail(r);
+  const measurement = MEASUREMENTS[r.kind];
+  const more: Point[] = [];
   switch (r.kind) {
     case "http": {
       const result = r.error ? HTTP_RESULT[r.error.kind] : "success";
@@ -116,6 +179,10 @@ export function toPoint(r: StoredResult): Point {
       fields.http_response_code = status === null ? null : int(status);
       fields.content_length = detail.http?.content_length == null ? null : int(detail.http.content_length);
       fields.result_code = int(HTTP_RESULT_CODES[result]);
+      fields.result_type = result; // deprecated in Telegraf 1.6, still written by it and read by older dashboards
+      // expected_status is always set (default 2xx), so this is always said, as Telegraf does when response_status_code is set.
+      fields.response_status_code_match = status === null ? null : flag(statusMatched(r, status));
+      fields.response_string_match = flag(detail.http?.keyword_matched);
       break;
     }
     case "tcp": {
@@ -127,6 +194,8 @@ export function toPoint(r: StoredResult): Point {
       tags.result = result;
       fields.response_time = seconds;
       fields.result_code = int(NET_RESULT_CODES[result]);
+      fields.result_type = result; // deprecated in Telegraf 1.7, still written by it
+      fields.string_found = detail.tcp?.expect_found; // deprecated in Telegraf 1.4: a boolean, when expect is set
       break;
     }
     case "icmp": {
@@ -139,13 +208,24 @@ export function toPoint(r: StoredResult): Point {
         fields.minimum_response_ms = i.rtt_min_ms;
         fields.average_response_ms = i.rtt_avg_ms;
         fields.maximum_response_ms = i.rtt_max_ms;
+        fields.standard_deviation_ms = i.rtt_stddev_ms;
+        fields.ttl = i.ttl === undefined ? null : int(i.ttl);
       }
-      fields.result_code = int(!r.error ? 0 : r.error.kind === "dns" ? PING_NO_SUCH_HOST : PING_ERROR);
+      const noHostOrReply = r.error?.kind === "dns" || (i !== undefined && i.received === 0);
+      fields.result_code = int(!r.error ? 0 : noHostOrReply ? PING_NO_HOST_OR_REPLY : PING_ERROR);
       break;
     }
     case "tls": {
       const t = detail.tls;
-      tags.source = `tcp://${r.target}`;
+      const source = `tcp://${r.target}`;
+      const [leaf, ...issuers] = r.tls?.chain ?? [];
+      if (t && leaf) {
+        const c = certificatePoint(leaf, r.ts);
+        Object.assign(tags, c.tags);
+        Object.assign(fields, c.fields);
+      }
+      tags.source = source;
+      tags.type = t ? "leaf" : null;
       tags.common_name = t?.common_name;
       tags.issuer_common_name = t?.issuer;
       tags.verification = t?.verified == null ? null : t.verified ? "valid" : "invalid";
@@ -154,14 +234,29 @@ export function toPoint(r: StoredResult): Point {
         fields.enddate = t.expires_at === null ? null : int(t.expires_at / 1000);
         fields.days_left = t.days_left;
         fields.verification_code = t.verified === null ? null : int(t.verified ? 0 : 1);
+        for (const cert of leaf ? issuers : []) {
+          const c = certificatePoint(cert, r.ts);
+          more.push({
+            measurement,
+            tags: { monitor: r.monitor, location: r.location, agent: r.agent, source, ...c.tags },
+            fields: c.fields,
+            ts: r.ts,
+          });
+        }
       }
       break;
     }
   }
-  return { measurement: MEASUREMENTS[r.kind], tags, fields, ts: r.ts };
+  return [{ measurement, tags, fields, ts: r.ts }, ...more];
 }
 
-/** A stored result as its line of line protocol. */
+/** The check's own point (for tls, the leaf's). */
+export const toPoint = (r: StoredResult): Point => toPoints(r)[0]!;
+
+/** A stored result as its lines of line protocol: one, or one per certificate for a tls chain. */
+export const toLines = (r: StoredResult): string[] => toPoints(r).map(encodePoint);
+
+/** A stored result's own line (for tls, the leaf's). */
 export const toLine = (r: StoredResult): string => encodePoint(toPoint(r));
 
 /** A row of `SELECT *` on a kind's measurement (queried with epoch=ms): column name → value. */
@@ -171,7 +266,7 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 const isErrorKind = (v: unknown): v is ErrorKind => (ERROR_KINDS as readonly unknown[]).includes(v);
 
-/** The inverse of toPoint: rebuilds the CheckResult from a queried row, for the fields the schema keeps. */
+/** The inverse of toPoint: rebuilds the CheckResult from a queried row of a check's point, for the fields the schema keeps. */
 export function fromRow(kind: Kind, row: PointRow): CheckResult {
   const ok = row.up === 1 || row.up === true;
   const result: CheckResult = {
@@ -185,16 +280,25 @@ export function fromRow(kind: Kind, row: PointRow): CheckResult {
     error: ok ? null : { kind: isErrorKind(row.error_kind) ? row.error_kind : "other", message: str(row.error) ?? "unknown error" },
   };
   switch (kind) {
-    case "http":
-      result.http = { status: num(row.http_response_code), content_length: num(row.content_length) };
+    case "http": {
+      const matched = num(row.response_string_match);
+      result.http = {
+        status: num(row.http_response_code),
+        content_length: num(row.content_length),
+        ...(matched === null ? {} : { keyword_matched: matched === 1 }),
+      };
       break;
+    }
     case "tcp": {
       const port = Number(row.port);
-      if (Number.isInteger(port) && port > 0) result.tcp = { port };
+      const found = typeof row.string_found === "boolean" ? { expect_found: row.string_found } : {};
+      if (Number.isInteger(port) && port > 0) result.tcp = { port, ...found };
       break;
     }
     case "icmp": {
       const sent = num(row.packets_transmitted);
+      const stddev = num(row.standard_deviation_ms);
+      const ttl = num(row.ttl);
       if (sent !== null)
         result.icmp = {
           sent,
@@ -203,6 +307,8 @@ export function fromRow(kind: Kind, row: PointRow): CheckResult {
           rtt_min_ms: num(row.minimum_response_ms),
           rtt_avg_ms: num(row.average_response_ms),
           rtt_max_ms: num(row.maximum_response_ms),
+          ...(stddev === null ? {} : { rtt_stddev_ms: stddev }),
+          ...(ttl === null ? {} : { ttl }),
         };
       break;
     }

@@ -226,7 +226,7 @@ describe("http check against a local server", () => {
     const r = await checkHttp(monitor(`${base}/big`, { keyword: "needle" }), deps);
     expect(r.error?.kind).toBe("keyword");
     expect(r.error?.message).toContain(`(the body was truncated: only its first ${MAX_BODY_BYTES} bytes were read)`);
-    expect(r.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES });
+    expect(r.http).toEqual({ status: 200, content_length: MAX_BODY_BYTES, keyword_matched: false });
   });
 
   it("counts the bytes of a body without Content-Length", async () => {

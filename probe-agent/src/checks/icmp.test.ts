@@ -85,9 +85,43 @@ describe.skipIf(!fpingPath || !pingPath)("icmp check on loopback", () => {
     expect(r.error).toEqual({ kind: "other", message: "fping is not installed (Debian/Ubuntu package: fping)" });
   });
 
-  it("works with the iputils ping fallback too", async () => {
+  it("works with the iputils ping fallback too, which also reports the TTL", async () => {
     const r = await checkIcmp(monitor("127.0.0.1", 2, 1500), withPinger(createPingPinger()));
-    expect(r).toMatchObject({ ok: true, icmp: { sent: 2, received: 2, loss: 0 } });
+    expect(r).toMatchObject({ ok: true, icmp: { sent: 2, received: 2, loss: 0, ttl: 64 } });
+    expect(r.icmp!.rtt_stddev_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("reports no TTL through fping 5.1, which cannot print one", async () => {
+    const r = await checkIcmp(monitor("127.0.0.1", 2, 1500), withPinger(createFpingPinger()));
+    expect(r.ok).toBe(true);
+    expect(r.icmp).not.toHaveProperty("ttl");
+    expect(r.icmp!.rtt_stddev_ms).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("icmp check on a pinger's answer", () => {
+  const answering = (rtts: (number | null)[], ttl?: number): Pinger => ({
+    describe: () => "a fixed answer",
+    ping: async () => ({ ok: true, rtts, icmpError: null, ...(ttl === undefined ? {} : { ttl }) }),
+  });
+
+  it("reports the RTTs' population standard deviation (as ping's mdev) and the TTL", async () => {
+    const r = await checkIcmp(monitor("127.0.0.1", 4), withPinger(answering([1, 2, 3, null], 57)));
+    expect(r.icmp).toEqual({
+      sent: 4,
+      received: 3,
+      loss: 0.25,
+      rtt_min_ms: 1,
+      rtt_avg_ms: 2,
+      rtt_max_ms: 3,
+      rtt_stddev_ms: 0.816, // sqrt(((1-2)² + 0 + (3-2)²) / 3)
+      ttl: 57,
+    });
+  });
+
+  it("has neither without a reply", async () => {
+    const r = await checkIcmp(monitor("127.0.0.1", 2), withPinger(answering([null, null])));
+    expect(r.icmp).toEqual({ sent: 2, received: 0, loss: 1, rtt_min_ms: null, rtt_avg_ms: null, rtt_max_ms: null });
   });
 });
 

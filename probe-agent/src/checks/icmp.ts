@@ -1,4 +1,4 @@
-// The agent's ICMP check: echo requests through the pinger (pinger.ts), loss, min/avg/max RTT.
+// The agent's ICMP check: echo requests through the pinger (pinger.ts), loss, min/avg/max/stddev RTT, TTL.
 import { isIP } from "node:net";
 import { clip } from "../../../contract/text.ts";
 import type { AgentCheckDeps } from "./deps.ts";
@@ -66,6 +66,8 @@ export const checkIcmp: CheckFn<"icmp", AgentCheckDeps> = async (monitor, deps) 
   const replies = result.rtts.filter((x): x is number => x !== null);
   const sent = result.rtts.length;
   const avg = replies.length ? replies.reduce((a, b) => a + b, 0) / replies.length : null;
+  // The population standard deviation, as iputils ping's mdev and Telegraf's native pinger compute it.
+  const stddev = avg === null ? null : Math.sqrt(replies.reduce((a, x) => a + (x - avg) ** 2, 0) / replies.length);
   const out: CheckOutcome = {
     ok: replies.length > 0,
     latency_ms: avg === null ? null : round3(avg),
@@ -77,6 +79,8 @@ export const checkIcmp: CheckFn<"icmp", AgentCheckDeps> = async (monitor, deps) 
       rtt_min_ms: replies.length ? round3(Math.min(...replies)) : null,
       rtt_avg_ms: avg === null ? null : round3(avg),
       rtt_max_ms: replies.length ? round3(Math.max(...replies)) : null,
+      ...(stddev === null ? {} : { rtt_stddev_ms: round3(stddev) }),
+      ...(result.ttl === undefined ? {} : { ttl: result.ttl }),
     },
   };
   if (replies.length === 0)

@@ -25,7 +25,12 @@ describe("parsing", () => {
     const ok = parsePingOutput(
       "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.\n64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.024 ms\n64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.031 ms\n\n--- 127.0.0.1 ping statistics ---\n3 packets transmitted, 2 received, 33.3333% packet loss, time 2003ms\n",
     );
-    expect(ok).toEqual({ sent: 3, rtts: [0.024, 0.031], icmpError: null });
+    // The first reply's TTL, as Telegraf's ping input keeps it.
+    expect(ok).toEqual({ sent: 3, rtts: [0.024, 0.031], icmpError: null, ttl: 64 });
+    const v6 = parsePingOutput(
+      "PING ::1 (::1) 56 data bytes\n64 bytes from ::1: icmp_seq=1 ttl=63 time=0.040 ms\n64 bytes from ::1: icmp_seq=2 ttl=64 time=0.050 ms\n\n--- ::1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 1001ms\n",
+    );
+    expect(v6.ttl).toBe(63);
     const unreachable = parsePingOutput(
       "PING 198.18.81.2 (198.18.81.2) 56(84) bytes of data.\nFrom 198.18.81.2 icmp_seq=1 Destination Host Unreachable\n\n--- 198.18.81.2 ping statistics ---\n2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 203ms\n",
     );

@@ -14,10 +14,12 @@ export interface PingRequest {
 
 /**
  * What came back: one entry per echo request sent, its RTT in ms or null when lost; `icmpError` is
- * an ICMP error a router or the host sent instead of a reply ("Host Unreachable from 10.0.0.1").
+ * an ICMP error a router or the host sent instead of a reply ("Host Unreachable from 10.0.0.1");
+ * `ttl` the first reply's IP TTL (hop limit) when the pinger prints it: iputils ping does, fping 5.1
+ * has no option to (its --print-ttl came later), so fping's results have none.
  * A pinger that could not ping at all (no privilege, no binary) says why in `error`.
  */
-export type PingResult = { ok: true; rtts: (number | null)[]; icmpError: string | null } | { ok: false; error: CheckError };
+export type PingResult = { ok: true; rtts: (number | null)[]; icmpError: string | null; ttl?: number } | { ok: false; error: CheckError };
 
 export interface Pinger {
   ping(request: PingRequest): Promise<PingResult>;
@@ -264,12 +266,21 @@ export function createFpingPinger(options: FpingOptions = {}): Pinger {
   };
 }
 
-/** `ping`'s output: RTTs of the replies ("time=0.045 ms"), requests sent, and the first ICMP error line. */
-export function parsePingOutput(stdout: string): { sent: number | null; rtts: number[]; icmpError: string | null } {
+/**
+ * `ping`'s output: RTTs of the replies ("time=0.045 ms"), requests sent, the first ICMP error line,
+ * and the first reply's TTL ("ttl=64", or BSD's "hlim=64" for IPv6), the one Telegraf's ping input keeps.
+ */
+export function parsePingOutput(stdout: string): { sent: number | null; rtts: number[]; icmpError: string | null; ttl?: number } {
   const rtts = [...stdout.matchAll(/time[=<]([\d.]+) ?ms/g)].map((m) => Number(m[1]));
   const sent = /(\d+) packets transmitted/.exec(stdout);
   const err = /^From (\S+?):? (?:icmp_seq=\d+ )?(.*(?:Unreachable|Exceeded|Prohibited|Filtered).*)$/m.exec(stdout);
-  return { sent: sent ? Number(sent[1]) : null, rtts, icmpError: err ? `${err[2]!.trim()} from ${err[1]}` : null };
+  const ttl = /^\d+ bytes from .*\b(?:ttl|hlim)=(\d{1,3})\b/m.exec(stdout);
+  return {
+    sent: sent ? Number(sent[1]) : null,
+    rtts,
+    icmpError: err ? `${err[2]!.trim()} from ${err[1]}` : null,
+    ...(ttl && Number(ttl[1]) <= 255 ? { ttl: Number(ttl[1]) } : {}),
+  };
 }
 
 /**
@@ -320,7 +331,7 @@ export function createPingPinger(options: { command?: readonly string[] } = {}):
           if (parsed.sent === null) return resolve({ ok: false, error: pingerFailure("ping", err.trim().replace(/\n/g, "; "), code) });
           const rtts: (number | null)[] = [...parsed.rtts];
           while (rtts.length < parsed.sent) rtts.push(null);
-          resolve({ ok: true, rtts, icmpError: parsed.icmpError });
+          resolve({ ok: true, rtts, icmpError: parsed.icmpError, ...(parsed.ttl === undefined ? {} : { ttl: parsed.ttl }) });
         });
       });
     },

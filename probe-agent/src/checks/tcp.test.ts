@@ -100,6 +100,8 @@ describe("tcp check on loopback", () => {
     await s.close();
     expect(got.join("")).toBe("PING\r\n");
     expect(r).toMatchObject({ ok: true, error: null });
+    // Telegraf's string_found, for net_response.
+    expect(r.tcp).toEqual({ port: s.port, expect_found: true });
   });
 
   it("sends tcp.send without expect and succeeds once it is written", async () => {
@@ -110,6 +112,7 @@ describe("tcp check on loopback", () => {
     await s.close();
     expect(r.ok).toBe(true);
     expect(got.join("")).toBe("QUIT\r\n");
+    expect(r.tcp).toEqual({ port: s.port }); // no expect: nothing to have found
   });
 
   it("fails with keyword on a mismatch, showing what was received", async () => {
@@ -122,6 +125,7 @@ describe("tcp check on loopback", () => {
       `127.0.0.1:${s.port}: expected "+PONG" but received 22 bytes before the server closed the connection: "-ERR unknown command\\r\\n"`,
     );
     expect(r.latency_ms).toBeGreaterThan(0);
+    expect(r.tcp).toEqual({ port: s.port, expect_found: false });
   });
 
   it("fails with keyword when a server that said something else then stays silent", async () => {

@@ -64,7 +64,10 @@ export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) =>
   const opts = monitor.tcp;
   const timeoutMs = monitor.timeout_ms;
   const matcher = opts.expect === null ? null : matcherFor(opts.expect, opts.expect_regex);
-  if (typeof matcher === "string") return { ok: false, latency_ms: null, error: { kind: "other", message: clip(matcher) }, tcp: { port } };
+  // Telegraf's string_found: written whenever an expect string is set, true only when it was received.
+  const detail = (found: boolean) => (opts.expect === null ? { port } : { port, expect_found: found });
+  if (typeof matcher === "string")
+    return { ok: false, latency_ms: null, error: { kind: "other", message: clip(matcher) }, tcp: detail(false) };
 
   return new Promise<CheckOutcome>((resolve) => {
     let phase: "resolve" | "connect" | "send" | "expect" = isIP(host) ? "connect" : "resolve";
@@ -81,7 +84,7 @@ export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) =>
         ok: error === null,
         latency_ms: latency,
         error: error && { kind: error.kind, message: clip(error.message) },
-        tcp: { port },
+        tcp: detail(error === null),
       });
     };
     const mismatch = (why: string): CheckError => ({
@@ -91,7 +94,7 @@ export const checkTcp: CheckFn<"tcp", AgentCheckDeps> = async (monitor, deps) =>
 
     // The egress policy (egress.ts): an address is checked here, a name's addresses by the lookup, which hands them to the socket.
     const refused = refusedHost(host, port, deps);
-    if (refused) return resolve({ ok: false, latency_ms: null, error: refusalError(where, refused), tcp: { port } });
+    if (refused) return resolve({ ok: false, latency_ms: null, error: refusalError(where, refused), tcp: detail(false) });
     const start = deps.now();
     const socket = deps.connect({ host, port, lookup: checkedLookup(deps, port) });
     const timer = setTimeout(() => {

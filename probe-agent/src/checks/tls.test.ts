@@ -7,7 +7,7 @@ import path from "node:path";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Monitor, type MonitorSpec } from "../../../contract/index.ts";
+import { CheckResult, Monitor, type MonitorSpec } from "../../../contract/index.ts";
 import { createSilentHost, netnsUnavailable, type SilentHost } from "../../../test/services/netns.ts";
 import { defaultDeps } from "./deps.ts";
 import { checkTls } from "./tls.ts";
@@ -33,8 +33,8 @@ interface Issued {
   notAfter: number;
 }
 
-/** A throwaway CA in a temp directory that issues leaf certificates with exact validity dates. */
-async function createCa(dir: string, name: string) {
+/** A throwaway CA in a temp directory that issues leaf certificates with exact validity dates: a root, or an intermediate of `parent`. */
+async function createCa(dir: string, name: string, opts: { parent?: { certPath: string; keyPath: string }; rsa?: boolean } = {}) {
   const caDir = path.join(dir, name);
   await run("mkdir", ["-p", path.join(caDir, "new")]);
   await writeFile(path.join(caDir, "index.txt"), "");
@@ -64,28 +64,55 @@ async function createCa(dir: string, name: string) {
   );
   const caKey = path.join(caDir, "ca.key");
   const caCert = path.join(caDir, "ca.pem");
-  await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    caKey,
-    "-out",
-    caCert,
-    "-days",
-    "30",
-    "-subj",
-    `/CN=${name}`,
-  ]);
+  const keyArgs = opts.rsa ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+  if (!opts.parent)
+    await run("openssl", [
+      "req",
+      "-x509",
+      ...keyArgs,
+      "-nodes",
+      "-keyout",
+      caKey,
+      "-out",
+      caCert,
+      "-days",
+      "30",
+      "-subj",
+      `/O=Test Org/CN=${name}`,
+    ]);
+  else {
+    const csr = path.join(caDir, "ca.csr");
+    await run("openssl", ["req", "-new", ...keyArgs, "-nodes", "-keyout", caKey, "-out", csr, "-subj", `/O=Test Org/CN=${name}`]);
+    const ext = path.join(caDir, "ca.ext");
+    await writeFile(ext, "[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n");
+    await run("openssl", [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      opts.parent.certPath,
+      "-CAkey",
+      opts.parent.keyPath,
+      "-CAcreateserial",
+      "-days",
+      "20",
+      "-sha256",
+      "-extfile",
+      ext,
+      "-extensions",
+      "v3_ca",
+      "-out",
+      caCert,
+    ]);
+  }
   let n = 0;
   return {
+    certPath: caCert,
+    keyPath: caKey,
     pem: await readFile(caCert, "utf8"),
     /** A leaf for `cn` with these subjectAltNames, valid from notBefore to notAfter (epoch ms, whole seconds). */
-    async issue(cn: string, sans: string[], notBefore: number, notAfter: number): Promise<Issued> {
+    async issue(cn: string, sans: string[], notBefore: number, notAfter: number, subject = `/CN=${cn}`): Promise<Issued> {
       const base = path.join(caDir, `leaf${n++}`);
       await run("openssl", [
         "req",
@@ -100,7 +127,7 @@ async function createCa(dir: string, name: string) {
         "-out",
         `${base}.csr`,
         "-subj",
-        `/CN=${cn}`,
+        subject,
       ]);
       await writeFile(
         `${base}.ext`,
@@ -110,6 +137,7 @@ async function createCa(dir: string, name: string) {
         "ca",
         "-batch",
         "-notext",
+        "-preserveDN",
         "-config",
         config,
         "-cert",
@@ -133,6 +161,7 @@ async function createCa(dir: string, name: string) {
     },
   };
 }
+type Ca = Awaited<ReturnType<typeof createCa>>;
 
 /** A self-signed leaf (no CA at all), as a device or a forgotten test server would have. */
 async function selfSigned(dir: string, cn: string): Promise<Issued> {
@@ -346,6 +375,138 @@ describe.skipIf(noOpenssl !== null)("tls check against local TLS servers", () =>
     const r = await checkTls(monitor(`127.0.0.1:${s.port}`), defaultDeps());
     expect(r.error?.kind).toBe("refused");
     expect(r.tls).toBeUndefined();
+  });
+});
+
+describe.skipIf(noOpenssl !== null)("tls check: the chain, certificate by certificate, as Telegraf's x509_cert", () => {
+  let dir: string;
+  let root: Ca;
+  let intermediate: Ca;
+  let unrelated: Ca;
+  let servers: TlsTarget[] = [];
+  /** Serves the leaf with the intermediate after it, as servers send their chain. */
+  const start = async (leaf: Issued) => {
+    const s = await serveTls({ ...leaf, cert: leaf.cert + intermediate.pem });
+    servers.push(s);
+    return s;
+  };
+  /** openssl's own view of a certificate's serial, as Go's big.Int Text(16) writes it. */
+  const serialOf = async (pem: string) => {
+    const file = path.join(dir, `serial-${Math.random().toString(36).slice(2)}.pem`);
+    await writeFile(file, pem);
+    const { stdout } = await run("openssl", ["x509", "-in", file, "-noout", "-serial"]);
+    return BigInt(`0x${stdout.trim().replace(/^serial=/, "")}`).toString(16);
+  };
+  const SUBJECT = "/C=US/ST=California/L=Los Angeles/O=Example, Inc/OU=Ops/CN=db.internal.test";
+  const SANS = ["DNS:db.internal.test", "IP:127.0.0.1", "email:ops@internal.test", "DNS:db2.internal.test"];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "ium-tls-chain-"));
+    root = await createCa(dir, "Chain Root CA", { rsa: true });
+    [intermediate, unrelated] = await Promise.all([
+      createCa(dir, "Chain Intermediate CA", { parent: root }),
+      createCa(dir, "Unrelated CA"),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("describes the leaf, the intermediate the server sent and the trusted root it ends in", async () => {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const leaf = await intermediate.issue("db.internal.test", SANS, now - DAY, now + 10 * DAY, SUBJECT);
+    const s = await start(leaf);
+    const r = await checkTls(monitor(`127.0.0.1:${s.port}`, "db.internal.test"), defaultDeps({ ca: [root.pem] }));
+    expect(r).toMatchObject({ ok: true, error: null, tls: { common_name: "db.internal.test", issuer: "Chain Intermediate CA" } });
+    const chain = r.tls!.chain!;
+    expect(chain.map((c) => [c.type, c.common_name])).toEqual([
+      ["leaf", "db.internal.test"],
+      ["intermediate", "Chain Intermediate CA"],
+      ["root", "Chain Root CA"],
+    ]);
+    expect(chain[0]).toEqual({
+      type: "leaf",
+      common_name: "db.internal.test",
+      organization: "Example, Inc",
+      organizational_unit: "Ops",
+      country: "US",
+      province: "California",
+      locality: "Los Angeles",
+      serial_number: await serialOf(leaf.cert),
+      signature_algorithm: "ECDSA-SHA256",
+      public_key_algorithm: "ECDSA",
+      public_key_length: 256,
+      issuer_common_name: "Chain Intermediate CA",
+      issuer_serial_number: null,
+      // Go's order (x509_cert.go getTags): DNS names, e-mail addresses, IP addresses, URIs.
+      san: "db.internal.test,db2.internal.test,ops@internal.test,127.0.0.1",
+      not_before: now - DAY,
+      not_after: now + 10 * DAY,
+      verified: true,
+      verification_error: null,
+    });
+    expect(chain[1]).toMatchObject({
+      organization: "Test Org",
+      serial_number: await serialOf(intermediate.pem),
+      signature_algorithm: "SHA256-RSA", // signed by the RSA root
+      public_key_algorithm: "ECDSA",
+      issuer_common_name: "Chain Root CA",
+      san: null,
+      verified: true,
+    });
+    expect(chain[2]).toMatchObject({
+      signature_algorithm: "SHA256-RSA",
+      public_key_algorithm: "RSA",
+      public_key_length: 2048,
+      issuer_common_name: "Chain Root CA",
+      verified: true,
+      verification_error: null,
+    });
+    // What the agent pushes must pass the edge's schema.
+    expect(() => CheckResult.parse({ id: "r1", monitor: "c", ts: now, location: "dc1", ...r })).not.toThrow();
+  });
+
+  it("judges each certificate on its own: an expired leaf does not make its issuers invalid", async () => {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const expired = await intermediate.issue("db.internal.test", ["DNS:db.internal.test"], now - 9 * DAY, now - DAY);
+    const s = await start(expired);
+    const r = await checkTls(monitor(`127.0.0.1:${s.port}`, "db.internal.test"), defaultDeps({ ca: [root.pem] }));
+    expect(r.ok).toBe(false);
+    expect(r.tls!.chain!.map((c) => [c.type, c.verified, c.verification_error])).toEqual([
+      ["leaf", false, "CERT_HAS_EXPIRED: the certificate has expired"],
+      ["intermediate", true, null],
+      ["root", true, null],
+    ]);
+  });
+
+  it("marks a name mismatch on the leaf only, and an untrusted chain on every certificate", async () => {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const leaf = await intermediate.issue("db.internal.test", ["DNS:db.internal.test"], now - DAY, now + DAY);
+    const s = await start(leaf);
+    const wrongName = await checkTls(monitor(`127.0.0.1:${s.port}`, "cache.internal.test"), defaultDeps({ ca: [root.pem] }));
+    expect(wrongName.tls!.chain!.map((c) => [c.type, c.verified])).toEqual([
+      ["leaf", false],
+      ["intermediate", true],
+      ["root", true],
+    ]);
+    expect(wrongName.tls!.chain![0]!.verification_error).toMatch(/^ERR_TLS_CERT_ALTNAME_INVALID: /);
+    // A root the agent does not trust: Node cannot add it, so the chain stops at the intermediate, untrusted too.
+    const untrusted = await checkTls(monitor(`127.0.0.1:${s.port}`, "db.internal.test"), defaultDeps({ ca: [unrelated.pem] }));
+    expect(untrusted.tls!.chain!.map((c) => [c.type, c.verified, c.verification_error])).toEqual([
+      ["leaf", false, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY: the certificate's issuer is not trusted (unknown CA)"],
+      ["intermediate", false, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY: the certificate's issuer is not trusted (unknown CA)"],
+    ]);
+  });
+
+  it("calls a lone self-signed certificate the leaf: type='leaf' always selects the server's certificate", async () => {
+    const self = await selfSigned(dir, "printer.internal.test");
+    const s = await serveTls(self);
+    servers.push(s);
+    const r = await checkTls(monitor(`127.0.0.1:${s.port}`, "printer.internal.test"), defaultDeps({ ca: [root.pem] }));
+    expect(r.tls!.chain!.map((c) => [c.type, c.verified, c.issuer_common_name])).toEqual([["leaf", false, "printer.internal.test"]]);
+    expect(r.tls!.chain![0]!.verification_error).toBe("DEPTH_ZERO_SELF_SIGNED_CERT: the certificate is self-signed and not trusted");
   });
 });
 

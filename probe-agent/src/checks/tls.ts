@@ -1,10 +1,12 @@
-// The agent's TLS check: handshake to host:port with SNI, certificate expiry, issuer, chain and hostname verification.
+// The agent's TLS check: handshake to host:port with SNI, certificate expiry, issuer, chain and hostname verification,
+// and the presented chain described certificate by certificate (certificates.ts).
 import { isIP } from "node:net";
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from "node:tls";
 import { X509Certificate } from "node:crypto";
-import type { CheckError } from "../../../contract/index.ts";
+import type { CheckError, TlsCertificate } from "../../../contract/index.ts";
 import { parseHostPort } from "../../../contract/target.ts";
 import { clip } from "../../../contract/text.ts";
+import { describeChain, firstName, peerChain, verifyReason } from "./certificates.ts";
 import type { AgentCheckDeps } from "./deps.ts";
 import { checkedLookup, refusalError, refusedHost } from "./egress.ts";
 import { describeSocketError, errorCode, rawMessage } from "./socket-errors.ts";
@@ -13,28 +15,6 @@ import type { CheckFn, CheckOutcome } from "./types.ts";
 const DAY_MS = 86_400_000;
 /** OpenSSL's codes for an answer that is not TLS at all. */
 const NOT_TLS = new Set(["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG", "ERR_SSL_HTTP_REQUEST"]);
-
-/** What OpenSSL's verification codes mean, for the ones operators meet. */
-const VERIFY_MEANING: Record<string, string> = {
-  CERT_HAS_EXPIRED: "the certificate has expired",
-  CERT_NOT_YET_VALID: "the certificate is not valid yet",
-  DEPTH_ZERO_SELF_SIGNED_CERT: "the certificate is self-signed and not trusted",
-  SELF_SIGNED_CERT_IN_CHAIN: "the chain ends in a self-signed certificate that is not trusted",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the certificate's issuer is unknown (the server may not send its intermediate certificates)",
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the certificate's issuer is not trusted (unknown CA)",
-  UNABLE_TO_GET_ISSUER_CERT: "the issuer certificate could not be found",
-  CERT_REVOKED: "the certificate has been revoked",
-  CERT_SIGNATURE_FAILURE: "the certificate's signature is invalid",
-  CERT_CHAIN_TOO_LONG: "the certificate chain is too long",
-  INVALID_CA: "a CA certificate in the chain is invalid",
-  ERR_TLS_CERT_ALTNAME_INVALID: "the certificate is not valid for this host name",
-};
-
-/** A certificate name field may repeat (["a", "b"]); operators read the first. */
-function firstName(v: string | string[] | undefined): string | null {
-  if (v === undefined) return null;
-  return (Array.isArray(v) ? v[0] : v) ?? null;
-}
 
 function expiry(cert: PeerCertificate): number | null {
   try {
@@ -101,12 +81,26 @@ export const checkTls: CheckFn<"tls", AgentCheckDeps> = async (monitor, deps) =>
     });
     socket.once("secureConnect", () => {
       const latency = Math.max(0, deps.now() - start);
-      const cert = socket.getPeerCertificate();
+      const cert = socket.getPeerCertificate(true);
       if (!cert || !cert.raw) return fail({ kind: "tls", message: `${where}: the server sent no certificate` });
       const expiresAt = expiry(cert);
       const chainError = socket.authorized ? null : String(socket.authorizationError ?? "UNKNOWN");
       const identityError = checkServerIdentity(name, cert);
       const verified = chainError === null && identityError === undefined;
+      const reasons: string[] = [];
+      if (chainError) reasons.push(verifyReason(chainError));
+      if (identityError) reasons.push(`${errorCode(identityError) ?? "ERR_TLS_CERT_ALTNAME_INVALID"}: ${identityError.message}`);
+      let chain: TlsCertificate[] | undefined;
+      try {
+        chain = describeChain(peerChain(cert), {
+          authorized: socket.authorized,
+          leafError: verified ? null : reasons.join("; "),
+          ca: deps.ca,
+          now: deps.epochMs(),
+        });
+      } catch {
+        // A certificate Node's X509Certificate cannot parse: the check still reports the leaf's summary.
+      }
       const out: CheckOutcome = {
         ok: verified,
         latency_ms: latency,
@@ -117,12 +111,10 @@ export const checkTls: CheckFn<"tls", AgentCheckDeps> = async (monitor, deps) =>
           issuer: firstName(cert.issuer?.CN),
           common_name: firstName(cert.subject?.CN),
           verified,
+          ...(chain ? { chain } : {}),
         },
       };
       if (!verified) {
-        const reasons: string[] = [];
-        if (chainError) reasons.push(`${chainError}: ${VERIFY_MEANING[chainError] ?? "the certificate chain does not verify"}`);
-        if (identityError) reasons.push(`${errorCode(identityError) ?? "ERR_TLS_CERT_ALTNAME_INVALID"}: ${identityError.message}`);
         const subject = firstName(cert.subject?.CN);
         out.error = {
           kind: "tls",
