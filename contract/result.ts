@@ -117,6 +117,9 @@ export const TlsDetail = z.strictObject({
     .optional(),
 });
 
+/** Most tries one run of a check makes: the check and, for a failure, two confirming retries (contract/outcome.ts). */
+export const MAX_TRIES = 3;
+
 export const CheckResult = z
   .strictObject({
     id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 characters of letters, digits, '_' or '-'"),
@@ -127,6 +130,8 @@ export const CheckResult = z
     location: Location,
     agent: Slug.nullable().default(null),
     error: CheckError.nullable().default(null),
+    /** A failure's tries in a row within this run, its confirming retries included (absent: 1); each counts toward `failure_threshold`. */
+    tries: z.number().int().min(1).max(MAX_TRIES).optional(),
     http: HttpDetail.optional(),
     tcp: TcpDetail.optional(),
     icmp: IcmpDetail.optional(),

@@ -66,12 +66,15 @@ describe("incidents", () => {
     const rt = runtime();
     await ticks(rt, 1);
     await setStatus("inc-web", 503);
-    await ticks(rt, 4);
+    // Paged at the first failing tick: the check and its two retries fail, three failures count (threshold 2).
+    await ticks(rt, 1);
+    expect(types()).toEqual(["monitor.down:inc-web"]);
+    await ticks(rt, 3);
     expect(types()).toEqual(["monitor.down:inc-web"]);
     const open = await api("GET", "/api/v1/incidents?status=open");
     expect(open.body.incidents).toHaveLength(1);
     const inc = open.body.incidents[0];
-    expect(inc).toMatchObject({ monitor: "inc-web", status: "open", cause: "2 consecutive failures", resolved_at: null });
+    expect(inc).toMatchObject({ monitor: "inc-web", status: "open", cause: "3 consecutive failures", resolved_at: null });
     expect(inc.first_error.kind).toBe("status");
     expect(inc.first_error.message).toMatch(/503/);
     expect(events[0]!.id).toBe(`evt_${inc.id}_down`);
@@ -79,7 +82,7 @@ describe("incidents", () => {
     await ticks(rt, 2);
     expect(types()).toEqual(["monitor.down:inc-web", "monitor.up:inc-web"]);
     const mine = await api("GET", "/api/v1/monitors/inc-web/incidents");
-    expect(mine.body.incidents[0]).toMatchObject({ id: inc.id, status: "resolved", duration_s: 180 });
+    expect(mine.body.incidents[0]).toMatchObject({ id: inc.id, status: "resolved", duration_s: 240 });
     expect(events[1]!.incident).toMatchObject({ id: inc.id, resolved_at: expect.any(Number) });
   });
 
@@ -142,7 +145,7 @@ describe("reminders", () => {
     await edgeMonitor("rem-web", { remind_every_s: 300 });
     const rt = runtime();
     await setStatus("rem-web", 503);
-    await ticks(rt, 2); // down at the second tick
+    await ticks(rt, 1); // down at the first tick (a confirmed failure)
     expect(types()).toEqual(["monitor.down:rem-web"]);
     await ticks(rt, 4); // 4 minutes after opening: not yet
     expect(events.filter((e) => e.type === "monitor.reminder")).toHaveLength(0);
@@ -252,7 +255,8 @@ describe("end to end: checks → rules → channel → receiver", () => {
   });
 
   it("a flapping target with thresholds 2/2 sends an exact number of notifications", async () => {
-    await edgeMonitor("flap-web", { failure_threshold: 2, success_threshold: 2 });
+    // Without confirmation, so each tick is one request and the thresholds count checks.
+    await edgeMonitor("flap-web", { failure_threshold: 2, success_threshold: 2, confirm_failures: false });
     const { hook } = await webhook("flap-web");
     const rt = runtime();
     // up, down, up, down …: never two failures in a row — then down, down, up, up twice over.

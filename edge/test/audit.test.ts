@@ -7,6 +7,7 @@ import { createApp } from "../src/api/app.ts";
 import { parseConfig } from "../src/config/config.ts";
 import type { Env } from "../src/config/env.ts";
 import { runTrim } from "../src/db/retention.ts";
+import type { AuditEntry } from "../src/db/audit.ts";
 import { createLogger } from "../src/observability/log.ts";
 import { ADMIN, api, agentResult, agentToken, httpMonitor } from "./helpers.ts";
 
@@ -24,20 +25,7 @@ async function newToken(role: "admin" | "editor" | "viewer"): Promise<Tok> {
   return { id: r.body.id, name, role, token: r.body.token };
 }
 
-type Row = {
-  id: number;
-  at: number;
-  token_id: string | null;
-  token_name: string;
-  role: string;
-  action: string;
-  target_type: string;
-  target_id: string | null;
-  request_id: string;
-  source_address: string | null;
-  status: number;
-  detail: string;
-};
+type Row = AuditEntry & { id: number };
 
 const rowsFor = async (requestId: string): Promise<Row[]> =>
   (await db.prepare("SELECT * FROM audit_log WHERE request_id = ?1").bind(requestId).all<Row>()).results;

@@ -152,24 +152,33 @@ describe("cron tick", () => {
     expect((await stats()).hits[paused!]).toBeUndefined();
   });
 
-  it("confirms a failure with one immediate retry, unless the monitor opts out", async () => {
+  it("confirms a failure with immediate retries, unless the monitor opts out", async () => {
+    // One failed request: the retry passes, nothing counts.
     const [flaky] = await createMonitors("flaky", 1);
     await api("PATCH", `/api/v1/monitors/${flaky}`, { body: { target: `${target}/hit/${flaky}?fail=1` } });
     const [strict] = await createMonitors("strict", 1, { confirm_failures: false });
     await api("PATCH", `/api/v1/monitors/${strict}`, { body: { target: `${target}/hit/${strict}?fail=1` } });
+    // Down for good: three tries, three failures counted, down (threshold 2) at the first failing tick.
+    const [dead] = await createMonitors("dead", 1);
+    await control(`status/${dead}/503`);
     await runTick(runtime(), Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE);
     const s = await stats();
     expect(s.hits[flaky!]).toBe(2);
     expect(s.hits[strict!]).toBe(1);
+    expect(s.hits[dead!]).toBe(3);
     expect((await api("GET", `/api/v1/monitors/${flaky}`)).body.state).toMatchObject({ status: "up", consecutive_failures: 0 });
     expect((await api("GET", `/api/v1/monitors/${strict}`)).body.state).toMatchObject({
+      status: "pending",
       consecutive_failures: 1,
       last_error: { kind: "status" },
     });
+    const m = (await api("GET", `/api/v1/monitors/${dead}`)).body.state;
+    expect(m).toMatchObject({ status: "down", consecutive_failures: 3, last_error: { kind: "status" } });
+    expect(m.last_error.message).toMatch(/\(confirmed by 2 immediate retries\)$/);
   });
 
   it("drives the state machine: pending → down after two failures → up again", async () => {
-    const [id] = await createMonitors("s", 1);
+    const [id] = await createMonitors("s", 1, { confirm_failures: false });
     await control(`status/${id}/503`);
     const rt = runtime();
     const t0 = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;

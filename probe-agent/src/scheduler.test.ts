@@ -200,7 +200,8 @@ describe("Scheduler", () => {
     expect(by("throws")).toMatchObject({ ok: false, error: { kind: "other", message: "the check failed: boom" } });
     expect(by("invalid")).toMatchObject({ ok: false, error: { kind: "other" } });
     expect(by("invalid").error!.message).toMatch(/latency_ms/);
-    expect(by("hangs")).toMatchObject({ ok: false, error: { kind: "timeout", message: "the check did not finish within 300 ms" } });
+    // Three tries of 200 ms (a confirmed failure), then the 100 ms grace.
+    expect(by("hangs")).toMatchObject({ ok: false, error: { kind: "timeout", message: "the check did not finish within 700 ms" } });
   });
 
   it("stop: no new checks start, the ones running finish and are recorded", async () => {

@@ -1,6 +1,6 @@
 // Runs each assigned monitor every interval_s at a stable per-monitor phase, with bounded concurrency,
 // never overlapping a monitor with itself, and stamps the common fields onto each check's outcome.
-import { CheckResult, toIssues, type MonitorSpec } from "../../contract/index.ts";
+import { CheckResult, MAX_TRIES, toIssues, type MonitorSpec } from "../../contract/index.ts";
 import type { CheckOutcome } from "./checks/types.ts";
 import { ulidFactory } from "../../contract/ids.ts";
 import { clip } from "../../contract/text.ts";
@@ -230,7 +230,9 @@ export class Scheduler {
    * `settled` resolves when the check's own promise ends: until then the monitor stays busy.
    */
   private async guarded(spec: MonitorSpec): Promise<{ outcome: CheckOutcome; settled: Promise<unknown> }> {
-    const limitMs = spec.timeout_ms + (this.opts.graceMs ?? 5000);
+    // A confirmed failure may take MAX_TRIES tries, each up to timeout_ms (contract/outcome.ts runConfirmed).
+    const tries = spec.confirm_failures === false ? 1 : MAX_TRIES;
+    const limitMs = tries * spec.timeout_ms + (this.opts.graceMs ?? 5000);
     const check = this.opts.runCheck(spec).catch((e: unknown): CheckOutcome => {
       this.opts.logger.error({ monitor: spec.id, kind: spec.kind, err: e }, "check threw instead of returning a result");
       const message = e instanceof Error ? e.message : String(e);

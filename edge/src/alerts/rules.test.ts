@@ -76,6 +76,23 @@ describe("thresholds and incidents", () => {
     expect(r.state).toMatchObject({ status: "up", incident_id: null });
   });
 
+  it("a failure confirmed by retries counts each failed try: the default threshold pages at the first such check", () => {
+    const confirmed = (ts: number) => res("web", ts, false, { tries: 3 });
+    const r = run(http(), [res("web", 1, true), confirmed(2), res("web", 3, true)]);
+    expect(r.happenings).toEqual(["down@2", "up@3"]);
+    expect(r.incidents).toEqual(["open@2", "resolve@3"]);
+    // A threshold above the tries still waits for the next check; an unconfirmed failure counts one.
+    expect(run(http({ failure_threshold: 4 }), [confirmed(1), confirmed(2)]).happenings).toEqual(["down@2"]);
+    expect(run(http(), [res("web", 1, true), res("web", 2, false)]).happenings).toEqual([]);
+  });
+
+  it("a confirmed failure at one location counts its tries toward that location's threshold", () => {
+    const spec = Monitor.parse({ id: "db", kind: "tcp", target: "db:5432", locations: ["dc1", "dc2"] });
+    const r = run(spec, [res("db", 1, false, { location: "dc1", tries: 3 }), res("db", 2, false, { location: "dc2", tries: 3 })]);
+    expect(r.locations.get("dc1")).toMatchObject({ status: "down", consecutive_failures: 3 });
+    expect(r.happenings).toEqual(["down@2"]);
+  });
+
   it("a flapping target with thresholds 2/2 gives an exact, bounded number of notifications", () => {
     // up, down, up, down … never two failures in a row: nothing.
     const alternating = Array.from({ length: 40 }, (_, i) => res("web", i + 1, i % 2 === 0));

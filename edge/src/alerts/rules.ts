@@ -87,7 +87,7 @@ export function evaluate(input: RuleInput): RuleOutput {
       last_check_at: r.ts,
       last_error: r.ok ? null : r.error,
       last_latency_ms: r.latency_ms,
-      consecutive_failures: r.ok ? 0 : state.consecutive_failures + 1,
+      consecutive_failures: r.ok ? 0 : state.consecutive_failures + (r.tries ?? 1),
       consecutive_successes: r.ok ? state.consecutive_successes + 1 : 0,
     };
 

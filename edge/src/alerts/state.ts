@@ -23,19 +23,21 @@ export type AlertMemory = {
 /** A monitor's whole state: its series (all locations together) and the alert memory. */
 export type MonitorState = SeriesState & AlertMemory;
 
-export type Observation = { ok: boolean; ts: number; latency_ms: number | null; error: CheckError | null };
+/** `tries`: a failure's failed tries in a row within its run (confirming retries; absent = 1), each counted toward the threshold. */
+export type Observation = { ok: boolean; ts: number; latency_ms: number | null; error: CheckError | null; tries?: number };
 export type Thresholds = { failure_threshold: number; success_threshold: number };
 export type Transition = { from: MonitorStatus; to: MonitorStatus; at: number };
 
 /**
- * Applies one result. A monitor goes `down` after `failure_threshold` consecutive failures
+ * Applies one result. A monitor goes `down` after `failure_threshold` consecutive failures (a
+ * failure confirmed by retries counts each failed try, so the default 2 is met by one confirmed check)
  * (`pending` until then, from `up` or from the start), and `up` after `success_threshold`
  * consecutive successes. Paused monitors ignore results. Results older than the last one seen
  * are ignored for state, so a late agent batch cannot flip the state backwards.
  */
 export function applyResult<S extends SeriesState>(prev: S, obs: Observation, t: Thresholds): { state: S; transition: Transition | null } {
   if (prev.status === "paused" || (prev.last_check_at !== null && obs.ts < prev.last_check_at)) return { state: prev, transition: null };
-  const failures = obs.ok ? 0 : prev.consecutive_failures + 1;
+  const failures = obs.ok ? 0 : prev.consecutive_failures + (obs.tries ?? 1);
   const successes = obs.ok ? prev.consecutive_successes + 1 : 0;
   let status: MonitorStatus = prev.status;
   if (obs.ok) {

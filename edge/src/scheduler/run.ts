@@ -1,6 +1,6 @@
 // Runs a batch of edge checks: at most 6 requests in flight, never past the invocation's budget.
 import type { MonitorSpec } from "../../../contract/index.ts";
-import { confirmedOutcome, shouldConfirm } from "../../../contract/outcome.ts";
+import { runConfirmed } from "../../../contract/outcome.ts";
 import { runCheck } from "../checks/index.ts";
 import { newResultId } from "../../../contract/ids.ts";
 import type { StoredResult } from "../points/store.ts";
@@ -47,16 +47,19 @@ export async function runBatch(
       const i = next++;
       const spec = monitors[i]!;
       let calls = 0;
+      let hops: number | null = null;
       const fetchForCheck = ((input: RequestInfo | URL, init?: RequestInit) => {
         calls += 1;
         return shared.fetch(input, init);
       }) as typeof fetch;
       const ts = deps.clock();
-      let outcome = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
-      const hops = Math.max(0, calls - 1);
-      // Only when the budget still has room for it: the original answer stands otherwise.
-      if (shouldConfirm(spec, outcome) && shared.stats.subrequests + 1 + hops <= opts.budget)
-        outcome = confirmedOutcome(await runCheck(spec, { fetch: fetchForCheck, now: deps.now }));
+      const once = async () => {
+        const outcome = await runCheck(spec, { fetch: fetchForCheck, now: deps.now });
+        hops ??= Math.max(0, calls - 1); // the first try's hops plan the next run
+        return outcome;
+      };
+      // A confirming retry is a subrequest too: tried only while the budget has room for it, else the last answer stands.
+      const outcome = await runConfirmed(spec, once, () => shared.stats.subrequests + 1 + (hops ?? 0) <= opts.budget);
       ran[i] = {
         result: {
           ...outcome,
@@ -69,7 +72,7 @@ export async function runBatch(
           target: spec.target,
           ...(spec.kind === "http" ? { method: spec.http.method } : {}),
         },
-        hops,
+        hops: hops ?? 0,
       };
     }
   };

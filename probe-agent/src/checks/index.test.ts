@@ -84,6 +84,7 @@ describe("failure confirmation", () => {
     await new Promise((r) => closed.close(r));
     const r = await runCheck(Monitor.parse({ id: "db", kind: "tcp", target: `127.0.0.1:${port}` }), defaultDeps());
     expect(r.error).toMatchObject({ kind: "refused" });
-    expect(r.error!.message).toMatch(/\(confirmed by an immediate retry\)$/);
+    expect(r).toMatchObject({ ok: false, tries: 3 });
+    expect(r.error!.message).toMatch(/\(confirmed by 2 immediate retries\)$/);
   });
 });

@@ -1,6 +1,6 @@
 // The agent's check registry: kind → check function, and the one entry point the scheduler calls.
 import type { Kind, MonitorSpec } from "../../../contract/index.ts";
-import { confirmedOutcome, shouldConfirm, unexpectedOutcome } from "../../../contract/outcome.ts";
+import { runConfirmed, unexpectedOutcome } from "../../../contract/outcome.ts";
 import type { AgentCheckDeps } from "./deps.ts";
 import { checkHttp } from "./http.ts";
 import { checkIcmp } from "./icmp.ts";
@@ -21,15 +21,13 @@ export const AGENT_CHECKS: { readonly [K in Kind]: CheckFn<K, AgentCheckDeps> } 
 };
 
 /**
- * Runs a monitor's check; with `confirm_failures` (the default) a failure is checked once more at
- * once and the second answer counts, as on the edge, so one lost packet is not a failed check.
- * A missing privilege or an `other` failure (a bug, too many redirects) is not retried: it would
- * only fail the same way.
+ * Runs a monitor's check; with `confirm_failures` (the default) a failure is tried again at once,
+ * as on the edge (contract/outcome.ts), so one lost packet is not a failed check and a confirmed
+ * failure counts its failed tries. A missing privilege or an `other` failure (a bug, too many
+ * redirects) is not retried: it would only fail the same way.
  */
-export async function runCheck(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<CheckOutcome> {
-  const first = await runOnce(monitor, deps);
-  if (!shouldConfirm(monitor, first)) return first;
-  return confirmedOutcome(await runOnce(monitor, deps));
+export function runCheck(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<CheckOutcome> {
+  return runConfirmed(monitor, () => runOnce(monitor, deps));
 }
 
 /**
