@@ -47,12 +47,12 @@ export async function benchUi(o: { runs: number; monitors?: number } = { runs: 2
         page.on("request", (r) => seen.push(new URL(r.url()).pathname + new URL(r.url()).search));
         await page.goto(w.url);
         await page.waitForFunction(
-          () => performance.getEntriesByName("uptime:rendered").length > 0 && document.querySelectorAll("li.mon").length > 0,
+          () => performance.getEntriesByName("uptime:rendered").length > 0 && document.querySelectorAll(".mon").length > 0,
         );
         const t = (await page.evaluate(() => ({
           rendered: performance.getEntriesByName("uptime:rendered")[0]!.startTime,
           fcp: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,
-          monitors: document.querySelectorAll("li.mon").length,
+          monitors: document.querySelectorAll(".mon").length,
         }))) as { rendered: number; fcp: number; monitors: number };
         if (t.monitors !== shown) throw new Error(`the page shows ${t.monitors} monitors, expected ${shown}`);
         if (i >= 2) {

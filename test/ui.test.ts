@@ -1,6 +1,7 @@
 // The status UI in a real headless Chromium (Debian's, driven by playwright-core) against wrangler dev
-// with 100 seeded monitors: what it shows agrees with the API, honest days, the chart, staleness,
-// no configuration on a public page, the token flow, accessibility (axe-core), and screenshots.
+// with 100 seeded monitors: what it shows agrees with the API (compact and cards views), honest days,
+// the filter, "problems first", collapsed groups, the chart, staleness, no configuration on a public
+// page, the token flow, accessibility (axe-core), and screenshots.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { ROOT } from "../scripts/lib/proc.mjs";
 // @ts-expect-error plain ESM helper without types
 import { applyMigrations, startWorker } from "../scripts/lib/wrangler-dev.mjs";
 import { STATUS_TEXT, ms, pct } from "../ui/src/format.ts";
-import { overall } from "../ui/src/model.ts";
+import { groups, overall } from "../ui/src/model.ts";
 import type { MonitorPayload, StatusPayload } from "../ui/src/types.ts";
 import { launchChromium } from "./services/chromium.ts";
 import { SCENARIO_SECRETS, d1File, fleet, scenario, seedStatus } from "./services/status-seed.ts";
@@ -44,13 +45,31 @@ async function apiJson<T>(p: string, token: string | null = null): Promise<T> {
 
 type Opened = { page: Page; context: BrowserContext; errors: string[]; bodies: string[] };
 
+type OpenOptions = {
+  width?: number;
+  height?: number;
+  dark?: boolean;
+  clock?: boolean;
+  /** The status page's view, as if the visitor had picked it (set before every load of the context). */
+  view?: "compact" | "cards";
+  /** Rewrites each answer of GET /api/v1/status before the page sees it (a fleet the seed does not have). */
+  alter?: (d: StatusPayload) => StatusPayload;
+};
+
 /** A fresh browser context and page; console errors, page errors and every API body are collected. */
-async function open(p: string, opts: { width?: number; height?: number; dark?: boolean; clock?: boolean } = {}): Promise<Opened> {
+async function open(p: string, opts: OpenOptions = {}): Promise<Opened> {
   const context = await browser.newContext({
     viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 },
     colorScheme: opts.dark ? "dark" : "light",
   });
+  if (opts.view) await context.addInitScript((v) => localStorage.setItem("uptime-monitor.view", v), opts.view);
   const page = await context.newPage();
+  const alter = opts.alter;
+  if (alter)
+    await page.route(/\/api\/v1\/status\?/, async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, json: alter((await res.json()) as StatusPayload) });
+    });
   const errors: string[] = [];
   const bodies: string[] = [];
   page.on("console", (m) => {
@@ -98,8 +117,8 @@ afterAll(async () => {
 });
 
 describe("status page (public)", () => {
-  it("lists every monitor with the status and uptime text the API returns", async () => {
-    const { page, context, errors } = await open("/");
+  it("lists every monitor with the status and uptime text the API returns (cards view)", async () => {
+    const { page, context, errors } = await open("/", { view: "cards" });
     await page.waitForSelector("li.mon");
     const api = await apiJson<StatusPayload>("/api/v1/status");
     expect(api.monitors).toHaveLength(100);
@@ -156,7 +175,9 @@ describe("status page (public)", () => {
     const loaded: string[] = [];
     page.on("request", (r) => loaded.push(new URL(r.url()).pathname + new URL(r.url()).search));
     await page.reload();
-    await page.waitForSelector("li.mon");
+    // The first view of a fleet this size is the compact one.
+    await page.waitForSelector("table.compact tr.mon");
+    expect(await page.locator("tr.mon").count()).toBe(100);
     let gzip = 0;
     for (const p of new Set(loaded)) {
       const body = Buffer.from(await (await fetch(`${worker.url}${p}`)).arrayBuffer());
@@ -176,7 +197,7 @@ describe("status page (public)", () => {
   });
 
   it("never shows a day without checks as up", async () => {
-    const { page, context, errors } = await open("/");
+    const { page, context, errors } = await open("/", { view: "cards" });
     await page.waitForSelector("li.mon");
     const api = await apiJson<StatusPayload>("/api/v1/status");
     const billing = api.monitors.find((m) => m.id === "billing")!;
@@ -214,7 +235,7 @@ describe("status page (public)", () => {
 
   it("shows the stale warning when the API becomes unreachable, and clears it when it is back", async () => {
     const { page, context, errors } = await open("/", { clock: true });
-    await page.waitForSelector("li.mon");
+    await page.waitForSelector(".mon");
     expect(await page.isVisible("[data-stale]")).toBe(false);
     await page.route("**/api/v1/**", (r) => r.abort("connectionrefused"));
     await page.clock.fastForward("00:31");
@@ -222,7 +243,7 @@ describe("status page (public)", () => {
     expect(await page.textContent("#notice")).toMatch(
       /Stale data: Cannot reach the API \(the request failed\)\. Showing what the API said at .+; retrying every 30 s\./,
     );
-    expect(await page.locator("li.mon").count()).toBe(100);
+    expect(await page.locator(".mon").count()).toBe(100);
     await page.unroute("**/api/v1/**");
     await page.clock.fastForward("00:31");
     await page.waitForSelector("[data-stale]", { state: "detached" });
@@ -246,13 +267,13 @@ describe("status page (public)", () => {
     await context.close();
   });
 
-  it("passes axe-core with no serious or critical violation, light and dark, and fits 375 px", async () => {
+  it("passes axe-core with no serious or critical violation, light and dark, and fits 375 px (cards view)", async () => {
     for (const dark of [false, true])
       for (const [p, ready] of [
         ["/", "li.mon"],
         ["/monitors/db-primary", "svg.chart"],
       ] as const) {
-        const { page, context, errors } = await open(p, { dark });
+        const { page, context, errors } = await open(p, { dark, view: "cards" });
         await page.waitForSelector(ready);
         await axe(page, `${p} ${dark ? "dark" : "light"}`);
         await page.setViewportSize({ width: 375, height: 812 });
@@ -262,7 +283,7 @@ describe("status page (public)", () => {
       }
   }, 120_000);
 
-  it("saves screenshots: desktop and 375 px, light and dark", async () => {
+  it("saves screenshots: desktop and 375 px, light and dark (cards view)", async () => {
     const files: string[] = [];
     for (const dark of [false, true])
       for (const [name, width, height] of [
@@ -270,20 +291,15 @@ describe("status page (public)", () => {
         ["mobile", 375, 812],
       ] as const)
         for (const [page_, p, ready] of [
-          ["status", "/", "li.mon"],
+          ["status-cards", "/", "li.mon"],
           ["monitor", "/monitors/db-primary", "svg.chart"],
         ] as const) {
-          const { page, context } = await open(p, { width, height, dark });
+          const { page, context } = await open(p, { width, height, dark, view: "cards" });
           await page.waitForSelector(ready);
           files.push(await shot(page, `${page_}-${name}-${dark ? "dark" : "light"}`));
           await context.close();
         }
     expect(files).toHaveLength(8);
-    // The README's picture; refreshed on demand so that a test run leaves the work tree clean.
-    if (process.env.UPDATE_DOCS_SCREENSHOT === "1") {
-      mkdirSync(path.join(ROOT, "docs"), { recursive: true });
-      copyFileSync(path.join(SHOTS, "status-desktop-light.png"), path.join(ROOT, "docs/status-page.png"));
-    }
   }, 120_000);
 });
 
@@ -346,6 +362,268 @@ describe("monitor page (public)", () => {
   });
 });
 
+/** The ids of the monitor rows a visitor can see, in page order. */
+function visibleRows(page: Page): Promise<string[]> {
+  return page.$$eval("tr.mon", (rows) => rows.filter((r) => r.checkVisibility()).map((r) => r.getAttribute("data-id")!));
+}
+
+const groupNames = (page: Page) => page.$$eval("section.group h2", (hs) => hs.map((h) => h.textContent));
+
+/** The seeded fleet with one more monitor down (fleet-050), in a group of its own name order. */
+function oneMoreDown(d: StatusPayload): StatusPayload {
+  return {
+    ...d,
+    counts: { ...d.counts, up: d.counts.up - 1, down: d.counts.down + 1 },
+    monitors: d.monitors.map((m) => (m.id === "fleet-050" ? { ...m, status: "down", latency_ms: null } : m)),
+  };
+}
+
+describe("compact view (public)", () => {
+  it("is the first view of a fleet: one row per monitor with the API's status, latency, uptime and 90 days", async () => {
+    const { page, context, errors } = await open("/");
+    await page.waitForSelector("table.compact tr.mon");
+    const api = await apiJson<StatusPayload>("/api/v1/status");
+    expect(await page.locator("li.mon").count()).toBe(0);
+    expect(await page.getAttribute('button[data-view="compact"]', "aria-pressed")).toBe("true");
+    expect(await page.getAttribute('button[data-view="cards"]', "aria-pressed")).toBe("false");
+    expect(await page.$eval("table.compact", (t) => Array.from(t.querySelectorAll("thead th"), (th) => th.textContent))).toEqual([
+      "Status",
+      "Monitor",
+      "Latency",
+      "Uptime 24h",
+      "Uptime 90d",
+      "Last 90 days",
+    ]);
+    const shown = await page.$$eval("tr.mon", (rows) =>
+      rows.map((r) => ({
+        id: r.getAttribute("data-id"),
+        name: r.querySelector("th[scope=row]")!.textContent,
+        href: r.querySelector("th[scope=row] a")!.getAttribute("href"),
+        status: r.querySelector(".status-text")!.textContent,
+        icon: r.querySelector(".badge .icon")!.textContent,
+        latency: r.querySelector(".f-latency")!.textContent,
+        u24: r.querySelector(".f-24h")!.textContent,
+        u90: r.querySelector(".f-90d")!.textContent,
+        none: Array.from(r.querySelectorAll(".days .d")).map((d) => d.classList.contains("d-none")),
+        label: r.querySelector(".days")!.getAttribute("aria-label"),
+        height: r.getBoundingClientRect().height,
+      })),
+    );
+    expect(shown).toHaveLength(100);
+    for (const m of api.monitors) {
+      const s = shown.find((x) => x.id === m.id);
+      expect(s, m.id).toMatchObject({
+        name: m.name,
+        href: `/monitors/${m.id}`,
+        status: STATUS_TEXT[m.status],
+        latency: ms(m.latency_ms),
+        u24: pct(m.uptime["24h"]),
+        u90: pct(m.uptime["90d"]),
+        // A day is drawn as data exactly when the API says it had checks.
+        none: m.days.checks.map((c) => c === 0),
+      });
+      expect(s!.icon, m.id).not.toBe("");
+      expect(s!.label, m.id).toMatch(/ over 90 days/);
+      // One line each: a row, not a card.
+      expect(s!.height, m.id).toBeLessThan(45);
+    }
+    expect(shown.find((s) => s.id === "billing")!.label).toMatch(/; 32 days without data/);
+    // Rows in list order: groups by name, the ungrouped last, monitors by name.
+    expect(await groupNames(page)).toEqual(["Databases", "Internal", "Website", "Workers fleet", "Other"]);
+    expect(shown.map((s) => s.id)).toEqual(groups(api.monitors).flatMap((g) => g.monitors.map((m) => m.id)));
+    expect(await page.textContent("section.group .group-counts")).toBe("1 up · 1 down");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("filters by name or group as one types, says how many match in a live region, and keeps the filter across a refresh", async () => {
+    const { page, context, errors } = await open("/", { clock: true });
+    await page.waitForSelector("tr.mon");
+    expect(await page.getAttribute("#filter-count", "role")).toBe("status");
+    expect(await page.textContent("#filter-count")).toBe("");
+    await page.getByLabel("Filter").fill("database");
+    expect(await visibleRows(page)).toEqual(["db-primary", "db-replica"]);
+    expect(await page.textContent("#filter-count")).toBe("2 of 100 monitors match.");
+    expect(await page.$$eval("section.group", (ss) => ss.filter((s) => s.checkVisibility()).length)).toBe(1);
+    // A group's name matches all of its monitors; several words must all match.
+    await page.getByLabel("Filter").fill("internal");
+    expect(await visibleRows(page)).toEqual(["admin", "billing", "queue", "search"]);
+    await page.getByLabel("Filter").fill("fleet NODE 01");
+    expect(await visibleRows(page)).toEqual(["fleet-001", ...Array.from({ length: 10 }, (_, i) => `fleet-01${i}`)]);
+    expect(await page.textContent("#filter-count")).toBe("11 of 100 monitors match.");
+    expect(await page.textContent("section.group:not([hidden]) .group-counts")).toBe("11 of 91 match");
+    // The 30 s refresh redraws the rows but not the box: still filtered, still focused, nothing lost.
+    await page.focus("#filter");
+    const stamp = () => page.$eval("#updated", (e) => e.textContent!.split(" (")[0]);
+    const before = await stamp();
+    await page.clock.fastForward("00:31");
+    await expect.poll(stamp, { timeout: 20_000 }).not.toBe(before);
+    await page.keyboard.type("5");
+    expect(await page.evaluate(() => [document.activeElement?.id, (document.activeElement as HTMLInputElement).value])).toEqual([
+      "filter",
+      "fleet NODE 015",
+    ]);
+    expect(await visibleRows(page)).toEqual(["fleet-015"]);
+    expect(await page.textContent("#filter-count")).toBe("1 of 100 monitors matches.");
+    await page.getByLabel("Filter").fill("no such monitor");
+    expect(await visibleRows(page)).toEqual([]);
+    expect(await page.textContent("#filter-count")).toBe("None of 100 monitors match.");
+    await page.getByLabel("Filter").fill("");
+    expect(await visibleRows(page)).toHaveLength(100);
+    expect(await page.textContent("#filter-count")).toBe("");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("says when the filter covers only the monitors loaded so far, and offers to load them all", async () => {
+    // The seeded 100 as the first page of 250: the filter works on what is loaded and says so.
+    const { page, context, errors } = await open("/", {
+      alter: (d) => ({ ...d, total: 250, next_cursor: d.next_cursor ?? "more" }),
+    });
+    await page.waitForSelector("tr.mon");
+    await page.getByLabel("Filter").fill("database");
+    expect(await page.textContent("#filter-count")).toBe("2 of the 100 loaded monitors (250 in all) match.");
+    expect(await page.textContent(".more-wrap")).toBe("Showing 100 of 250 monitors. Show 100 moreShow all 250");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("puts problems first when asked: down, pending and maintenance before up, groups with a monitor down first; remembered", async () => {
+    const { page, context, errors } = await open("/", { alter: oneMoreDown });
+    await page.waitForSelector("tr.mon");
+    const before = await visibleRows(page);
+    expect(before.indexOf("fleet-050")).toBe(before.indexOf("fleet-000") + 50);
+    await page.getByLabel("Problems first").check();
+    expect(await groupNames(page)).toEqual(["Databases", "Workers fleet", "Internal", "Website", "Other"]);
+    const rows = await page.$$eval("section.group", (ss) =>
+      ss.map((s) => Array.from(s.querySelectorAll("tr.mon")).map((r) => `${r.getAttribute("data-id")}:${r.getAttribute("data-status")}`)),
+    );
+    expect(rows[0]).toEqual(["db-primary:down", "db-replica:up"]);
+    expect(rows[1]!.slice(0, 2)).toEqual(["fleet-050:down", "fleet-000:up"]);
+    expect(rows[2]).toEqual(["queue:pending", "search:maintenance", "admin:up", "billing:up"]);
+    expect(rows[4]).toEqual(["legacy-ftp:paused"]);
+    // Within every group: down, pending, maintenance, up, then paused.
+    const urgency = ["down", "pending", "maintenance", "up", "paused"];
+    for (const g of rows) {
+      const ranks = g.map((r) => urgency.indexOf(r.split(":")[1]!));
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    }
+    await page.reload();
+    await page.waitForSelector("tr.mon");
+    expect(await page.isChecked("#problems-first")).toBe(true);
+    expect((await visibleRows(page)).slice(0, 3)).toEqual(["db-primary", "db-replica", "fleet-050"]);
+    await page.getByLabel("Problems first").uncheck();
+    expect(await visibleRows(page)).toEqual(before);
+    expect(await page.evaluate(() => localStorage.getItem("uptime-monitor.problems-first"))).toBeNull();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("collapses a group with its button (mouse or keyboard), hides its rows, and keeps it collapsed after a reload", async () => {
+    const { page, context, errors } = await open("/");
+    await page.waitForSelector("tr.mon");
+    const fleetToggle = page.getByRole("button", { name: "Workers fleet" });
+    expect(await fleetToggle.getAttribute("aria-expanded")).toBe("true");
+    const controls = (await fleetToggle.getAttribute("aria-controls"))!;
+    expect(await page.locator(`#${controls} tr.mon`).count()).toBe(91);
+    await fleetToggle.click();
+    expect(await fleetToggle.getAttribute("aria-expanded")).toBe("false");
+    expect(await page.isVisible(`#${controls}`)).toBe(false);
+    expect(await visibleRows(page)).toHaveLength(9);
+    // By keyboard: Internal too.
+    await page.getByRole("button", { name: "Internal" }).focus();
+    await page.keyboard.press("Enter");
+    expect(await visibleRows(page)).toEqual(["db-primary", "db-replica", "web-home", "web-api", "legacy-ftp"]);
+    await page.reload();
+    await page.waitForSelector("tr.mon");
+    expect(await page.getByRole("button", { name: "Workers fleet" }).getAttribute("aria-expanded")).toBe("false");
+    expect(await visibleRows(page)).toHaveLength(5);
+    expect(await page.evaluate(() => JSON.parse(localStorage.getItem("uptime-monitor.collapsed")!))).toEqual(["Workers fleet", "Internal"]);
+    // The cards view folds the same groups.
+    await page.click('button[data-view="cards"]');
+    expect(await page.$$eval("li.mon", (ls) => ls.filter((l) => l.checkVisibility()).length)).toBe(5);
+    await page.click('button[data-view="compact"]');
+    await page.getByRole("button", { name: "Workers fleet" }).click();
+    await page.getByRole("button", { name: "Internal" }).click();
+    expect(await visibleRows(page)).toHaveLength(100);
+    expect(await page.evaluate(() => localStorage.getItem("uptime-monitor.collapsed"))).toBeNull();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("switches between compact and cards and remembers the choice; a small fleet starts in cards", async () => {
+    const { page, context, errors } = await open("/");
+    await page.waitForSelector("tr.mon");
+    await page.click('button[data-view="cards"]');
+    expect(await page.locator("li.mon").count()).toBe(100);
+    expect(await page.locator("tr.mon").count()).toBe(0);
+    expect(await page.getAttribute('button[data-view="cards"]', "aria-pressed")).toBe("true");
+    await page.reload();
+    await page.waitForSelector("li.mon");
+    expect(await page.locator("tr.mon").count()).toBe(0);
+    await page.click('button[data-view="compact"]');
+    expect(await page.locator("tr.mon").count()).toBe(100);
+    await page.reload();
+    await page.waitForSelector("tr.mon");
+    expect(await page.evaluate(() => localStorage.getItem("uptime-monitor.view"))).toBe("compact");
+    expect(errors).toEqual([]);
+    await context.close();
+    // Twenty monitors or fewer: cards, each with every figure.
+    const small = await open("/", { alter: (d) => ({ ...d, total: 12, monitors: d.monitors.slice(0, 12), next_cursor: null }) });
+    await small.page.waitForSelector("li.mon");
+    expect(await small.page.locator("li.mon").count()).toBe(12);
+    expect(await small.page.getAttribute('button[data-view="cards"]', "aria-pressed")).toBe("true");
+    expect(small.errors).toEqual([]);
+    await small.context.close();
+  });
+
+  it("passes axe-core with no serious or critical violation, light and dark, and fits 375 px without the 90-day strip", async () => {
+    for (const dark of [false, true]) {
+      const { page, context, errors } = await open("/", { dark });
+      await page.waitForSelector("tr.mon");
+      await axe(page, `compact ${dark ? "dark" : "light"}`);
+      // Filtered, with a group collapsed and problems first: still clean.
+      await page.getByLabel("Filter").fill("a");
+      await page.getByRole("button", { name: "Internal" }).click();
+      await page.getByLabel("Problems first").check();
+      await axe(page, `compact ${dark ? "dark" : "light"}, filtered`);
+      await page.getByLabel("Filter").fill("");
+      await page.setViewportSize({ width: 375, height: 812 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), "at 375 px").toBeLessThanOrEqual(375);
+      // Every cell's content fits its cell; the strip and the 90-day figure give way.
+      const over = await page.$$eval(".compact th, .compact td", (cells) =>
+        cells.filter((c) => c.checkVisibility() && c.scrollWidth > c.clientWidth + 1).map((c) => `${c.className}: ${c.textContent}`),
+      );
+      expect(over).toEqual([]);
+      expect(await page.locator(".days-strip").first().isVisible()).toBe(false);
+      expect(await page.locator("tr.mon .f-latency").first().isVisible()).toBe(true);
+      await axe(page, `compact ${dark ? "dark" : "light"} at 375 px`);
+      expect(errors).toEqual([]);
+      await context.close();
+    }
+  }, 120_000);
+
+  it("saves screenshots of the compact view: desktop and 375 px, light and dark", async () => {
+    const files: string[] = [];
+    for (const dark of [false, true])
+      for (const [name, width, height] of [
+        ["desktop", 1280, 900],
+        ["mobile", 375, 812],
+      ] as const) {
+        const { page, context } = await open("/", { width, height, dark });
+        await page.waitForSelector("tr.mon");
+        files.push(await shot(page, `status-compact-${name}-${dark ? "dark" : "light"}`));
+        await context.close();
+      }
+    expect(files).toHaveLength(4);
+    // The README's picture; refreshed on demand so that a test run leaves the work tree clean.
+    if (process.env.UPDATE_DOCS_SCREENSHOT === "1") {
+      mkdirSync(path.join(ROOT, "docs"), { recursive: true });
+      copyFileSync(path.join(SHOTS, "status-compact-desktop-light.png"), path.join(ROOT, "docs/status-page.png"));
+    }
+  }, 120_000);
+});
+
 describe("private status (PUBLIC_STATUS unset)", () => {
   beforeAll(async () => {
     await worker.stop();
@@ -364,13 +642,13 @@ describe("private status (PUBLIC_STATUS unset)", () => {
     await page.waitForSelector("text=That token was refused");
     await page.fill("#token", TOKEN);
     await page.click("button[type=submit]");
-    await page.waitForSelector("li.mon");
-    expect(await page.locator("li.mon").count()).toBe(100);
+    await page.waitForSelector(".mon");
+    expect(await page.locator(".mon").count()).toBe(100);
     expect(await page.evaluate(() => [sessionStorage.length, localStorage.length, document.cookie])).toEqual([1, 0, ""]);
     expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([TOKEN]);
     // A reload in the same tab keeps it; a new session does not have it.
     await page.reload();
-    await page.waitForSelector("li.mon");
+    await page.waitForSelector(".mon");
     const other = await open("/");
     await other.page.waitForSelector("form.token-form");
     await other.context.close();

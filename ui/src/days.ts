@@ -1,6 +1,7 @@
 // The 90-day bar: one block per UTC day, drawn by that day's uptime; a day without checks is drawn
 // as an empty outline (never as up). Hover shows a day's text; keyboard users focus the bar and step
-// through the days with the arrow keys, and the text is announced.
+// through the days with the arrow keys, and the text is announced. The compact view's strip is the
+// same blocks in one row of a table: hover text, and the summary as its label.
 import { h } from "./dom.ts";
 import { dayLevel, dayText, pct } from "./format.ts";
 import type { Days } from "./types.ts";
@@ -22,6 +23,19 @@ function summary(days: Days): string {
   return parts.join("; ");
 }
 
+function blocksOf(days: Days): HTMLElement[] {
+  return days.checks.map((c, i) =>
+    h("span", { class: `d d-${dayLevel(c, days.up[i] ?? 0)}`, title: dayText(days, i), "data-i": i, "aria-hidden": "true" }),
+  );
+}
+
+/** The compact view's 90-day strip: not a tab stop (a fleet's worth would be), its summary as its name. */
+export function dayStrip(days: Days): HTMLElement {
+  const bar = h("div", { class: "days days-strip", role: "img", "aria-label": summary(days) });
+  bar.append(...blocksOf(days));
+  return bar;
+}
+
 export function dayBar(days: Days, name: string, key: string): HTMLElement {
   const n = days.checks.length;
   const detail = h("p", { class: "day-detail", "aria-live": "polite" }, summary(days));
@@ -32,17 +46,7 @@ export function dayBar(days: Days, name: string, key: string): HTMLElement {
     "aria-label": `${name}: uptime per UTC day, last ${n} days. Use the arrow keys to read each day.`,
     "data-focus-key": key,
   });
-  const blocks: HTMLElement[] = [];
-  for (let i = 0; i < n; i++) {
-    const text = dayText(days, i);
-    const b = h("span", {
-      class: `d d-${dayLevel(days.checks[i] ?? 0, days.up[i] ?? 0)}`,
-      title: text,
-      "data-i": i,
-      "aria-hidden": "true",
-    });
-    blocks.push(b);
-  }
+  const blocks = blocksOf(days);
   bar.append(...blocks);
   let sel = -1;
   const select = (i: number) => {

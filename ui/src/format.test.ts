@@ -1,8 +1,9 @@
-// The UI's pure parts: figures, day levels and texts, the banner, grouping, and the chart's geometry.
+// The UI's pure parts: figures, day levels and texts, the banner, grouping, the status page's view,
+// filter and "problems first", and the chart's geometry.
 import { describe, expect, it } from "vitest";
 import { chartModel, niceCeil } from "./chart.ts";
 import { ago, dayLevel, dayText, duration, ms, pct } from "./format.ts";
-import { countsText, groups, overall } from "./model.ts";
+import { countsText, defaultView, filterSummary, filterTerms, groups, matches, overall, problemsFirst } from "./model.ts";
 import type { MonitorSummary, Status } from "./types.ts";
 
 describe("figures", () => {
@@ -67,6 +68,45 @@ describe("banner", () => {
       ["Web", ["c", "z"]],
       ["Other", ["a"]],
     ]);
+  });
+});
+
+describe("status page controls", () => {
+  it("starts in the compact view above 20 monitors", () => {
+    expect([defaultView(0), defaultView(20), defaultView(21), defaultView(1000)]).toEqual(["cards", "cards", "compact", "compact"]);
+  });
+  it("match every word of the filter in the name, group or id, in any case", () => {
+    const m = { ...mon("db-primary", "down", "Databases"), name: "Primary database" };
+    expect(filterTerms("  Primary   DB ")).toEqual(["primary", "db"]);
+    for (const q of ["", "primary", "DATABASES", "db-prim", "data prim"]) expect(matches(m, filterTerms(q)), q).toBe(true);
+    for (const q of ["replica", "primary replica"]) expect(matches(m, filterTerms(q)), q).toBe(false);
+    // The words are matched as text, never as a pattern.
+    expect(matches(m, filterTerms(".*"))).toBe(false);
+  });
+  it("say how many match, and that only the loaded monitors were searched when there are more", () => {
+    expect(filterSummary(2, 100, 100)).toBe("2 of 100 monitors match.");
+    expect(filterSummary(1, 1, 1)).toBe("1 of 1 monitor matches.");
+    expect(filterSummary(0, 100, 1000)).toBe("None of the 100 loaded monitors (1000 in all) match.");
+  });
+  it("put problems first: groups by their most urgent monitor, then monitors by urgency, ties in list order", () => {
+    const g = groups([
+      mon("a", "up", "A"),
+      mon("b", "paused", "A"),
+      mon("c", "up", "B"),
+      mon("d", "maintenance", "B"),
+      mon("e", "pending", "B"),
+      mon("f", "up", "C"),
+      mon("g", "down", "C"),
+      mon("h", "up", "D"),
+    ]);
+    expect(problemsFirst(g).map((x) => [x.name, x.monitors.map((m) => `${m.id}:${m.status}`)])).toEqual([
+      ["C", ["g:down", "f:up"]],
+      ["B", ["e:pending", "d:maintenance", "c:up"]],
+      ["A", ["a:up", "b:paused"]],
+      ["D", ["h:up"]],
+    ]);
+    // The list it was given is left as it was.
+    expect(g[2]!.monitors.map((m) => m.id)).toEqual(["f", "g"]);
   });
 });
 

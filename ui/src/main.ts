@@ -120,12 +120,18 @@ function askForToken<T>(page: Page<T>, refused: HttpError | null) {
   input.focus();
 }
 
-/** Keeps keyboard focus on the same control across a re-render. */
-function renderKeepingFocus(node: Node) {
+/**
+ * Keeps keyboard focus on the same control across a re-render. A page may update itself in place and
+ * return the element already shown (the status page keeps its filter box): then nothing is replaced,
+ * and focus moves only if the focused control was redrawn.
+ */
+function renderKeepingFocus(render: () => Node) {
   const active = document.activeElement as HTMLElement | null;
   const key = active?.dataset.focusKey;
-  main.replaceChildren(node);
-  if (key) (main.querySelector(`[data-focus-key="${CSS.escape(key)}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
+  const node = render();
+  if (node.parentNode !== main || main.childNodes.length !== 1) main.replaceChildren(node);
+  if (key && document.activeElement !== active)
+    (main.querySelector(`[data-focus-key="${CSS.escape(key)}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
 }
 
 async function refresh<T>(page: Page<T>) {
@@ -133,9 +139,10 @@ async function refresh<T>(page: Page<T>) {
   loading = true;
   try {
     const data = await page.load();
-    lastOk = { at: Date.now(), data };
+    const at = Date.now();
+    lastOk = { at, data };
     lastError = null;
-    renderKeepingFocus(page.render(data, lastOk.at));
+    renderKeepingFocus(() => page.render(data, at));
     document.title = page.title(data);
     if (!performance.getEntriesByName("uptime:rendered").length) performance.mark("uptime:rendered");
   } catch (e) {

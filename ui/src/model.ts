@@ -48,3 +48,48 @@ export function groups(monitors: MonitorSummary[]): Array<{ name: string; monito
       monitors: list.sort((x, y) => x.name.localeCompare(y.name) || x.id.localeCompare(y.id)),
     }));
 }
+
+/** How the status page draws its monitors: a table row each, or a card each with every figure. */
+export type View = "compact" | "cards";
+
+/** More monitors than this and the status page starts in the compact view (until the visitor picks one). */
+export const COMPACT_ABOVE = 20;
+
+export function defaultView(total: number): View {
+  return total > COMPACT_ABOVE ? "compact" : "cards";
+}
+
+/** "Problems first": what needs a look first; paused monitors are not checked, so they go last. */
+const URGENCY: Record<Status, number> = { down: 0, pending: 1, maintenance: 2, up: 3, paused: 4 };
+
+/**
+ * Groups ordered by their most urgent monitor (ties keep their list order), and each group's monitors
+ * by urgency (ties keep name order): every down monitor of the page comes before any that is up.
+ */
+export function problemsFirst(
+  list: Array<{ name: string; monitors: MonitorSummary[] }>,
+): Array<{ name: string; monitors: MonitorSummary[] }> {
+  const byUrgency = (a: MonitorSummary, b: MonitorSummary) => URGENCY[a.status] - URGENCY[b.status];
+  return list
+    .map((g) => ({ name: g.name, monitors: [...g.monitors].sort(byUrgency) }))
+    .map((g, i) => ({ g, i, worst: URGENCY[g.monitors[0]?.status ?? "paused"] }))
+    .sort((a, b) => a.worst - b.worst || a.i - b.i)
+    .map(({ g }) => g);
+}
+
+/** The filter box's words, lower-cased; a monitor matches when each appears in its name, group or id. */
+export function filterTerms(text: string): string[] {
+  return text.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 20);
+}
+
+export function matches(m: MonitorSummary, terms: string[]): boolean {
+  if (!terms.length) return true;
+  const hay = `${m.name}\n${m.group ?? ""}\n${m.id}`.toLowerCase();
+  return terms.every((t) => hay.includes(t));
+}
+
+/** What the filter's live region says: matches among the monitors loaded, and that more exist when not all are. */
+export function filterSummary(matched: number, loaded: number, total: number): string {
+  const scope = loaded < total ? `the ${loaded} loaded monitors (${total} in all)` : `${loaded} monitor${loaded === 1 ? "" : "s"}`;
+  return `${matched === 0 ? "None" : matched} of ${scope} match${matched === 1 ? "es" : ""}.`;
+}
