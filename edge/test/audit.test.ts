@@ -529,6 +529,13 @@ describe("no secrets", () => {
       body: { id: uid("nt"), kind: "ntfy", url: `${receiver}/topic-${crypto.randomUUID()}` },
     });
     secrets.push(ntfy.body.url);
+    const routingKey = `pd_${crypto.randomUUID()}`;
+    const pd = await api("POST", "/api/v1/channels", {
+      body: { id: uid("pd"), kind: "pagerduty", url: `${receiver}/pd`, secret: routingKey },
+    });
+    expect(pd.status).toBe(201);
+    expect((await api("PATCH", `/api/v1/channels/${pd.body.id}`, { body: { secret: `${routingKey}-2` } })).status).toBe(200);
+    secrets.push(routingKey);
     const headerValue = `Bearer hv_${crypto.randomUUID()}`;
     const m = uid("m");
     expect(

@@ -101,7 +101,12 @@ describe("channels CRUD", () => {
     const cases: Array<[unknown, Array<{ path: string; message?: string | RegExp }>]> = [
       [
         { id: "x", kind: "pager", url: "https://a.example.net/" },
-        [{ path: "kind", message: 'must be one of "webhook", "slack", "discord", "teams", "ntfy"' }],
+        [
+          {
+            path: "kind",
+            message: 'must be one of "webhook", "slack", "discord", "teams", "ntfy", "pagerduty", "opsgenie", "telegram", "email"',
+          },
+        ],
       ],
       [{ id: "x", url: "https://a.example.net/" }, [{ path: "kind" }]],
       [

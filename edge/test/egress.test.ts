@@ -139,6 +139,7 @@ describe("alert delivery", () => {
     url,
     secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     rotation: null,
+    options: {},
     monitors: [],
     events: ["down", "up"],
     enabled: true,

@@ -2,8 +2,8 @@
 // clock driven through the retry schedule: exactly-once, signatures, 410, Retry-After, ordering.
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
-import { DOWN, DOWN_BODIES, DOWN_HEADERS, verifyWebhook } from "../src/alerts/channels/testdata.ts";
-import { CHANNEL_KINDS, type ChannelKind } from "../src/alerts/channels/index.ts";
+import { DOWN, DOWN_BODIES, DOWN_HEADERS, KEY, OPTIONS, verifyWebhook } from "../src/alerts/channels/testdata.ts";
+import { CHANNELS, CHANNEL_KINDS, type ChannelKind } from "../src/alerts/channels/index.ts";
 import { deliverDue, deliverNow, enqueue, notificationCounts, type DeliveryDeps } from "../src/alerts/delivery.ts";
 import type { AlertEvent } from "../src/alerts/events.ts";
 import { parseConfig } from "../src/config/config.ts";
@@ -378,7 +378,8 @@ describe("ordering", () => {
 describe("formats through the real receiver", () => {
   it("each kind's request arrives byte for byte", async () => {
     const chans = new Map<ChannelKind, Awaited<ReturnType<typeof channel>>>();
-    for (const kind of CHANNEL_KINDS) chans.set(kind, await channel(kind));
+    for (const kind of CHANNEL_KINDS)
+      chans.set(kind, await channel(kind, { ...(CHANNELS[kind].credential ? { secret: KEY } : {}), ...OPTIONS[kind] }));
     expect(await enqueue(env.DB, DOWN)).toBe(CHANNEL_KINDS.length);
     clock = T0 + 1234;
     expect(await deliverDue(deps(), 10)).toMatchObject({ delivered: CHANNEL_KINDS.length });

@@ -37,6 +37,9 @@ export async function startCountingTarget(): Promise<CountingTarget> {
   let maxInFlight = 0;
   let total = 0;
   const server = http.createServer((req, res) => {
+    // One request per connection: a pooled connection that this server closes after its keep-alive
+    // timeout, reused by workerd at that moment, fails as "Network connection lost." in the test.
+    res.setHeader("connection", "close");
     const url = new URL(req.url ?? "/", "http://target.invalid");
     const parts = url.pathname.split("/").filter(Boolean);
     const json = (status: number, body: unknown) => {

@@ -33,6 +33,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const timers = new Set<NodeJS.Timeout>();
 
   const server = http.createServer((req, res) => {
+    // One request per connection: a pooled connection that this server closes after its keep-alive
+    // timeout, reused by workerd at that moment, fails as "Network connection lost." in the test.
+    res.setHeader("connection", "close");
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {

@@ -264,6 +264,13 @@ async function processOne(
     log.warn("channel disabled", { ...logged, reason });
     return { outcome: "dead", sent: true, failedUntil: null, gone: true };
   }
+  if (attempt.status !== null && CHANNELS[n.channel.kind].permanent?.includes(attempt.status)) {
+    // Worded as a single attempt's end, so the API shows the receiver's answer apart from it (redact.ts).
+    const reason = `${attempt.error} (not retried)`;
+    await db.batch([...stmts, finish(db, n.id, claim, "dead", reason, now)]);
+    log.warn("notification dead-lettered", { ...logged, reason });
+    return { outcome: "dead", sent: true, failedUntil: null };
+  }
   const next = made < opts.maxAttempts ? nextAttemptAt(now, made, retryAfter, deps.random) : null;
   if (next === null) {
     const reason = opts.maxAttempts === 1 ? `${attempt.error} (not retried)` : `gave up after ${made} attempts; last: ${attempt.error}`;

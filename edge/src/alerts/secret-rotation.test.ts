@@ -15,6 +15,7 @@ const channel = (extra: Partial<Channel> = {}): Channel => ({
   url: "https://hooks.example.net/in",
   secret: SECRET,
   rotation: null,
+  options: {},
   monitors: [],
   events: ["down"],
   enabled: true,

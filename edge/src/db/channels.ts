@@ -10,6 +10,7 @@ type Row = {
   secret: string | null;
   previous_secret: string | null;
   previous_until: number | null;
+  options: string;
   monitors: string;
   events: string;
   enabled: number;
@@ -26,6 +27,7 @@ export function channelFromRow(r: Row): Channel {
     url: r.url,
     secret: r.secret,
     rotation: r.previous_secret !== null && r.previous_until !== null ? { previous: r.previous_secret, until: r.previous_until } : null,
+    options: JSON.parse(r.options) as Record<string, string>,
     monitors: JSON.parse(r.monitors) as string[],
     events: JSON.parse(r.events) as EventName[],
     enabled: r.enabled === 1,
@@ -39,8 +41,8 @@ export function channelFromRow(r: Row): Channel {
 export async function insertChannel(db: D1Database, c: Channel): Promise<boolean> {
   const r = await db
     .prepare(
-      `INSERT INTO channels (id, name, kind, url, secret, previous_secret, previous_until, monitors, events, enabled, disabled_reason, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO channels (id, name, kind, url, secret, previous_secret, previous_until, monitors, events, enabled, disabled_reason, created_at, updated_at, options)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     )
     .bind(
       c.id,
@@ -56,6 +58,7 @@ export async function insertChannel(db: D1Database, c: Channel): Promise<boolean
       c.disabled_reason,
       c.created_at,
       c.updated_at,
+      JSON.stringify(c.options),
     )
     .run();
   return r.meta.changes > 0;
@@ -65,7 +68,7 @@ export function updateChannel(db: D1Database, c: Channel): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE channels SET name = ?2, url = ?3, secret = ?4, monitors = ?5, events = ?6, enabled = ?7, disabled_reason = ?8, updated_at = ?9,
-         previous_secret = ?10, previous_until = ?11
+         previous_secret = ?10, previous_until = ?11, options = ?12
        WHERE id = ?1`,
     )
     .bind(
@@ -80,6 +83,7 @@ export function updateChannel(db: D1Database, c: Channel): D1PreparedStatement {
       c.updated_at,
       c.rotation?.previous ?? null,
       c.rotation?.until ?? null,
+      JSON.stringify(c.options),
     );
 }
 

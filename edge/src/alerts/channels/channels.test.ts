@@ -3,15 +3,16 @@ import { describe, expect, it } from "vitest";
 import type { AlertEvent } from "../events.ts";
 import { clipText, escapeMarkdown } from "./format.ts";
 import { CHANNELS, CHANNEL_KINDS, CHANNEL_SCHEMAS, maskUrl, type Channel, type ChannelKind } from "./index.ts";
-import { DOWN, DOWN_BODIES, DOWN_HEADERS, SECRET, SENT_AT, verifyWebhook } from "./testdata.ts";
+import { DOWN, DOWN_BODIES, DOWN_HEADERS, KEY, OPTIONS, SECRET, SENT_AT, secretFor, verifyWebhook } from "./testdata.ts";
 
 const channel = (kind: ChannelKind): Channel => ({
   id: `${kind}-ch`,
   name: `${kind} channel`,
   kind,
   url: `https://hooks.example.net/${kind}/topic`,
-  secret: kind === "webhook" ? SECRET : null,
+  secret: secretFor(kind),
   rotation: null,
+  options: OPTIONS[kind] ?? {},
   monitors: [],
   events: ["down", "up"],
   enabled: true,
@@ -58,7 +59,9 @@ describe("channel registry", () => {
 describe.each(CHANNEL_KINDS)("%s request for a down event", (kind) => {
   it("is exactly the documented body and headers, POSTed to the channel's URL", async () => {
     const req = await CHANNELS[kind].build(DOWN, channel(kind), SENT_AT);
-    expect(req.url).toBe(`https://hooks.example.net/${kind}/topic`);
+    // Opsgenie's and Telegram's channel URL is the API's base; the request goes to a path under it.
+    const under: Partial<Record<ChannelKind, string>> = { opsgenie: "/v2/alerts", telegram: `/bot${KEY}/sendMessage` };
+    expect(req.url).toBe(`https://hooks.example.net/${kind}/topic${under[kind] ?? ""}`);
     expect(req.method).toBe("POST");
     expect(req.body).toBe(DOWN_BODIES[kind]);
     expect(req.headers).toEqual(DOWN_HEADERS[kind]);
@@ -294,5 +297,127 @@ describe("maskUrl", () => {
     expect(maskUrl("https://ntfy.example.net/short")).toBe("https://ntfy.example.net/…");
     expect(maskUrl("https://ntfy.example.net/")).toBe("https://ntfy.example.net/…");
     expect(maskUrl("not a url")).toBe("…");
+  });
+});
+
+describe("pagerduty", () => {
+  const trigger = (dedup: string, severity: string, summary: string, cls: string, details: string) =>
+    `{"routing_key":"${KEY}","event_action":"trigger","dedup_key":"${dedup}","payload":{"summary":"${summary}",` +
+    `"source":"https://example.com/","severity":"${severity}","timestamp":"2025-11-27T04:01:00.000Z","component":"homepage","group":"Public",` +
+    `"class":"${cls}","custom_details":${details}}}`;
+  const cases: Array<[AlertEvent, string]> = [
+    [UP, `{"routing_key":"${KEY}","event_action":"resolve","dedup_key":"inc_homepage_1764216000000"}`],
+    [
+      REMINDER,
+      trigger(
+        "inc_homepage_1764216000000",
+        "critical",
+        "Homepage is still down",
+        "monitor.reminder",
+        '{"Monitor":"Homepage (homepage)","Target":"https://example.com/","Reminder":"#2","Down for":"2h 6m 40s",' +
+          '"Error":"timeout: no answer within 10000 ms","Time":"2025-11-27T06:07:40.000Z","Event":"evt_rem"}',
+      ).replace('"timestamp":"2025-11-27T04:01:00.000Z"', '"timestamp":"2025-11-27T06:07:40.000Z"'),
+    ],
+    [
+      DEGRADED,
+      trigger(
+        "evt_deg",
+        "warning",
+        "Homepage is degraded",
+        "monitor.degraded",
+        '{"Monitor":"Homepage (homepage)","Target":"https://example.com/","Latency":"2450 ms (threshold 1000 ms)","Time":"2025-11-27T04:01:00.000Z","Event":"evt_deg"}',
+      ),
+    ],
+  ];
+  it.each(cases)("%# builds the exact Events v2 body", async (event, body) => {
+    expect((await CHANNELS.pagerduty.build(event, channel("pagerduty"), SENT_AT)).body).toBe(body);
+  });
+
+  it("resolves with the dedup_key the trigger used: the incident's id", async () => {
+    const t = JSON.parse((await CHANNELS.pagerduty.build(DOWN, channel("pagerduty"), SENT_AT)).body);
+    const r = JSON.parse((await CHANNELS.pagerduty.build(UP, channel("pagerduty"), SENT_AT)).body);
+    expect([t.event_action, r.event_action]).toEqual(["trigger", "resolve"]);
+    expect(r.dedup_key).toBe(t.dedup_key);
+    expect(t.dedup_key).toBe(DOWN.incident!.id);
+  });
+
+  it("clips a summary of emoji to 1,024 characters between graphemes", async () => {
+    const name = "👨‍👩‍👧‍👦".repeat(100);
+    const body = JSON.parse(
+      (await CHANNELS.pagerduty.build({ ...DOWN, monitor: { ...DOWN.monitor, name } }, channel("pagerduty"), SENT_AT)).body,
+    );
+    expect(body.payload.summary).toBe(clipText(`${name} is down`, 1024));
+    expect(body.payload.summary).toBe(`${"👨‍👩‍👧‍👦".repeat(93)}…`);
+  });
+
+  it("refuses to build without a routing key", async () => {
+    await expect(CHANNELS.pagerduty.build(DOWN, { ...channel("pagerduty"), secret: null }, SENT_AT)).rejects.toThrow(/no routing key/);
+  });
+});
+
+describe("opsgenie", () => {
+  it("closes by the alias it created with, and says so in the URL", async () => {
+    const req = await CHANNELS.opsgenie.build(UP, channel("opsgenie"), SENT_AT);
+    expect(req.url).toBe("https://hooks.example.net/opsgenie/topic/v2/alerts/inc_homepage_1764216000000/close?identifierType=alias");
+    expect(req.headers).toEqual({ "content-type": "application/json", authorization: `GenieKey ${KEY}` });
+    expect(req.body).toBe(
+      '{"source":"Infra Uptime Monitor","note":"Monitor: Homepage (homepage)\\nTarget: https://example.com/\\nDown for: 1h 1m 3s\\n' +
+        'Cause: 2 consecutive failures\\nTime: 2025-11-27T05:02:03.000Z\\nEvent: evt_up"}',
+    );
+    expect(JSON.parse(DOWN_BODIES.opsgenie).alias).toBe(DOWN.incident!.id);
+  });
+
+  it("creates a certificate alert under its own alias, at P3", async () => {
+    const req = await CHANNELS.opsgenie.build(CERTIFICATE, channel("opsgenie"), SENT_AT);
+    expect(req.body).toBe(
+      '{"message":"db-tls: certificate expires in 9 days","alias":"evt_cert","description":"Monitor: db-tls\\nTarget: db.internal:5432\\n' +
+        'Expires: 2025-12-06T05:46:40.000Z\\nIssuer: R11\\nTime: 2025-11-27T04:01:00.000Z\\nEvent: evt_cert","tags":["uptime","monitor.certificate"],' +
+        '"details":{"monitor":"db-tls","event":"evt_cert","type":"monitor.certificate"},"entity":"db-tls","source":"Infra Uptime Monitor","priority":"P3"}',
+    );
+  });
+
+  it("clips a message of emoji to 130 characters between graphemes, and keeps a base URL's path", async () => {
+    const name = "👍🏽".repeat(100);
+    const ch = { ...channel("opsgenie"), url: "https://proxy.example.net/opsgenie/" };
+    const req = await CHANNELS.opsgenie.build({ ...DOWN, monitor: { ...DOWN.monitor, name } }, ch, SENT_AT);
+    expect(req.url).toBe("https://proxy.example.net/opsgenie/v2/alerts");
+    expect(JSON.parse(req.body).message).toBe(`${"👍🏽".repeat(32)}…`);
+  });
+});
+
+describe("telegram", () => {
+  it("sends plain text (no parse_mode, so Markdown and HTML stay as typed) for a recovery", async () => {
+    const req = await CHANNELS.telegram.build({ ...UP, monitor: { ...UP.monitor, name: "<b>*Home*</b>" } }, channel("telegram"), SENT_AT);
+    expect(req.body).toBe(
+      '{"chat_id":"-1001234567890","text":"✅ <b>*Home*</b> is up again\\n\\nMonitor: <b>*Home*</b> (homepage)\\nTarget: https://example.com/\\n' +
+        'Down for: 1h 1m 3s\\nCause: 2 consecutive failures\\nTime: 2025-11-27T05:02:03.000Z\\nEvent: evt_up","link_preview_options":{"is_disabled":true}}',
+    );
+  });
+
+  it("clips a long error of emoji between graphemes and keeps the text within 4,096", async () => {
+    const message = "👨‍👩‍👧‍👦".repeat(400);
+    const e: AlertEvent = { ...DOWN, incident: { ...DOWN.incident!, last_error: { kind: "timeout", message } } };
+    const text: string = JSON.parse((await CHANNELS.telegram.build(e, channel("telegram"), SENT_AT)).body).text;
+    const error = text.split("\n").find((l) => l.startsWith("Error: "))!;
+    expect(error).toBe(`Error: ${clipText(`timeout: ${message}`, 1000)}`);
+    expect(error.endsWith("👨‍👩‍👧‍👦…")).toBe(true);
+    expect(text.length).toBeLessThanOrEqual(4096);
+  });
+});
+
+describe("email", () => {
+  it("sends the test event with its subject and text", async () => {
+    const req = await CHANNELS.email.build(TEST, channel("email"), SENT_AT);
+    expect(req.headers).toEqual({ "content-type": "application/json", authorization: `Bearer ${KEY}` });
+    expect(req.body).toBe(
+      '{"from":"uptime@example.net","to":["oncall@example.net"],"subject":"🧪 Test notification from Infra Uptime Monitor",' +
+        '"text":"Message: This is a test.\\nTime: 2025-11-27T04:01:00.000Z\\nEvent: evt_test"}',
+    );
+  });
+
+  it("clips a subject of emoji to 200 characters between graphemes", async () => {
+    const name = "🇫🇷".repeat(150);
+    const body = JSON.parse((await CHANNELS.email.build({ ...DOWN, monitor: { ...DOWN.monitor, name } }, channel("email"), SENT_AT)).body);
+    expect(body.subject).toBe(`🔴 ${"🇫🇷".repeat(49)}…`);
   });
 });

@@ -4,16 +4,30 @@ import { normalizeUrl } from "../../../../contract/target.ts";
 import { MonitorId, PlainText, Slug } from "../../../../contract/index.ts";
 import { EVENT_NAMES } from "../events.ts";
 import { discord } from "./discord.ts";
+import { email } from "./email.ts";
 import { ntfy } from "./ntfy.ts";
+import { opsgenie } from "./opsgenie.ts";
+import { pagerduty } from "./pagerduty.ts";
 import { slack } from "./slack.ts";
 import { teams } from "./teams.ts";
+import { telegram } from "./telegram.ts";
 import { CHANNEL_KINDS, type ChannelDef, type ChannelKind } from "./types.ts";
 import { webhook } from "./webhook.ts";
 
 export { CHANNEL_KINDS, type Channel, type ChannelDef, type ChannelKind, type OutgoingRequest } from "./types.ts";
 
 /** One entry per kind; a missing or mistyped entry fails to compile. */
-export const CHANNELS: { readonly [K in ChannelKind]: ChannelDef<K> } = { webhook, slack, discord, teams, ntfy };
+export const CHANNELS: { readonly [K in ChannelKind]: ChannelDef<K> } = {
+  webhook,
+  slack,
+  discord,
+  teams,
+  ntfy,
+  pagerduty,
+  opsgenie,
+  telegram,
+  email,
+};
 
 export function isChannelKind(kind: unknown): kind is ChannelKind {
   return typeof kind === "string" && Object.hasOwn(CHANNELS, kind);
@@ -72,7 +86,8 @@ const COMMON = {
 
 function schemaFor<K extends ChannelKind>(kind: K) {
   const def: ChannelDef = CHANNELS[kind];
-  return z.strictObject({ ...COMMON, kind: z.literal(kind), ...def.fields }).superRefine((c, ctx) => {
+  const url = def.defaultUrl === undefined ? COMMON.url : COMMON.url.default(def.defaultUrl);
+  return z.strictObject({ ...COMMON, url, kind: z.literal(kind), ...def.fields }).superRefine((c, ctx) => {
     // zod runs this even when a field failed (then c holds the raw input): a URL that does not parse was reported already.
     if (typeof c.url !== "string" || !URL.canParse(c.url)) return;
     const problem = def.checkUrl?.(new URL(c.url));

@@ -9,9 +9,13 @@ import { DISCORD_LIMITS } from "./discord.ts";
 import { ELLIPSIS, clipText, escapeMarkdown, utf8Length } from "./format.ts";
 import { CHANNELS, CHANNEL_KINDS, type Channel, type ChannelKind } from "./index.ts";
 import { NTFY_LIMITS } from "./ntfy.ts";
+import { OPSGENIE_LIMITS } from "./opsgenie.ts";
+import { PAGERDUTY_LIMITS } from "./pagerduty.ts";
 import { SLACK_LIMITS } from "./slack.ts";
+import { EMAIL_LIMITS } from "./email.ts";
+import { TELEGRAM_LIMITS } from "./telegram.ts";
 import { TEAMS_LIMITS } from "./teams.ts";
-import { DOWN, SECRET, SENT_AT } from "./testdata.ts";
+import { DOWN, OPTIONS, SENT_AT, secretFor } from "./testdata.ts";
 
 const segmenter = new Intl.Segmenter("en", { granularity: "grapheme" });
 const graphemeEnds = (s: string) => new Set([0, ...Array.from(segmenter.segment(s), (g) => g.index + g.segment.length)]);
@@ -48,8 +52,9 @@ const channel = (kind: ChannelKind, name = `${kind} channel`): Channel => ({
   name,
   kind,
   url: `https://hooks.example.net/${kind}/topic`,
-  secret: kind === "webhook" ? SECRET : null,
+  secret: secretFor(kind),
   rotation: null,
+  options: OPTIONS[kind] ?? {},
   monitors: [],
   events: ["down", "up"],
   enabled: true,
@@ -356,6 +361,46 @@ function checkNtfy(req: { headers: Record<string, string>; body: string }) {
   expect(() => new Headers(req.headers)).not.toThrow();
 }
 
+/** PagerDuty Events v2: summary 1,024, dedup_key 255, an event at most 512 KB; a resolve names only its key. */
+function checkPagerDuty(raw: string) {
+  expect(utf8Length(raw)).toBeLessThanOrEqual(512 * 1024);
+  const body = JSON.parse(raw);
+  within("dedup_key", body.dedup_key, 1, PAGERDUTY_LIMITS.dedupKey);
+  if (body.event_action === "resolve") return expect(Object.keys(body)).toEqual(["routing_key", "event_action", "dedup_key"]);
+  expect(body.event_action).toBe("trigger");
+  within("summary", body.payload.summary, 1, PAGERDUTY_LIMITS.summary);
+  for (const k of ["source", "component", "class"]) within(k, body.payload[k], 1, PAGERDUTY_LIMITS.field);
+  if ("group" in body.payload) within("group", body.payload.group, 1, PAGERDUTY_LIMITS.field);
+  expect(["critical", "error", "warning", "info"]).toContain(body.payload.severity);
+}
+
+/** Opsgenie: message 130, alias 512, description 15,000, entity 512, source 100, note 25,000. */
+function checkOpsgenie(req: { url: string; body: string }) {
+  const body = JSON.parse(req.body);
+  within("source", body.source, 1, OPSGENIE_LIMITS.source);
+  if (req.url.endsWith("/close?identifierType=alias")) return within("note", body.note, 1, OPSGENIE_LIMITS.note);
+  within("message", body.message, 1, OPSGENIE_LIMITS.message);
+  within("alias", body.alias, 1, OPSGENIE_LIMITS.alias);
+  within("description", body.description, 1, OPSGENIE_LIMITS.description);
+  within("entity", body.entity, 1, OPSGENIE_LIMITS.entity);
+  for (const v of Object.values(body.details)) expect(typeof v).toBe("string");
+}
+
+/** Telegram sendMessage: text 1 to 4,096 characters; the event id, the last line, survives. */
+function checkTelegram(raw: string) {
+  const body = JSON.parse(raw);
+  within("text", body.text, 1, TELEGRAM_LIMITS.text);
+  expect(body.text.split("\n").at(-1)).toMatch(/^Event: evt_/);
+}
+
+/** Email: a one-line subject of at most 200 characters, a text of at most 100,000. */
+function checkEmail(raw: string) {
+  const body = JSON.parse(raw);
+  within("subject", body.subject, 1, EMAIL_LIMITS.subject);
+  expect(body.subject).not.toMatch(/[\r\n]/);
+  within("text", body.text, 1, EMAIL_LIMITS.text);
+}
+
 describe("each channel's request within its receiver's limits, for the longest texts the API accepts", () => {
   const target = longestTarget();
 
@@ -369,6 +414,10 @@ describe("each channel's request within its receiver's limits, for the longest t
         if (kind === "discord") checkDiscord(JSON.parse(req.body));
         if (kind === "teams") checkTeams(req.body);
         if (kind === "ntfy") checkNtfy(req);
+        if (kind === "pagerduty") checkPagerDuty(req.body);
+        if (kind === "opsgenie") checkOpsgenie(req);
+        if (kind === "telegram") checkTelegram(req.body);
+        if (kind === "email") checkEmail(req.body);
       }
     }
   });

@@ -1,9 +1,19 @@
 // Fixed alert events and the exact requests each channel kind must build for them (tests only).
 import type { AlertEvent } from "../events.ts";
+import { CHANNELS } from "./index.ts";
 import type { ChannelKind } from "./types.ts";
 
 /** The signing secret of Standard Webhooks' own example. */
 export const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/** The key of the kinds that hold one (pagerduty's routing key, opsgenie's API key). */
+export const KEY = "R0ut1ngK3y0f32charactersXXXXXXXX";
+/** The secret a test channel of `kind` holds: the signing secret, a key, or none. */
+export const secretFor = (kind: ChannelKind): string | null => (CHANNELS[kind].signed ? SECRET : CHANNELS[kind].credential ? KEY : null);
+/** The options of a test channel of `kind` (a Telegram chat, an email's addresses). */
+export const OPTIONS: Partial<Record<ChannelKind, Record<string, string>>> = {
+  telegram: { chat_id: "-1001234567890" },
+  email: { from: "uptime@example.net", to: "oncall@example.net" },
+};
 /** When the fixed requests are sent: webhook-timestamp 1764216061. */
 export const SENT_AT = 1_764_216_061_234;
 
@@ -58,6 +68,24 @@ export const DOWN_BODIES: Record<ChannelKind, string> = {
   ntfy:
     "Monitor: Homepage (homepage)\nTarget: https://example.com/\nCause: 2 consecutive failures\n" +
     "Error: timeout: no answer within 10000 ms\nTime: 2025-11-27T04:01:00.000Z\nEvent: evt_inc_homepage_1764216000000_down",
+  pagerduty:
+    '{"routing_key":"R0ut1ngK3y0f32charactersXXXXXXXX","event_action":"trigger","dedup_key":"inc_homepage_1764216000000",' +
+    '"payload":{"summary":"Homepage is down","source":"https://example.com/","severity":"critical","timestamp":"2025-11-27T04:01:00.000Z",' +
+    '"component":"homepage","group":"Public","class":"monitor.down","custom_details":{"Monitor":"Homepage (homepage)","Target":"https://example.com/",' +
+    '"Cause":"2 consecutive failures","Error":"timeout: no answer within 10000 ms","Time":"2025-11-27T04:01:00.000Z","Event":"evt_inc_homepage_1764216000000_down"}}}',
+  opsgenie:
+    '{"message":"Homepage is down","alias":"inc_homepage_1764216000000","description":"Monitor: Homepage (homepage)\\nTarget: https://example.com/\\n' +
+    'Cause: 2 consecutive failures\\nError: timeout: no answer within 10000 ms\\nTime: 2025-11-27T04:01:00.000Z\\nEvent: evt_inc_homepage_1764216000000_down",' +
+    '"tags":["uptime","monitor.down"],"details":{"monitor":"homepage","event":"evt_inc_homepage_1764216000000_down","type":"monitor.down"},' +
+    '"entity":"homepage","source":"Infra Uptime Monitor","priority":"P1"}',
+  telegram:
+    '{"chat_id":"-1001234567890","text":"🔴 Homepage is down\\n\\nMonitor: Homepage (homepage)\\nTarget: https://example.com/\\n' +
+    "Cause: 2 consecutive failures\\nError: timeout: no answer within 10000 ms\\nTime: 2025-11-27T04:01:00.000Z\\n" +
+    'Event: evt_inc_homepage_1764216000000_down","link_preview_options":{"is_disabled":true}}',
+  email:
+    '{"from":"uptime@example.net","to":["oncall@example.net"],"subject":"🔴 Homepage is down","text":"Monitor: Homepage (homepage)\\n' +
+    "Target: https://example.com/\\nCause: 2 consecutive failures\\nError: timeout: no answer within 10000 ms\\nTime: 2025-11-27T04:01:00.000Z\\n" +
+    'Event: evt_inc_homepage_1764216000000_down"}',
 };
 
 /** DOWN's headers for each kind (the webhook's signature is for SECRET at SENT_AT). */
@@ -72,6 +100,10 @@ export const DOWN_HEADERS: Record<ChannelKind, Record<string, string>> = {
   discord: { "content-type": "application/json" },
   teams: { "content-type": "application/json" },
   ntfy: { "content-type": "text/plain; charset=utf-8", title: "Homepage is down", priority: "5", tags: "rotating_light,down" },
+  pagerduty: { "content-type": "application/json" },
+  opsgenie: { "content-type": "application/json", authorization: `GenieKey ${KEY}` },
+  telegram: { "content-type": "application/json" },
+  email: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
 };
 
 /**

@@ -29,6 +29,7 @@ export function channelView(ch: Channel, now: number = Date.now()) {
     id: ch.id,
     name: ch.name,
     kind: ch.kind,
+    ...ch.options,
     url: maskUrl(ch.url),
     url_set: true,
     monitors: ch.monitors,
@@ -56,6 +57,14 @@ function requireReachable(url: string, policy: EgressPolicy): void {
   if (refused) throw new ApiError("invalid_input", `channel is invalid: ${refused}`, [{ path: "url", message: refused }]);
 }
 
+/** The kind's options out of validated input. */
+function optionsOf(input: ChannelInput): Record<string, string> {
+  const fields = input as unknown as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const k of CHANNELS[input.kind].options ?? []) if (typeof fields[k] === "string") out[k] = fields[k];
+  return out;
+}
+
 function parseInput(raw: unknown): ChannelInput {
   const { kind } = validate(ChannelKindField, raw, "channel");
   return validate(CHANNEL_SCHEMAS[kind], raw, "channel") as ChannelInput;
@@ -66,6 +75,9 @@ channels.use("*", requireRole("admin"));
 
 channels.post("/", limitBody(), async (c) => {
   const input = parseInput(await readJson(c));
+  const credential = CHANNELS[input.kind].credential;
+  if (credential && input.secret === undefined)
+    throw new ApiError("invalid_input", "channel is invalid: 1 problem", [{ path: "secret", message: `is required: ${credential}` }]);
   requireReachable(input.url, c.get("config").egress);
   const { db, caps } = c.get("config");
   requireRoom("channels", await countOf(db, "channels"), caps.channels, "MAX_CHANNELS");
@@ -75,8 +87,9 @@ channels.post("/", limitBody(), async (c) => {
     name: input.name ?? input.id,
     kind: input.kind,
     url: input.url,
-    secret: CHANNELS[input.kind].signed ? (input.secret ?? newWebhookSecret()) : null,
+    secret: CHANNELS[input.kind].signed ? (input.secret ?? newWebhookSecret()) : (input.secret ?? null),
     rotation: null,
+    options: optionsOf(input),
     monitors: input.monitors,
     events: input.events,
     enabled: input.enabled,
@@ -125,6 +138,7 @@ channels.patch("/:id", limitBody(), async (c) => {
     name: current.name,
     kind: current.kind,
     url: current.url,
+    ...current.options,
     monitors: current.monitors,
     events: current.events,
     enabled: current.enabled,
@@ -139,6 +153,7 @@ channels.patch("/:id", limitBody(), async (c) => {
     url: input.url,
     secret: input.secret ?? current.secret,
     rotation: input.secret !== undefined && input.secret !== current.secret ? null : rotationAt(current, now),
+    options: optionsOf(input),
     monitors: input.monitors,
     events: input.events,
     enabled: input.enabled,
@@ -170,6 +185,13 @@ channels.post("/:id/rotate-secret", limitBody(), async (c) => {
   const input = validate(RotateSecretInput, raw, "rotation");
   const db = c.get("config").db;
   const current = await channelOr404(db, c.req.param("id"));
+  const credential = CHANNELS[current.kind].credential;
+  if (credential)
+    throw new ApiError(
+      "conflict",
+      `channel "${current.id}" is a ${current.kind} channel, which signs nothing: its secret is ${credential}, ` +
+        "replaced at once by a PATCH with the new secret",
+    );
   if (!CHANNELS[current.kind].signed || current.secret === null)
     throw new ApiError(
       "conflict",
