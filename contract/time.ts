@@ -48,3 +48,15 @@ export function timeRangeProblem(ms: number, now: number, pastMs: number, future
   if (ms >= lo && ms <= hi) return null;
   return `must be between ${toRfc3339(lo)} and ${toRfc3339(hi)} (${ms < lo ? "too old" : "too far ahead"})`;
 }
+
+/**
+ * `grace_s` of a rotation: whole seconds from 0 (replace at once) to `max`, `def` when omitted. The hints
+ * follow the bounds in their messages (e.g. " (0 replaces the secret at once)", " (7 days)").
+ */
+export const GraceSeconds = (max: number, def: number, hints: { min?: string; max: string }) =>
+  z
+    .number("must be a number of seconds")
+    .int("must be a whole number of seconds")
+    .min(0, `must be at least 0${hints.min ?? ""}`)
+    .max(max, `must be at most ${max}${hints.max}`)
+    .default(def);

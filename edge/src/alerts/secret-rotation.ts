@@ -1,5 +1,6 @@
 // Webhook secret rotation the Standard Webhooks way: for a grace period a channel signs with its new secret and the one it replaced.
 import { z } from "zod";
+import { GraceSeconds } from "../../../contract/index.ts";
 import type { Channel } from "./channels/types.ts";
 import { WebhookSecret } from "./signing.ts";
 
@@ -10,12 +11,7 @@ export const MAX_GRACE_S = 30 * 24 * 60 * 60;
 
 /** Body of POST /api/v1/channels/:id/rotate-secret. */
 export const RotateSecretInput = z.strictObject({
-  grace_s: z
-    .number("must be a number of seconds")
-    .int("must be a whole number of seconds")
-    .min(0, "must be at least 0 (0 replaces the secret at once)")
-    .max(MAX_GRACE_S, `must be at most ${MAX_GRACE_S} (30 days)`)
-    .default(DEFAULT_GRACE_S),
+  grace_s: GraceSeconds(MAX_GRACE_S, DEFAULT_GRACE_S, { min: " (0 replaces the secret at once)", max: " (30 days)" }),
   secret: WebhookSecret.optional(),
 });
 

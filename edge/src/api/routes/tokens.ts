@@ -1,7 +1,7 @@
 // /api/v1/tokens: admins create, list, rotate and revoke API tokens. A token's secret is shown once.
 import { Hono } from "hono";
 import { z } from "zod";
-import { PlainText, toRfc3339 } from "../../../../contract/index.ts";
+import { GraceSeconds, PlainText, toRfc3339 } from "../../../../contract/index.ts";
 import { countOf } from "../../db/counts.ts";
 import { requireRoom } from "../limits.ts";
 import { requireRole } from "../auth.ts";
@@ -37,12 +37,7 @@ export const TokenRequest = z.strictObject({
 
 export const RotateRequest = z.strictObject({
   /** Seconds the secret being replaced stays valid (never beyond its own expiry). */
-  grace_s: z
-    .number("must be a number of seconds")
-    .int("must be a whole number of seconds")
-    .min(0, "must be at least 0")
-    .max(MAX_GRACE_S, `must be at most ${MAX_GRACE_S} (7 days)`)
-    .default(DEFAULT_GRACE_S),
+  grace_s: GraceSeconds(MAX_GRACE_S, DEFAULT_GRACE_S, { max: " (7 days)" }),
   /** The new secret's lifetime, as at creation. */
   expires_in_s: ExpiresIn,
 });
