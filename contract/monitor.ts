@@ -11,8 +11,14 @@ export const PlainText = (max: number) => z.string().trim().min(1).max(max).supe
 /** Bytes-like text (request bodies, tcp payloads, keywords): any characters but halves of a surrogate pair, which no encoding can send. */
 const WellFormed = z.string().superRefine(problemCheck(encodingProblem));
 
-export const KINDS = ["http", "tcp", "icmp", "tls"] as const;
+export const KINDS = ["http", "tcp", "icmp", "tls", "dns", "heartbeat"] as const;
 export type Kind = (typeof KINDS)[number];
+/** Kinds nothing runs: the monitored job calls in (a ping URL on the Worker), and the tick notices silence. */
+export const PUSH_KINDS = ["heartbeat"] as const satisfies readonly Kind[];
+export type PushKind = (typeof PUSH_KINDS)[number];
+/** Kinds an agent runs: every kind but the pushed ones. */
+export const AGENT_KINDS = KINDS.filter((k): k is Exclude<Kind, PushKind> => !(PUSH_KINDS as readonly Kind[]).includes(k));
+export type AgentKind = Exclude<Kind, PushKind>;
 export const RUNNERS = ["edge", "agent"] as const;
 export type Runner = (typeof RUNNERS)[number];
 
@@ -20,6 +26,11 @@ export type Runner = (typeof RUNNERS)[number];
 export const MIN_INTERVAL_S: Record<Runner, number> = { edge: 60, agent: 10 };
 /** Kinds the Workers runtime can run; the rest need an agent. */
 export const EDGE_KINDS: readonly Kind[] = ["http"];
+
+/** Where a kind runs when `runner` is left out: http on the edge, heartbeats watched by the Worker, the rest on agents. */
+export function defaultRunner(kind: Kind): Runner {
+  return EDGE_KINDS.includes(kind) || kind === "heartbeat" ? "edge" : "agent";
+}
 
 export const Slug = z
   .string()
@@ -80,16 +91,69 @@ export const TlsOptions = z.strictObject({
 });
 export type TlsOptions = z.output<typeof TlsOptions>;
 
+export const DNS_RECORD_TYPES = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA"] as const;
+export const DNS_TRANSPORTS = ["udp", "tcp"] as const;
+/** Response codes by their RFC 1035/2136 names, as dig prints them. */
+export const DNS_RCODES = [
+  "NOERROR",
+  "FORMERR",
+  "SERVFAIL",
+  "NXDOMAIN",
+  "NOTIMP",
+  "REFUSED",
+  "YXDOMAIN",
+  "YXRRSET",
+  "NXRRSET",
+  "NOTAUTH",
+  "NOTZONE",
+] as const;
+
+/** A DNS query (the target is the name asked for) and what its answer must hold. */
+export const DnsOptions = z.strictObject({
+  record_type: z.enum(DNS_RECORD_TYPES).default("A"),
+  /** `host` or `host:port` (IPv6 as `[addr]:port`) of the server to ask; null = the agent's system resolver. */
+  server: z.string().min(1).max(261).nullable().default(null),
+  transport: z.enum(DNS_TRANSPORTS).default("udp"),
+  recursion_desired: z.boolean().default(true),
+  valid_rcodes: z.array(z.enum(DNS_RCODES)).min(1).max(DNS_RCODES.length).default(["NOERROR"]),
+});
+export type DnsOptions = z.output<typeof DnsOptions>;
+
+/** A job that calls in: silent for longer than the period (`interval_s`) plus `grace_s`, it is down. */
+export const HeartbeatOptions = z.strictObject({
+  grace_s: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86400)
+    .default(300),
+});
+export type HeartbeatOptions = z.output<typeof HeartbeatOptions>;
+
 /** Each kind's option block, listed once: key = kind = block name. */
-const OPTION_BLOCKS = { http: HttpOptions, tcp: TcpOptions, icmp: IcmpOptions, tls: TlsOptions } as const;
+const OPTION_BLOCKS = {
+  http: HttpOptions,
+  tcp: TcpOptions,
+  icmp: IcmpOptions,
+  tls: TlsOptions,
+  dns: DnsOptions,
+  heartbeat: HeartbeatOptions,
+} as const;
 
 const MonitorFields = z.strictObject({
   id: MonitorId,
   name: PlainText(200).optional(),
   group: PlainText(100).nullable().default(null),
   kind: z.enum(KINDS),
-  target: z.string().min(1).max(2048),
-  interval_s: z.number().int().min(10).max(86400).default(60),
+  /** What is checked; heartbeat monitors take none (their job calls the Worker). */
+  target: z.string().min(1).max(2048).optional(),
+  /** How often it is checked; for a heartbeat, the period the job runs on (up to 30 days). */
+  interval_s: z
+    .number()
+    .int()
+    .min(10)
+    .max(30 * 86400)
+    .default(60),
   timeout_ms: z.number().int().min(100).max(120000).optional(),
   runner: z.enum(RUNNERS).optional(),
   locations: z.array(Location).max(50).default([]),
@@ -100,7 +164,8 @@ const MonitorFields = z.strictObject({
     .record(Slug, z.string().max(256).superRefine(problemCheck(textProblem)))
     .refine((t) => Object.keys(t).length <= 50, "at most 50 tags")
     .default({}),
-  failure_threshold: z.number().int().min(1).max(100).default(2),
+  /** Failed results in a row before the monitor is down; left out, 2 (a heartbeat's missed deadline or failure ping: 1). */
+  failure_threshold: z.number().int().min(1).max(100).optional(),
   success_threshold: z.number().int().min(1).max(100).default(1),
   /** Re-run a failed check once at once and keep the second answer, so a single dropped packet is not a failure. */
   confirm_failures: z.boolean().default(true),
@@ -123,6 +188,8 @@ const MonitorFields = z.strictObject({
   tcp: TcpOptions.optional(),
   icmp: IcmpOptions.optional(),
   tls: TlsOptions.optional(),
+  dns: DnsOptions.optional(),
+  heartbeat: HeartbeatOptions.optional(),
 });
 
 /**
@@ -130,10 +197,30 @@ const MonitorFields = z.strictObject({
  * The output always has `name`, `runner`, `timeout_ms` and exactly the option block of its kind.
  */
 export const Monitor = MonitorFields.superRefine((m, ctx) => {
-  const runner = m.runner ?? (EDGE_KINDS.includes(m.kind) ? "edge" : "agent");
-  const normal = normalizeTarget(m.kind, m.target);
-  if ("error" in normal) ctx.addIssue({ code: "custom", path: ["target"], message: `${m.kind} target ${normal.error}` });
-  if (runner === "edge" && !EDGE_KINDS.includes(m.kind))
+  const runner = m.runner ?? defaultRunner(m.kind);
+  if (m.kind === "heartbeat") {
+    if (m.target !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["target"],
+        message: "heartbeat monitors take no target: the job calls the monitor's ping URL",
+      });
+    if (runner !== "edge")
+      ctx.addIssue({
+        code: "custom",
+        path: ["runner"],
+        message: 'heartbeat monitors are watched by the Worker; use "runner": "edge" or leave it out',
+      });
+  } else {
+    if (m.target === undefined) ctx.addIssue({ code: "custom", path: ["target"], message: `is required for ${m.kind} monitors` });
+    else {
+      const normal = normalizeTarget(m.kind, m.target);
+      if ("error" in normal) ctx.addIssue({ code: "custom", path: ["target"], message: `${m.kind} target ${normal.error}` });
+    }
+    if (m.interval_s > 86400)
+      ctx.addIssue({ code: "custom", path: ["interval_s"], message: `must be at most 86400 for ${m.kind} monitors` });
+  }
+  if (runner === "edge" && !EDGE_KINDS.includes(m.kind) && m.kind !== "heartbeat")
     ctx.addIssue({ code: "custom", path: ["runner"], message: `${m.kind} monitors cannot run on the edge; use "runner": "agent"` });
   if (runner === "edge" && m.locations.length > 0)
     ctx.addIssue({
@@ -155,23 +242,27 @@ export const Monitor = MonitorFields.superRefine((m, ctx) => {
   if (new Set(m.locations).size !== m.locations.length)
     ctx.addIssue({ code: "custom", path: ["locations"], message: "must not repeat a location" });
 }).transform((m) => {
-  const runner = m.runner ?? (EDGE_KINDS.includes(m.kind) ? "edge" : "agent");
+  const runner = m.runner ?? defaultRunner(m.kind);
   const timeout_ms = m.timeout_ms ?? Math.min(10000, Math.floor((m.interval_s * 1000) / 2));
-  const { http, tcp, icmp, tls, ...rest } = m;
-  const blocks = { http, tcp, icmp, tls };
+  const { http, tcp, icmp, tls, dns, heartbeat, ...rest } = m;
+  const blocks = { http, tcp, icmp, tls, dns, heartbeat };
   // Stored normalised (an http URL as its href, hosts canonical), so what is checked, shown and budgeted is one spelling.
-  const normal = normalizeTarget(m.kind, m.target);
+  // A heartbeat has no target: stored as "", which nothing checks or shows.
+  const normal = m.kind === "heartbeat" || m.target === undefined ? { target: "" } : normalizeTarget(m.kind, m.target);
   return {
     ...rest,
-    target: "target" in normal ? normal.target : m.target,
+    target: "target" in normal ? normal.target : (m.target ?? ""),
     name: m.name ?? m.id,
     runner,
     timeout_ms,
+    failure_threshold: m.failure_threshold ?? (m.kind === "heartbeat" ? 1 : 2),
     [m.kind]: blocks[m.kind] ?? OPTION_BLOCKS[m.kind].parse({}),
   } as MonitorSpec;
 });
 
-type Common = Omit<z.output<typeof MonitorFields>, "name" | "runner" | "timeout_ms" | Kind> & {
+type Common = Omit<z.output<typeof MonitorFields>, "name" | "runner" | "timeout_ms" | "target" | "failure_threshold" | Kind> & {
+  target: string;
+  failure_threshold: number;
   name: string;
   runner: Runner;
   timeout_ms: number;
@@ -181,7 +272,9 @@ export type MonitorSpec =
   | (Common & { kind: "http"; http: HttpOptions })
   | (Common & { kind: "tcp"; tcp: TcpOptions })
   | (Common & { kind: "icmp"; icmp: IcmpOptions })
-  | (Common & { kind: "tls"; tls: TlsOptions });
+  | (Common & { kind: "tls"; tls: TlsOptions })
+  | (Common & { kind: "dns"; dns: DnsOptions })
+  | (Common & { kind: "heartbeat"; heartbeat: HeartbeatOptions });
 export type MonitorInput = z.input<typeof Monitor>;
 
 export const MONITOR_STATUSES = ["up", "down", "pending", "paused", "maintenance"] as const;

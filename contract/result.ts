@@ -117,6 +117,31 @@ export const TlsDetail = z.strictObject({
     .optional(),
 });
 
+/** What a DNS query got: who answered, the response code, and the answer section's records. */
+export const DnsDetail = z.strictObject({
+  /** The server asked, as `host:port` (`[v6]:port`); the system resolver's first server when none is set. */
+  server: encodable(300),
+  /** The response code's value (0-4095, RFC 6895) and its name; null when no response came. */
+  rcode_value: z.number().int().min(0).max(4095).nullable(),
+  rcode: encodable(16).nullable(),
+  /** Records of the asked type in the answer section. */
+  answers: z.number().int().nonnegative().max(65535).nullable(),
+  /** Their values as dig prints them (`10 mail.example.test.` for MX), at most 50. */
+  values: z.array(encodable(2048)).max(50).default([]),
+});
+export type DnsDetail = z.output<typeof DnsDetail>;
+
+/** What a heartbeat result says: a ping from the job (`success`, `fail`, `start`), or the tick's `missed` deadline. */
+export const HEARTBEAT_EVENTS = ["success", "fail", "start", "missed"] as const;
+export const HeartbeatDetail = z.strictObject({
+  event: z.enum(HEARTBEAT_EVENTS),
+  /** The start of the run this ping ends (a `/start` ping before it), when there was one. */
+  started_at: Timestamp.nullable().default(null),
+  /** The first bytes of the ping's body, as text: the job's own message. */
+  message: encodable(MAX_MESSAGE).nullable().default(null),
+});
+export type HeartbeatDetail = z.output<typeof HeartbeatDetail>;
+
 /** Most tries one run of a check makes: the check and, for a failure, two confirming retries (contract/outcome.ts). */
 export const MAX_TRIES = 3;
 
@@ -136,6 +161,8 @@ export const CheckResult = z
     tcp: TcpDetail.optional(),
     icmp: IcmpDetail.optional(),
     tls: TlsDetail.optional(),
+    dns: DnsDetail.optional(),
+    heartbeat: HeartbeatDetail.optional(),
   })
   .superRefine((r, ctx) => {
     if (!r.ok && r.error === null) ctx.addIssue({ code: "custom", path: ["error"], message: "a failed result (ok: false) must say why" });

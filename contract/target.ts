@@ -54,7 +54,7 @@ export function checkHttpUrl(target: string): string | null {
   return null;
 }
 
-export type TargetKind = "http" | "tcp" | "icmp" | "tls";
+export type TargetKind = "http" | "tcp" | "icmp" | "tls" | "dns";
 
 /**
  * A monitor's target in the one form it is stored, checked and shown in, or what is wrong with it
@@ -86,6 +86,13 @@ export function normalizeTarget(kind: TargetKind, target: string): { target: str
       const host = canonicalHost(target);
       if (typeof host === "string") return { error: host };
       return isHost(host.host) ? { target: host.host } : { error: "must be a host name or IP address" };
+    }
+    case "dns": {
+      // The name asked for: lower case, without the root's trailing dot (names compare case-insensitively).
+      const name = target.toLowerCase().replace(/\.$/, "");
+      return name.length > 0 && HOSTNAME.test(name) && !IPV4.test(name) && !isIPv6(name)
+        ? { target: name }
+        : { error: "must be a domain name (letters, digits, '-' and '_' in dot-separated labels of at most 63)" };
     }
   }
 }
