@@ -1,6 +1,6 @@
 // The Monitor: what to check, where from and how often. Shared by edge/ and probe-agent/.
 import { z } from "zod";
-import { normalizeTarget } from "./target.ts";
+import { isIPv4, isIPv6, normalizeTarget, parseDnsServer } from "./target.ts";
 import { compileLinear } from "./regex.ts";
 import { problemCheck } from "./issues.ts";
 import { encodingProblem, headerValueProblem, textProblem } from "./text.ts";
@@ -108,15 +108,72 @@ export const DNS_RCODES = [
   "NOTZONE",
 ] as const;
 
-/** A DNS query (the target is the name asked for) and what its answer must hold. */
-export const DnsOptions = z.strictObject({
-  record_type: z.enum(DNS_RECORD_TYPES).default("A"),
-  /** `host` or `host:port` (IPv6 as `[addr]:port`) of the server to ask; null = the agent's system resolver. */
-  server: z.string().min(1).max(261).nullable().default(null),
-  transport: z.enum(DNS_TRANSPORTS).default("udp"),
-  recursion_desired: z.boolean().default(true),
-  valid_rcodes: z.array(z.enum(DNS_RCODES)).min(1).max(DNS_RCODES.length).default(["NOERROR"]),
-});
+/** Most values `dns.expected_values` may list, and most values a result reports (DnsDetail.values). */
+export const MAX_DNS_VALUES = 50;
+
+/**
+ * A DNS query (the target is the name asked for) and what its answer must hold: the response code one of
+ * `valid_rcodes`, every `expected_values` entry among the answer's values, at least one value matching
+ * `answer_regex`, and between `min_answers` and `max_answers` records of the asked type (docs/checks.md).
+ */
+export const DnsOptions = z
+  .strictObject({
+    record_type: z.enum(DNS_RECORD_TYPES).default("A"),
+    /** `host` or `host:port` (IPv6 as `[addr]:port`) of the server to ask (port 53 when left out); null = the agent's system resolver. */
+    server: z
+      .string()
+      .min(1)
+      .max(261)
+      .superRefine((s, ctx) => {
+        const hp = s === "" ? null : parseDnsServer(s); // "" is reported by min(1)
+        if (typeof hp === "string") ctx.addIssue({ code: "custom", message: hp });
+      })
+      .nullable()
+      .default(null),
+    transport: z.enum(DNS_TRANSPORTS).default("udp"),
+    recursion_desired: z.boolean().default(true),
+    valid_rcodes: z
+      .array(z.enum(DNS_RCODES))
+      .min(1)
+      .max(DNS_RCODES.length)
+      .refine((r) => new Set(r).size === r.length, "must not repeat a response code")
+      .default(["NOERROR"]),
+    /** Values that must all be among the answer's (as the agent prints them: docs/checks.md); names match case-insensitively, with or without the trailing dot. */
+    expected_values: z
+      .array(z.string().trim().min(1).max(2048).superRefine(problemCheck(encodingProblem)))
+      .max(MAX_DNS_VALUES)
+      .default([]),
+    /** A regular expression (RE2 syntax) at least one answer value must match; null = none. */
+    answer_regex: WellFormed.min(1).max(4096).nullable().default(null),
+    /** Fewest and most records of `record_type` the answer section may hold; null = no bound. */
+    min_answers: z.number().int().min(0).max(65535).nullable().default(null),
+    max_answers: z.number().int().min(0).max(65535).nullable().default(null),
+  })
+  .superRefine((o, ctx) => {
+    // Compiled at create, with the engine the agent matches with (as tcp.expect), so a bad pattern fails here.
+    if (o.answer_regex !== null) {
+      const re = compileLinear(o.answer_regex);
+      if (!re.ok) ctx.addIssue({ code: "custom", path: ["answer_regex"], message: `is not a usable regular expression: ${re.error}` });
+    }
+    if (o.min_answers !== null && o.max_answers !== null && o.min_answers > o.max_answers)
+      ctx.addIssue({ code: "custom", path: ["max_answers"], message: `must be at least min_answers (${o.min_answers})` });
+    const address = o.record_type === "A" ? isIPv4 : o.record_type === "AAAA" ? isIPv6 : null;
+    if (address)
+      o.expected_values.forEach((v, i) => {
+        if (v !== "" && !address(v))
+          ctx.addIssue({
+            code: "custom",
+            path: ["expected_values", i],
+            message: `${JSON.stringify(v)} is not an ${o.record_type === "A" ? "IPv4" : "IPv6"} address, which every ${o.record_type} value is`,
+          });
+      });
+    if (o.max_answers !== null && o.expected_values.length > o.max_answers)
+      ctx.addIssue({
+        code: "custom",
+        path: ["expected_values"],
+        message: `lists ${o.expected_values.length} values, more than max_answers (${o.max_answers}) allows`,
+      });
+  });
 export type DnsOptions = z.output<typeof DnsOptions>;
 
 /** A job that calls in: silent for longer than the period (`interval_s`) plus `grace_s`, it is down. */

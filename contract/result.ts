@@ -1,6 +1,6 @@
 // A check result and the batch agents push: the contract between probe-agent/ and edge/.
 import { z } from "zod";
-import { Location, MonitorId, Slug } from "./monitor.ts";
+import { DNS_RECORD_TYPES, Location, MAX_DNS_VALUES, MonitorId, Slug } from "./monitor.ts";
 import { problemCheck } from "./issues.ts";
 import { MAX_MESSAGE, encodingProblem, textProblem } from "./text.ts";
 import { Timestamp } from "./time.ts";
@@ -121,13 +121,15 @@ export const TlsDetail = z.strictObject({
 export const DnsDetail = z.strictObject({
   /** The server asked, as `host:port` (`[v6]:port`); the system resolver's first server when none is set. */
   server: encodable(300),
+  /** The record type asked for (the monitor's `dns.record_type`): Telegraf's record_type tag. */
+  record_type: z.enum(DNS_RECORD_TYPES),
   /** The response code's value (0-4095, RFC 6895) and its name; null when no response came. */
   rcode_value: z.number().int().min(0).max(4095).nullable(),
   rcode: encodable(16).nullable(),
   /** Records of the asked type in the answer section. */
   answers: z.number().int().nonnegative().max(65535).nullable(),
-  /** Their values as dig prints them (`10 mail.example.test.` for MX), at most 50. */
-  values: z.array(encodable(2048)).max(50).default([]),
+  /** Their values as dig prints them (`10 mail.example.test.` for MX; TXT: its strings joined), the first MAX_DNS_VALUES. */
+  values: z.array(encodable(2048)).max(MAX_DNS_VALUES).default([]),
 });
 export type DnsDetail = z.output<typeof DnsDetail>;
 

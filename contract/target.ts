@@ -5,6 +5,11 @@ import { canonicalHost } from "./egress.ts";
 const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)*\.?$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
+/** A dotted-quad IPv4 address (four decimal parts, no leading zeros). */
+export function isIPv4(s: string): boolean {
+  return IPV4.test(s);
+}
+
 export function isIPv6(s: string): boolean {
   if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(":")) return false;
   try {
@@ -35,6 +40,27 @@ export function parseHostPort(target: string): HostPort | string {
   if (!Number.isInteger(port) || port < 1 || port > 65535) return "port must be between 1 and 65535";
   if (!isHost(host)) return `"${host}" is not a valid host name or IP address`;
   return { host, port };
+}
+
+/** The port a DNS server listens on when `dns.server` names none. */
+export const DNS_PORT = 53;
+
+/**
+ * A dns monitor's `server`: `host`, `host:port`, `[v6]:port` or a bare IPv6 address (`host` without a port:
+ * port 53). Returns the host (IPv6 without brackets) and port, or what is wrong, worded to follow "server ".
+ */
+export function parseDnsServer(server: string): HostPort | string {
+  if (/[\s\p{Cc}]/u.test(server)) return "must not contain whitespace or control characters";
+  if (isIPv6(server)) return { host: server, port: DNS_PORT };
+  const bracketed = /^\[([^\]]+)\]$/.exec(server);
+  if (bracketed) return isIPv6(bracketed[1]!) ? { host: bracketed[1]!, port: DNS_PORT } : `"${server}" is not a valid IPv6 address`;
+  if (!server.includes(":"))
+    return isHost(server) ? { host: server, port: DNS_PORT } : `"${server}" is not a valid host name or IP address`;
+  const hp = parseHostPort(server);
+  if (typeof hp === "string") return hp.startsWith("must be") ? "must be host or host:port (IPv6 as [addr]:port)" : hp;
+  // Brackets are for IPv6 only: "[name]:53" is no spelling of a name.
+  if (server.startsWith("[") && !isIPv6(hp.host)) return `"${hp.host}" is not an IPv6 address (only IPv6 addresses take brackets)`;
+  return hp;
 }
 
 /** Whitespace and control characters, which URL parsers drop or encode silently, so what is stored would not be what is checked. */

@@ -43,7 +43,15 @@ describe("deploy/monitors.example.yaml and deploy/monitors.schema.json", () => {
     const loaded = loadMonitorsFile(readFileSync(EXAMPLE, "utf8"), "monitors.example.yaml", EXAMPLE_ENV);
     expect(loaded.ok ? [] : loaded.problems).toEqual([]);
     if (!loaded.ok) return;
-    expect(loaded.file.monitors!.map((m) => m.id)).toEqual(["homepage", "api-health", "db-primary", "core-router", "mail-certificate"]);
+    expect(loaded.file.monitors!.map((m) => m.id)).toEqual([
+      "homepage",
+      "api-health",
+      "db-primary",
+      "core-router",
+      "mail-certificate",
+      "mail-mx",
+      "nightly-backup",
+    ]);
     expect(loaded.file.channels!.map((c) => c.url)).toContain(EXAMPLE_ENV.SLACK_WEBHOOK_URL);
   });
 
@@ -58,7 +66,14 @@ describe("deploy/monitors.example.yaml and deploy/monitors.schema.json", () => {
   it("refuses unknown keys, wrong types and kinds, and missing required fields", () => {
     expect(errors({ monitors: [http("a", { intervall: 60 })] })).toContain("/monitors/0 must NOT have additional properties");
     expect(errors({ monitors: [http("a", { interval_s: "60" })] })).toContain("/monitors/0/interval_s must be integer");
-    expect(errors({ monitors: [{ id: "a", kind: "http" }] })).toContain("/monitors/0 must have required property 'target'");
+    expect(errors({ monitors: [{ kind: "http", target: "https://example.com/" }] })).toContain(
+      "/monitors/0 must have required property 'id'",
+    );
+    // `target` is required by kind (a heartbeat takes none): a rule between fields, which the zod schema judges.
+    expect(FileSchema.safeParse({ monitors: [{ id: "a", kind: "http" }] }).error?.issues[0]).toMatchObject({
+      path: ["monitors", 0, "target"],
+      message: "is required for http monitors",
+    });
     expect(errors({ monitors: [http("a", { kind: "gopher" })] })).toContain("/monitors/0/kind must be equal to one of the allowed values");
     expect(errors({ channels: [{ id: "x", kind: "carrier-pigeon", url: "https://example.com/" }] })).not.toEqual([]);
     expect(
@@ -434,5 +449,30 @@ describe("npm run monitors against the Worker", () => {
     const fixed = await cli(["apply", "-f", write("partial.yaml", next)]);
     expect(fixed.code, fixed.err).toBe(0);
     expect(fixed.out).toContain("Apply complete: 1 created, 0 changed, 0 deleted.");
+  });
+
+  it("creates a heartbeat monitor (no target) and prints its ping URL once; plan then sees no change, and a grace change patches", async () => {
+    spec.monitors.push({ id: "nightly", kind: "heartbeat", interval_s: 86400, heartbeat: { grace_s: 3600 } });
+    const planned = await cli(["plan", "-f", write()]);
+    expect(planned.code, planned.err).toBe(2);
+    expect(planned.out).toContain("+ monitor nightly: heartbeat every 86400 s, grace 3600 s");
+    const r = await cli(["apply", "-f", "monitors.yaml"]);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(r.out).toContain("created monitor nightly");
+    const url = /ping URL \(shown once[^)]*\): (\S+)/.exec(r.out)?.[1];
+    expect(url, r.out).toMatch(new RegExp(`^${worker.url}/ping/[A-Za-z0-9_-]{32}$`));
+    // The URL works, and the plan compares the heartbeat without its (empty) target: nothing to change.
+    expect((await fetch(url!, { method: "POST", body: "from the test" })).status).toBe(200);
+    expect((await api("GET", "/api/v1/monitors/nightly")).body.state.status).toBe("up");
+    const again = await cli(["plan", "-f", "monitors.yaml"]);
+    expect(again.code, again.out).toBe(0);
+    spec.monitors.at(-1).heartbeat.grace_s = 600;
+    const changed = await cli(["apply", "-f", write()]);
+    expect(changed.code, changed.err).toBe(0);
+    expect(changed.out).toContain("changed monitor nightly (heartbeat.grace_s)");
+    expect(changed.out).not.toContain("ping URL");
+    expect((await api("GET", "/api/v1/monitors/nightly")).body.heartbeat).toEqual({ grace_s: 600 });
+    // The key did not change with the monitor.
+    expect((await fetch(url!)).status).toBe(200);
   });
 });

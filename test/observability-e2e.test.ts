@@ -24,7 +24,7 @@ const run = promisify(execFile);
 const TOKEN = "obs-admin-token-0123456789abcdef";
 const DB = "uptime_obs";
 const LOC = "lab";
-const MEASUREMENTS = "/^(http_response|net_response|ping|x509_cert)$/";
+const MEASUREMENTS = "/^(http_response|net_response|ping|x509_cert|dns_query)$/";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let influx: InfluxServer;

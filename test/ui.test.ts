@@ -17,7 +17,7 @@ import { STATUS_TEXT, ms, pct } from "../ui/src/format.ts";
 import { groups, overall } from "../ui/src/model.ts";
 import type { MonitorPayload, StatusPayload } from "../ui/src/types.ts";
 import { launchChromium } from "./services/chromium.ts";
-import { SCENARIO_SECRETS, d1File, fleet, scenario, seedStatus } from "./services/status-seed.ts";
+import { HOUR, SCENARIO_SECRETS, d1File, fleet, scenario, seedStatus } from "./services/status-seed.ts";
 
 const TOKEN = "ui-test-admin-token-0123456789";
 const SHOTS = path.join(ROOT, ".artifacts/screenshots");
@@ -101,11 +101,32 @@ async function shot(page: Page, name: string) {
 }
 
 const MONITORS = [...scenario(), ...fleet(91)];
+let seededAt = 0;
+
+/**
+ * How many of a window's buckets hold seeded latency: the seed writes every hour up to the one it ran in, but not
+ * the hours in `gapHours` (counted back from that hour). Counted from the window's own `from`, so a test that runs
+ * after the hour has turned expects the new, empty hour and not the seeded one that fell out of the window.
+ */
+function seededBuckets(window: { from: string; bucket_s: number; avg_latency_ms: unknown[] }, gapHours: readonly number[]): number {
+  const seedHour = Math.floor(seededAt / HOUR);
+  const from = Date.parse(window.from) / HOUR;
+  const per = window.bucket_s / 3600;
+  let n = 0;
+  for (let b = 0; b < window.avg_latency_ms.length; b++) {
+    const hours = Array.from({ length: per }, (_, i) => from + b * per + i).filter(
+      (h) => h <= seedHour && !gapHours.includes(seedHour - h),
+    );
+    if (hours.length > 0) n++;
+  }
+  return n;
+}
 
 beforeAll(async () => {
   state = mkdtempSync(path.join(tmpdir(), "ium-ui-"));
   await applyMigrations({ persistTo: state });
-  seedStatus(d1File(state), MONITORS, Date.now());
+  seededAt = Date.now();
+  seedStatus(d1File(state), MONITORS, seededAt);
   await start({ PUBLIC_STATUS: "true" });
   browser = await launchChromium();
 }, 180_000);
@@ -309,10 +330,12 @@ describe("monitor page (public)", () => {
     await page.waitForSelector("svg.chart");
     const api = await apiJson<MonitorPayload>("/api/v1/status/web-home");
     const points = (w: "24h" | "7d" | "30d") => api.latency[w].avg_latency_ms.filter((v) => v !== null).length;
-    // 24 hourly buckets, three of them (5-7 hours ago) without checks.
-    expect(points("24h")).toBe(21);
-    expect(await page.locator("svg.chart circle.pt").count()).toBe(21);
-    expect(await page.getAttribute("svg.chart", "data-points")).toBe("21");
+    // 24 hourly buckets, three of them (5-7 hours ago) without checks: 21, or 20 once the hour has turned since seeding.
+    const gaps = MONITORS.find((m) => m.input.id === "web-home")!.gapHours!;
+    expect(points("24h")).toBe(seededBuckets(api.latency["24h"], gaps));
+    expect(points("24h")).toBeGreaterThanOrEqual(20);
+    expect(await page.locator("svg.chart circle.pt").count()).toBe(points("24h"));
+    expect(await page.getAttribute("svg.chart", "data-points")).toBe(String(points("24h")));
     expect(await page.locator("svg.chart path.line").count()).toBe(2);
     expect(await page.textContent("svg.chart text.unit")).toBe("latency (ms)");
     expect(await page.locator("svg.chart text.ytick").count()).toBe(5);
@@ -320,7 +343,8 @@ describe("monitor page (public)", () => {
     expect(await page.textContent("svg.chart title")).toMatch(/over the last 24h, one point per 1 hour, in milliseconds/);
     await page.click('button[data-window="7d"]');
     expect(await page.locator("svg.chart circle.pt").count()).toBe(points("7d"));
-    expect(points("7d")).toBe(165);
+    expect(points("7d")).toBe(seededBuckets(api.latency["7d"], gaps));
+    expect(points("7d")).toBeGreaterThanOrEqual(164);
     expect(await page.getAttribute('button[data-window="7d"]', "aria-pressed")).toBe("true");
     expect(page.url()).toMatch(/\?window=7d$/);
     await page.click('button[data-window="30d"]');
@@ -351,6 +375,34 @@ describe("monitor page (public)", () => {
     expect(await page.locator("code.target").count()).toBe(0);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it("shows a heartbeat's last ping instead of a target, and its pings as events (the job's words not on a public page)", async () => {
+    const admin = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    const created = await fetch(`${worker.url}/api/v1/monitors`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ id: "ui-nightly", name: "Nightly backup", kind: "heartbeat", interval_s: 86400 }),
+    });
+    expect(created.status).toBe(201);
+    const url = ((await created.json()) as { ping_url: string }).ping_url;
+    try {
+      expect((await fetch(url, { method: "POST", body: "rsync done" })).status).toBe(200);
+      expect((await fetch(`${url}/fail`, { method: "POST", body: "disk /srv/secret full" })).status).toBe(200);
+      const { page, context, errors, bodies } = await open("/monitors/ui-nightly");
+      await page.waitForSelector("table.checks");
+      expect(await page.textContent(".since")).toMatch(/^Down since .+ · last ping (\d+ s|1 min) ago$/);
+      expect(await page.textContent(".meta")).toBe("HEARTBEAT");
+      const rows = await page.$$eval("table.checks tbody tr", (trs) => trs.map((tr) => tr.querySelectorAll("td")[4]!.textContent));
+      expect(rows).toHaveLength(2);
+      expect(rows[0]).toMatch(/^failure ping · other: /);
+      expect(rows[1]).toBe("ping");
+      expect(bodies.join("")).not.toContain("/srv/secret");
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await fetch(`${worker.url}/api/v1/monitors/ui-nightly`, { method: "DELETE", headers: admin });
+    }
   });
 
   it("says so for an unknown monitor", async () => {

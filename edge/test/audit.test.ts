@@ -197,6 +197,14 @@ const FIXTURES: Record<string, { role: "admin" | "editor"; call: Fixture }> = {
       return { method: "POST", path: `/api/v1/channels/${id}/rotate-secret`, body: { grace_s: 60 }, target: id, fields: ["grace_s"] };
     },
   },
+  "POST /api/v1/monitors/:id/rotate-ping-key": {
+    role: "editor",
+    call: async () => {
+      const id = uid("hb");
+      await api("POST", "/api/v1/monitors", { body: { id, kind: "heartbeat", interval_s: 3600 } });
+      return { method: "POST", path: `/api/v1/monitors/${id}/rotate-ping-key`, body: { grace_s: 60 }, target: id, fields: ["grace_s"] };
+    },
+  },
   "POST /api/v1/channels/:id/test": {
     role: "admin",
     call: async () => {
@@ -550,6 +558,12 @@ describe("no secrets", () => {
       (await api("PATCH", `/api/v1/monitors/${m}`, { token: token.body.token, body: { http: { body: "password=hunter2-xyz" } } })).status,
     ).toBe(200);
     secrets.push(headerValue, "hunter2-xyz");
+    // A heartbeat's ping key, as created and as rotated: the URL is the credential.
+    const hb = await api("POST", "/api/v1/monitors", { body: { id: uid("hb"), kind: "heartbeat", interval_s: 600 } });
+    expect(hb.status).toBe(201);
+    const rotatedPing = await api("POST", `/api/v1/monitors/${hb.body.id}/rotate-ping-key`, { body: { grace_s: 60 } });
+    expect(rotatedPing.status).toBe(200);
+    for (const u of [hb.body.ping_url, rotatedPing.body.ping_url]) secrets.push(u.split("/ping/")[1]);
 
     const rows = (await db.prepare("SELECT * FROM audit_log").all()).results;
     const stored = JSON.stringify(rows);

@@ -133,6 +133,37 @@ describe("the cron and queue lines", () => {
     expect(tick.d1_rows_read).toBeLessThanOrEqual(20);
   });
 
+  it("writes nothing per heartbeat monitor while its jobs call in, and a row per pack when their deadlines pass", async () => {
+    // 40 heartbeats (two packs), each pinged once: the tick reads their state from the packs it reads anyway.
+    for (let i = 0; i < 40; i++) {
+      const r = await api("POST", "/api/v1/monitors", {
+        body: { id: `hb-rows-${String(i).padStart(2, "0")}`, kind: "heartbeat", interval_s: 600, heartbeat: { grace_s: 0 } },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      expect((await api("GET", new URL(r.body.ping_url).pathname, { token: null })).status).toBe(200);
+    }
+    const tickAt = async (t: number) => {
+      lines = [];
+      await scheduled(createScheduledController({ scheduledTime: t, cron: "* * * * *" }), infoEnv, createExecutionContext());
+      return line("tick done");
+    };
+    const t = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
+    const quiet = await tickAt(t);
+    expect(quiet).toMatchObject({ checks: 0, missed: 0 });
+    expect(quiet.d1_rows_written).toBeLessThanOrEqual(2); // claiming the minute, as a tick with no monitors
+    expect(quiet.d1_rows_read).toBeLessThanOrEqual(10);
+    // Ten minutes on, every job is late: one missed result each, and 40 incidents open (an outage costs its incidents).
+    expect(await tickAt(t + 11 * MINUTE)).toMatchObject({ checks: 0, missed: 40, events: 40 });
+    // Still silent, within the period: nothing more is written.
+    const after = await tickAt(t + 12 * MINUTE);
+    expect(after).toMatchObject({ missed: 0 });
+    expect(after.d1_rows_written).toBeLessThanOrEqual(2);
+    // A period later, still silent: 40 more missed results, written per pack (state, embedded points), plus the minute.
+    const again = await tickAt(t + 21 * MINUTE + 1000);
+    expect(again).toMatchObject({ missed: 40, events: 0 });
+    expect(again.d1_rows_written).toBeLessThanOrEqual(6);
+  });
+
   it("puts the daily trim's totals on trim done", async () => {
     await scheduled(createScheduledController({ scheduledTime: Date.now(), cron: TRIM_CRON }), infoEnv, createExecutionContext());
     const trim = await line("trim done");

@@ -19,7 +19,16 @@ type Seed = { written: StoredResult; read: CheckResult };
 
 /** The seeded results of one suite, with what checks() must return for each (the schema's normalisation spelled out by hand). */
 function seed(p: string) {
-  const ids = { web: `${p}-web`, other: `${p}-web2`, db: `${p}-db`, ping: `${p}-ping`, cert: `${p}-cert`, none: `${p}-none` };
+  const ids = {
+    web: `${p}-web`,
+    other: `${p}-web2`,
+    db: `${p}-db`,
+    ping: `${p}-ping`,
+    cert: `${p}-cert`,
+    none: `${p}-none`,
+    hb: `${p}-hb`,
+    dns: `${p}-dns`,
+  };
   let n = 0;
   type Given = Partial<CheckResult> & Pick<CheckResult, "ts" | "ok">;
   const make = (
@@ -240,8 +249,77 @@ function seed(p: string) {
       error: { kind: "connection", message: "socket hang up" },
     }),
   ];
-  const all = [...Object.values(a), webAsTcp, ...other, ...tcp, ...icmp, ...tls];
-  return { ids, a, webAsTcp, other, tcp, icmp, tls, all };
+  // Heartbeats: our own measurement; a run's start is kept as its duration, the job's message as a field.
+  const hb = [
+    make("heartbeat", "", {
+      monitor: ids.hb,
+      ts: H0,
+      ok: true,
+      latency_ms: 61_250,
+      heartbeat: { event: "success", started_at: H0 - 61_250, message: 'backup done: 12 files\nsize="3 GB", a=b \\ end' },
+    }),
+    make("heartbeat", "", {
+      monitor: ids.hb,
+      ts: H0 + MIN,
+      ok: false,
+      error: { kind: "other", message: "the job exited with status 3" },
+      heartbeat: { event: "fail", started_at: null, message: null },
+    }),
+    make("heartbeat", "", {
+      monitor: ids.hb,
+      ts: H0 + 2 * MIN,
+      ok: false,
+      error: { kind: "timeout", message: "no ping since 2025-01-01T10:01:00.000Z; expected one every 60 s, with a grace of 0 s" },
+      heartbeat: { event: "missed", started_at: null, message: null },
+    }),
+  ];
+  // DNS queries: Telegraf's dns_query; the server keeps its port (IPv6 bracketed), the values their spelling.
+  const dns = [
+    make("dns", "www.example.test", {
+      monitor: ids.dns,
+      ts: H0,
+      ok: true,
+      latency_ms: 0.75,
+      location: "dc1",
+      agent: "dc1-a",
+      dns: {
+        server: "192.0.2.53:53",
+        record_type: "A",
+        rcode_value: 0,
+        rcode: "NOERROR",
+        answers: 2,
+        values: ["192.0.2.10", "192.0.2.11"],
+      },
+    }),
+    make("dns", "www.example.test", {
+      monitor: ids.dns,
+      ts: H0 + MIN,
+      ok: false,
+      latency_ms: 1.25,
+      location: "dc1",
+      agent: "dc1-a",
+      error: { kind: "keyword", message: 'DNS server [2001:db8::53]:5353: the answer lacks "v=spf1 -all"' },
+      dns: {
+        server: "[2001:db8::53]:5353",
+        record_type: "TXT",
+        rcode_value: 0,
+        rcode: "NOERROR",
+        answers: 2,
+        values: ['say "hi", a=b \\ end', "line one\nline two"],
+      },
+    }),
+    make("dns", "nope.example.test", {
+      monitor: ids.dns,
+      ts: H0 + 2 * MIN,
+      ok: false,
+      location: "dc1",
+      agent: "dc1-a",
+      error: { kind: "timeout", message: "DNS server 192.0.2.53:53: no response within 2000 ms (timeout_ms)" },
+      dns: { server: "192.0.2.53:53", record_type: "MX", rcode_value: null, rcode: null, answers: null, values: [] },
+    }),
+  ];
+  const all = [...Object.values(a), webAsTcp, ...other, ...tcp, ...icmp, ...tls, ...hb, ...dns];
+  return { ids, a, webAsTcp, other, tcp, icmp, tls, hb, dns, all };
 }
 
 const bucket = (start: number, checks: number, up: number, avg: number | null) => ({
@@ -309,11 +387,13 @@ function pointStoreContract(name: string, factory: Factory) {
       expect(await store.checks({ monitor: s.ids.none, kind: "http", from: D, to: D + 48 * H, limit: 100 })).toEqual([]);
     });
 
-    it("round-trips every kind (tcp, icmp, tls), escaping included", async () => {
+    it("round-trips every kind (tcp, icmp, tls, heartbeat, dns), escaping included", async () => {
       const range = { from: H0, to: H0 + H, limit: 100 };
       expect(await store.checks({ monitor: s.ids.db, kind: "tcp", ...range })).toEqual(s.tcp.map((x) => x.read).reverse());
       expect(await store.checks({ monitor: s.ids.ping, kind: "icmp", ...range })).toEqual(s.icmp.map((x) => x.read).reverse());
       expect(await store.checks({ monitor: s.ids.cert, kind: "tls", ...range })).toEqual(s.tls.map((x) => x.read).reverse());
+      expect(await store.checks({ monitor: s.ids.hb, kind: "heartbeat", ...range })).toEqual(s.hb.map((x) => x.read).reverse());
+      expect(await store.checks({ monitor: s.ids.dns, kind: "dns", ...range })).toEqual(s.dns.map((x) => x.read).reverse());
       // A chain's further certificates are points too, but not checks.
       const certs = await store.uptime({ monitor: s.ids.cert, kind: "tls", from: H0, to: H0 + H, bucket: null });
       expect([certs.checks, certs.up, certs.avg_latency_ms]).toEqual([3, 1, 12]);

@@ -9,7 +9,7 @@ import { agentResult, agentToken, api, storedPoints, tokenFor } from "./helpers.
 vi.setConfig({ testTimeout: 120_000 });
 
 /** wrangler.toml's [[ratelimits]]: requests per 60 s per key. */
-const LIMIT = { failed_auth: 30, token: 600, agent: 600, public: 300 };
+const LIMIT = { failed_auth: 30, token: 600, agent: 600, public: 300, ping: 60 };
 
 // The suite runs with RATE_LIMITS=off (vitest.config.ts); these requests reach the same Worker with the limits on.
 const LIMITED = { ...env, RATE_LIMITS: "on", PUBLIC_STATUS: "true" };
@@ -65,7 +65,7 @@ async function refusedCount(limit: string): Promise<number> {
 }
 
 const addr = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
-const refusals: Record<string, number> = { failed_auth: 0, token: 0, agent: 0, public: 0 };
+const refusals: Record<string, number> = { failed_auth: 0, token: 0, agent: 0, public: 0, ping: 0 };
 const countedBefore: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -180,10 +180,50 @@ describe("the public status API and badges, per client address", () => {
     const older = { ...LIMITED, RATE_LIMIT_PUBLIC: undefined };
     expect((await send("/api/v1/status", { address: crowd, env: older })).status).toBe(200);
     const ready = await send("/readyz", { token: env.ADMIN_TOKEN, env: older });
-    expect(ready.body.rate_limits).toEqual(["failed_auth", "token", "agent"]);
+    expect(ready.body.rate_limits).toEqual(["failed_auth", "token", "agent", "ping"]);
     expect(ready.body.warnings).toEqual([expect.stringContaining("RATE_LIMIT_PUBLIC is missing")]);
     const full = await send("/readyz", { token: env.ADMIN_TOKEN });
-    expect(full.body).toMatchObject({ rate_limits: ["failed_auth", "token", "agent", "public"], warnings: [] });
+    expect(full.body).toMatchObject({ rate_limits: ["failed_auth", "token", "agent", "public", "ping"], warnings: [] });
+  });
+});
+
+describe("heartbeat pings", () => {
+  const heartbeat = async () => {
+    const r = await api("POST", "/api/v1/monitors", { body: { id: `rl-hb-${crypto.randomUUID().slice(0, 6)}`, kind: "heartbeat" } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return { id: r.body.id as string, path: new URL(r.body.ping_url).pathname };
+  };
+
+  it(`takes ${LIMIT.ping} pings a minute per monitor, from any address, then 429 without recording; another monitor still pings`, async () => {
+    const busy = await heartbeat();
+    const calm = await heartbeat();
+    // Addresses change with every ping: the limit is the monitor's, so a job behind changing NAT is counted as one.
+    const { before, refused } = await untilRefused(LIMIT.ping, () => send(`${busy.path}/0`, { address: addr() }), 5);
+    expect(before.length).toBeGreaterThanOrEqual(LIMIT.ping);
+    expect(new Set(before.map((r) => r.status))).toEqual(new Set([200]));
+    expectRefusal(refused, "ping");
+    refusals.ping++;
+    const recorded = (await storedPoints(env.DB, busy.id)).length;
+    expect(recorded).toBe(before.length);
+    expectRefusal(await send(`${busy.path}/fail`, { method: "POST", body: "boom", address: addr() }), "ping");
+    refusals.ping++;
+    expect((await storedPoints(env.DB, busy.id)).length).toBe(recorded);
+    expect((await send(calm.path, { address: addr() })).status).toBe(200);
+  });
+
+  it("counts unknown ping keys as failed authentication per address: guessing keys is refused after the limit", async () => {
+    const guesser = "203.0.113.90";
+    const { before, refused } = await untilRefused(LIMIT.failed_auth, (i) =>
+      send(`/ping/${crypto.randomUUID().replaceAll("-", "")}${i}`, { address: guesser }),
+    );
+    expect(before.length).toBeGreaterThanOrEqual(LIMIT.failed_auth);
+    expect(new Set(before.map((r) => r.status))).toEqual(new Set([404]));
+    expectRefusal(refused, "failed_auth");
+    // Refused before any lookup from then on, a valid key too; another address's valid ping goes through.
+    const valid = await heartbeat();
+    expectRefusal(await send(valid.path, { address: guesser }), "failed_auth");
+    refusals.failed_auth += 2;
+    expect((await send(valid.path, { address: "203.0.113.91" })).status).toBe(200);
   });
 });
 

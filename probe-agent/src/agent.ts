@@ -2,7 +2,7 @@
 // The check runner is a parameter, so the whole runtime can be driven by any check (tests use their own).
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import path from "node:path";
-import { KINDS, type CheckResult, type MonitorSpec } from "../../contract/index.ts";
+import { AGENT_KINDS, type CheckResult, type MonitorSpec } from "../../contract/index.ts";
 import { AssignmentsClient, type Assignments, type AssignmentsCache, type CachedAssignments } from "./assignments.ts";
 import type { AgentConfig } from "./config.ts";
 import { createEdgeClient, type EdgeFetch } from "./edge-client.ts";
@@ -220,7 +220,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const follow = (a: Assignments) => {
     const change = scheduler.setMonitors(a.monitors);
-    for (const kind of KINDS) metrics.assignments.set({ kind }, a.monitors.filter((m) => m.kind === kind).length);
+    for (const kind of AGENT_KINDS) metrics.assignments.set({ kind }, a.monitors.filter((m) => m.kind === kind).length);
     for (const id of lastOk.keys()) if (!a.monitors.some((m) => m.id === id)) lastOk.delete(id);
     logger.debug({ ...change }, "scheduler follows the new assignments");
   };

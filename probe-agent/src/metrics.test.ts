@@ -1,7 +1,7 @@
 // The agent's registry before anything has happened: every label set it knows of is there at 0, and no
 // gauge is named like a counter. (test/metrics-lint.test.ts runs promtool on a real agent's /metrics.)
 import { describe, expect, it } from "vitest";
-import { ERROR_KINDS, KINDS } from "../../contract/index.ts";
+import { AGENT_KINDS, ERROR_KINDS } from "../../contract/index.ts";
 import { CHECK_RESULTS, DROP_REASONS, OMITTED_DEFAULT_METRICS, createMetrics } from "./metrics.ts";
 import { PUSH_FAILURE_REASONS } from "./push.ts";
 import { RELOAD_TRIGGERS } from "./token.ts";
@@ -25,7 +25,7 @@ describe("a fresh agent's /metrics", () => {
   it("lists every counter's known label sets at 0, so rate() and increase() see the first event", async () => {
     const text = await fresh();
     const expected: string[] = [];
-    for (const kind of KINDS) {
+    for (const kind of AGENT_KINDS) {
       for (const result of CHECK_RESULTS) expected.push(`uptime_agent_checks_total{kind="${kind}",result="${result}"}`);
       expected.push(`uptime_agent_checks_skipped_total{kind="${kind}"}`, `uptime_agent_check_duration_seconds_count{kind="${kind}"}`);
       expected.push(`uptime_agent_assignments{kind="${kind}"}`);

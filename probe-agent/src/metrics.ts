@@ -1,6 +1,6 @@
 // The agent's Prometheus metrics, on a registry of its own (so several agents can share a process in tests).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { ERROR_KINDS, KINDS } from "../../contract/index.ts";
+import { AGENT_KINDS, ERROR_KINDS } from "../../contract/index.ts";
 import { PUSH_FAILURE_REASONS } from "./push.ts";
 import { RELOAD_TRIGGERS } from "./token.ts";
 
@@ -144,7 +144,7 @@ export function createMetrics(sources: MetricSources, prefix = "uptime_agent_") 
 
   // Every label set known ahead starts at 0: a series that appears only with its first event gives rate() and
   // increase() nothing to compare, so an alert on the first push failure or skipped check would never fire.
-  for (const kind of KINDS) {
+  for (const kind of AGENT_KINDS) {
     for (const result of CHECK_RESULTS) metrics.checks.inc({ kind, result }, 0);
     metrics.checkDuration.zero({ kind });
     metrics.checksSkipped.inc({ kind }, 0);

@@ -132,10 +132,13 @@ export async function applyPlan(call: Call, p: Plan, log: (line: string) => void
   const applied: Step[] = [];
   for (const [i, step] of p.steps.entries()) {
     let sent = 0;
+    const pingUrls: string[] = [];
     try {
       for (const r of step.requests) {
-        await call(r.method, r.path, r.body);
+        const answer = await call(r.method, r.path, r.body);
         sent++;
+        // A heartbeat's ping URL is in the create's answer only (the Worker keeps a hash): said now or never.
+        if (r.method === "POST" && step.section === "monitors" && typeof answer?.ping_url === "string") pingUrls.push(answer.ping_url);
       }
     } catch (e) {
       let why = e instanceof ApiFailure ? `${e.describe()}${roleHint(e.status, step.section)}` : (e as Error).message;
@@ -145,6 +148,7 @@ export async function applyPlan(call: Call, p: Plan, log: (line: string) => void
     applied.push(step);
     const fields = step.changes?.length ? ` (${step.changes.map((c) => c.path).join(", ")})` : "";
     log(`  ${DONE[step.op]} ${NOUN[step.section]} ${step.id}${fields}`);
+    for (const u of pingUrls) log(`    ping URL (shown once; POST /api/v1/monitors/${step.id}/rotate-ping-key makes another): ${u}`);
   }
   return applied;
 }

@@ -93,8 +93,18 @@ export function mergePatchBetween(from: Json, to: Json): Json {
 const pick = (o: Json, keys: readonly string[]): Json => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
 
 function monitorAbout(m: Json): string {
-  return `${m.kind} ${m.target}, ${m.runner}, every ${m.interval_s} s${m.enabled === false ? ", disabled" : ""}`;
+  const disabled = m.enabled === false ? ", disabled" : "";
+  if (m.kind === "heartbeat")
+    return `heartbeat every ${m.interval_s} s, grace ${(m.heartbeat as Json | undefined)?.grace_s} s (apply prints its ping URL)${disabled}`;
+  return `${m.kind} ${m.target}, ${m.runner}, every ${m.interval_s} s${disabled}`;
 }
+
+/** A heartbeat has no target (its job calls in; stored as ""): the API refuses one, so it is neither sent nor compared. */
+const withoutTarget = (m: Json): Json => {
+  if (m.kind !== "heartbeat") return m;
+  const { target: _none, ...rest } = m;
+  return rest;
+};
 
 /** A maintenance window with its times as the API shows them (RFC 3339), so the file's and the server's compare. */
 function maintenanceComparable(w: Json): Json {
@@ -149,7 +159,7 @@ export function plan(file: MonitorsFile, remote: Remote, opts: Options = {}): Pl
   if (file.monitors) {
     const byId = new Map(remote.monitors.map((m) => [String(m.id), m]));
     for (const spec of file.monitors) {
-      const want = spec as unknown as Json;
+      const want = withoutTarget(spec as unknown as Json);
       const have = byId.get(spec.id);
       if (!have) {
         writes.monitors.push({
@@ -161,7 +171,7 @@ export function plan(file: MonitorsFile, remote: Remote, opts: Options = {}): Pl
         });
         continue;
       }
-      const current = pick(have, MONITOR_FIELDS);
+      const current = withoutTarget(pick(have, MONITOR_FIELDS));
       const changes = diff(current, want);
       if (changes.length > 0)
         writes.monitors.push({

@@ -288,7 +288,9 @@ export function seedStatus(file: string, monitors: SeedMonitor[], now: number) {
     const created = Number.isFinite(m.age) ? now - m.age : now - 200 * DAY;
     const location = spec.runner === "agent" ? "dc1" : "edge";
     const paused = m.status === "paused";
-    const lastCheck = paused ? now - 30 * DAY : now - 20_000;
+    // The last check 20 s ago, but never before this hour began: in an hour's first 20 s the seed would otherwise
+    // leave the current hour without checks, and what the tests count would depend on the clock.
+    const lastCheck = paused ? now - 30 * DAY : Math.max(now - 20_000, thisHour);
     const lastLatency = m.status === "down" || paused ? null : Math.round(latencyOf(spec.id, 0) * 10) / 10;
     states.push({
       id: spec.id,
@@ -323,7 +325,7 @@ export function seedStatus(file: string, monitors: SeedMonitor[], now: number) {
     if (paused) continue;
     // The last 30 minutes of points for "recent checks", alternating locations for agent monitors.
     for (let i = 0; i < 30; i++) {
-      const ts = now - 20_000 - i * MINUTE;
+      const ts = lastCheck - i * MINUTE;
       if (ts < created) break;
       const fail = i < (m.failing ?? 0);
       const loc = spec.runner === "agent" ? (i % 2 ? "dc2" : "dc1") : "edge";

@@ -7,7 +7,7 @@ import { h } from "./dom.ts";
 import { STATUS_TEXT, duration, ms, pct } from "./format.ts";
 import type { Page } from "./page.ts";
 import { agoTime, statusBadge } from "./widgets.ts";
-import type { MonitorPayload, Series, SeriesWindow, UptimeWindow } from "./types.ts";
+import type { MonitorPayload, RecentCheck, Series, SeriesWindow, UptimeWindow } from "./types.ts";
 
 const SERIES_WINDOWS: SeriesWindow[] = ["24h", "7d", "30d"];
 const UPTIME_WINDOWS: UptimeWindow[] = ["24h", "7d", "30d", "90d"];
@@ -119,6 +119,21 @@ function latencySection(d: MonitorPayload, state: { window: SeriesWindow }): HTM
   );
 }
 
+/** A check's error; for a heartbeat, what the job sent (or that it was missed) first, and its message when shown. */
+function checkText(c: RecentCheck): Node | string {
+  const event = c.event ? HEARTBEAT_EVENTS[c.event] : null;
+  if (c.error) return h("span", {}, event ? `${event} · ` : "", h("strong", {}, c.error.kind), `: ${c.error.message}`);
+  if (event) return h("span", {}, event, c.message ? `: ${c.message}` : "");
+  return "—";
+}
+
+const HEARTBEAT_EVENTS: Record<NonNullable<RecentCheck["event"]>, string> = {
+  success: "ping",
+  fail: "failure ping",
+  start: "start",
+  missed: "missed",
+};
+
 function checksSection(d: MonitorPayload, now: number): HTMLElement {
   const head = h("h2", { id: "checks-h" }, "Recent checks");
   if (d.checks === null)
@@ -152,7 +167,7 @@ function checksSection(d: MonitorPayload, now: number): HTMLElement {
               h("td", {}, statusBadge(c.ok ? "up" : "down")),
               h("td", {}, ms(c.latency_ms)),
               h("td", {}, c.location),
-              h("td", { class: "err" }, c.error ? h("span", {}, h("strong", {}, c.error.kind), `: ${c.error.message}`) : "—"),
+              h("td", { class: "err" }, checkText(c)),
             ),
           ),
         ),
@@ -180,8 +195,9 @@ export function monitorPage(id: string): Page<MonitorPayload> {
             "p",
             { class: "since" },
             `${STATUS_TEXT[m.status]}${since ? ` since ${when(since)} (${duration(now - since)})` : ""}`,
-            " · last checked ",
-            agoTime(m.last_check_at, now),
+            ...(m.kind === "heartbeat"
+              ? [" · last ping ", agoTime(m.last_ping_at ?? null, now)]
+              : [" · last checked ", agoTime(m.last_check_at, now)]),
             m.latency_ms !== null ? ` · ${ms(m.latency_ms)}` : "",
           ),
           h(

@@ -35,11 +35,21 @@ export type CheckError = { kind: string; message: string };
 
 export type Series = { from: string; bucket_s: number; avg_latency_ms: Array<number | null>; checks: number[]; up: number[] };
 
-export type RecentCheck = { ts: string; ok: boolean; latency_ms: number | null; location: string; error: CheckError | null };
+export type RecentCheck = {
+  ts: string;
+  ok: boolean;
+  latency_ms: number | null;
+  location: string;
+  error: CheckError | null;
+  /** Heartbeat checks: what the job sent (or `missed`), and its message where the caller may read it. */
+  event?: "success" | "fail" | "start" | "missed";
+  message?: string | null;
+};
 
 export type MonitorPayload = {
   generated_at: string;
-  monitor: MonitorSummary & { target: string | null; last_error: CheckError | null };
+  /** `last_ping_at`: heartbeat monitors only, when the job last called in (null before its first ping). */
+  monitor: MonitorSummary & { target: string | null; last_error: CheckError | null; last_ping_at?: string | null };
   latency: Record<SeriesWindow, Series>;
   checks: RecentCheck[] | null;
   checks_error: string | null;

@@ -21,6 +21,7 @@ import { maintenance } from "./routes/maintenance.ts";
 import { metrics } from "./routes/metrics.ts";
 import { monitors } from "./routes/monitors.ts";
 import { notifications } from "./routes/notifications.ts";
+import { ping } from "./routes/ping.ts";
 import { results } from "./routes/results.ts";
 import { status } from "./routes/status.ts";
 import { tokens } from "./routes/tokens.ts";
@@ -131,6 +132,8 @@ export function createApp() {
   app.route("/api/v1/notifications", notifications);
   app.route("/api/v1/audit", audit);
   app.route("/badge", badges);
+  // Heartbeat pings: the key in the path is the credential (no token); outside /api/v1, so not audited.
+  app.route("/ping", ping);
 
   app.notFound((c) => errorResponse(new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = {
   "POST /api/v1/monitors": { action: "monitor.create", target: "monitor", answer: ["kind", "runner"] },
   "PATCH /api/v1/monitors/:id": { action: "monitor.update", target: "monitor" },
   "DELETE /api/v1/monitors/:id": { action: "monitor.delete", target: "monitor" },
+  "POST /api/v1/monitors/:id/rotate-ping-key": { action: "monitor.rotate_ping_key", target: "monitor" },
   "POST /api/v1/maintenance": { action: "maintenance.create", target: "maintenance" },
   "PUT /api/v1/maintenance/:id": { action: "maintenance.update", target: "maintenance" },
   "DELETE /api/v1/maintenance/:id": { action: "maintenance.delete", target: "maintenance" },

@@ -18,6 +18,11 @@ export function newToken(): string {
   return `ium_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
+/** A heartbeat's ping key: 192 random bits, base64url (32 characters), the whole secret of its ping URL. */
+export function newPingKey(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(24)));
+}
+
 export async function sha256Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");

@@ -117,9 +117,13 @@ export const limitCaller = (c: Context<AppEnv>, p: Principal): Promise<void> =>
 /** An anonymous caller of a public page: per client address. */
 export const limitAnonymous = (c: Context<AppEnv>): Promise<void> => enforceRateLimit(c, "public", clientOf(c));
 
+/** A heartbeat ping (api/routes/ping.ts): its key in the path is its credential, so an unknown key (404) is failed authentication. */
+const isPing = (c: Context<AppEnv>): boolean => c.req.path.startsWith("/ping/");
+
 /**
- * Middleware: failed authentication per client address. Every 401 counts; the one past the limit is answered
- * 429, and the address's further requests with a token are refused without a lookup until the period is over.
+ * Middleware: failed authentication per client address. Every 401 counts, and every ping with an unknown key (404);
+ * the one past the limit is answered 429, and the address's further requests with a token or a ping key are
+ * refused without a lookup until the period is over.
  */
 export function failedAuthLimit(): MiddlewareHandler<AppEnv> {
   const warned = new WeakSet<object>();
@@ -132,12 +136,13 @@ export function failedAuthLimit(): MiddlewareHandler<AppEnv> {
     const limiter = config.rateLimits.limiters.failed_auth;
     if (!limiter) return next();
     const key = clientOf(c);
-    if (c.req.header("authorization") !== undefined && isOverLimit(key, Date.now())) {
+    if ((c.req.header("authorization") !== undefined || isPing(c)) && isOverLimit(key, Date.now())) {
       countRefusal(c, "failed_auth");
       throw rateLimited("failed_auth", key);
     }
     await next();
-    if (c.res.status !== 401 || (await allowed(c, limiter, "failed_auth", key))) return;
+    const failed = c.res.status === 401 || (c.res.status === 404 && isPing(c));
+    if (!failed || (await allowed(c, limiter, "failed_auth", key))) return;
     const now = Date.now();
     rememberOverLimit(key, now + RATE_LIMITS.failed_auth.period * 1000, now);
     countRefusal(c, "failed_auth");

@@ -4,7 +4,7 @@ import { rateLimitsVar } from "./rate-limits.ts";
 
 describe("RATE_LIMITS", () => {
   it('is every limit when unset, empty or "on", none when "off", else the limits it names', () => {
-    const all = ["failed_auth", "token", "agent", "public"];
+    const all = ["failed_auth", "token", "agent", "public", "ping"];
     expect(rateLimitsVar.parse(undefined)).toEqual(all);
     expect(rateLimitsVar.parse("")).toEqual(all);
     expect(rateLimitsVar.parse("on")).toEqual(all);
@@ -16,7 +16,7 @@ describe("RATE_LIMITS", () => {
     for (const bad of ["everything", "token,tokens", "on,public", ","]) {
       const r = rateLimitsVar.safeParse(bad);
       expect(r.success, bad).toBe(false);
-      expect(r.error?.issues[0]?.message).toMatch(/^must be "on", "off" or limits from failed_auth, token, agent, public/);
+      expect(r.error?.issues[0]?.message).toMatch(/^must be "on", "off" or limits from failed_auth, token, agent, public, ping/);
     }
   });
 });

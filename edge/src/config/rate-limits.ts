@@ -12,6 +12,7 @@ export const RATE_LIMITS = {
   token: { binding: "RATE_LIMIT_TOKEN", period: 60, per: "token", counts: "API requests with a user token" },
   agent: { binding: "RATE_LIMIT_AGENT", period: 60, per: "agent", counts: "an agent's pushes and assignment polls" },
   public: { binding: "RATE_LIMIT_PUBLIC", period: 60, per: "client address", counts: "anonymous status API, badge and /readyz requests" },
+  ping: { binding: "RATE_LIMIT_PING", period: 60, per: "heartbeat monitor", counts: "pings with a valid key" },
 } as const;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;

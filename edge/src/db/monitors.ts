@@ -1,6 +1,7 @@
 // Monitors and their current state in D1. The spec is stored as validated JSON; columns index it.
 import { toRfc3339, type MonitorSpec } from "../../../contract/index.ts";
 import type { MonitorState } from "../alerts/state.ts";
+import { deletePingKey } from "./ping-keys.ts";
 import { purgePoints } from "./points.ts";
 import { purgeRollups } from "./rollups.ts";
 import {
@@ -153,6 +154,7 @@ export async function deleteMonitor(db: D1Database, id: string): Promise<boolean
       purgeRollups(db, current.pack, id),
       db.prepare("DELETE FROM incidents WHERE monitor = ?1").bind(id),
       purgePoints(db, current.pack, id),
+      deletePingKey(db, id),
     ];
     const pack = (await readPacks(db, [current.pack])).get(current.pack);
     if (pack?.members.delete(id)) {

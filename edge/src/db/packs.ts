@@ -44,7 +44,12 @@ export type Member = {
   state: MonitorState;
   locations: Record<string, SeriesState>;
   latest: Record<string, LatestEntry>;
+  /** A heartbeat monitor's pings (kind heartbeat only; absent until its first ping): what the tick's deadline reads. */
+  hb?: HeartbeatMemory;
 };
+
+/** Epoch ms of a heartbeat's last end ping (success or fail), its last `/start`, and the last missed deadline the tick recorded. */
+export type HeartbeatMemory = { last: number | null; start: number | null; missed: number | null };
 
 /**
  * A pack: its members, and the rollup counters of its open hours (hour start → cells; db/rollups.ts)
@@ -80,6 +85,7 @@ export function parseMember(raw: Record<string, unknown>): Member {
     state: fromJsonState((raw.state ?? {}) as Record<string, unknown>),
     locations: (raw.locations ?? {}) as Record<string, SeriesState>,
     latest: (raw.latest ?? {}) as Record<string, LatestEntry>,
+    ...(raw.hb ? { hb: raw.hb as HeartbeatMemory } : {}),
   };
 }
 
@@ -144,6 +150,8 @@ export function updatedMember(m: Member, spec: MonitorSpec, now: number): Member
             consecutive_failures: 0,
             consecutive_successes: 0,
           },
+          // A resumed heartbeat waits for its job's next ping, as a new one does, rather than count the pause as silence.
+          hb: undefined,
         }
       : {}),
   };
@@ -229,4 +237,16 @@ export async function withPackRetry<T>(attempt: (n: number) => Promise<T>): Prom
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 10 * n)));
     }
   }
+}
+
+/** Changes one member of `packKey` (read, change, optimistic write, again on conflict); false when it is not there. */
+export async function updateMember(db: D1Database, packKey: string, id: string, change: (m: Member) => Member): Promise<boolean> {
+  return withPackRetry(async () => {
+    const pack = (await readPacks(db, [packKey])).get(packKey);
+    const member = pack?.members.get(id);
+    if (!pack || !member) return false;
+    pack.members.set(id, change(member));
+    await db.batch([writePack(db, pack)]);
+    return true;
+  });
 }

@@ -55,7 +55,8 @@ export async function loadForRun(
   for (const id of wanted) {
     const hit = found.get(id);
     if (!hit?.m.spec) unresolved.push(id);
-    else if (hit.m.edge && hit.m.on) out.push({ spec: hit.m.spec, pack: hit.pack, last_hops: hit.m.hops });
+    else if (hit.m.edge && hit.m.on && hit.m.spec.kind !== "heartbeat")
+      out.push({ spec: hit.m.spec, pack: hit.pack, last_hops: hit.m.hops });
   }
   if (unresolved.length) out.push(...(await fromMonitors(db, unresolved, packs)));
   return out.sort((a, b) => (a.pack === b.pack ? (a.spec.id < b.spec.id ? -1 : 1) : a.pack < b.pack ? -1 : 1));
@@ -63,7 +64,9 @@ export async function loadForRun(
 
 async function fromMonitors(db: D1Database, ids: string[], packs: Map<string, Pack>): Promise<Claimed[]> {
   const rows = await db
-    .prepare("SELECT spec, pack FROM monitors WHERE id IN (SELECT value FROM json_each(?1)) AND runner = 'edge' AND enabled = 1")
+    .prepare(
+      "SELECT spec, pack FROM monitors WHERE id IN (SELECT value FROM json_each(?1)) AND runner = 'edge' AND enabled = 1 AND kind != 'heartbeat'",
+    )
     .bind(JSON.stringify(ids))
     .all<{ spec: string; pack: string }>();
   const missing = rows.results.map((r) => r.pack).filter((k) => !packs.has(k));

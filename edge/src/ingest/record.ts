@@ -8,13 +8,14 @@ import { getIncidents, incidentStatement } from "../db/alerting.ts";
 import { latestOf } from "../db/latest.ts";
 import { loadMaintenance } from "../db/maintenance.ts";
 import type { MonitorState } from "../alerts/state.ts";
-import { readPacks, withPackRetry, writePack, type Pack } from "../db/packs.ts";
+import { readPacks, withPackRetry, writePack, type Member, type Pack } from "../db/packs.ts";
 import { mergeRollups } from "../db/rollups.ts";
 import { foldIntoPack } from "../status/rollups.ts";
 import type { Logger } from "../observability/log.ts";
 import type { PointWriter, WriteOutcome } from "../points/outbox.ts";
 import type { StoredResult } from "../points/store.ts";
 import { toEvents } from "./events.ts";
+import { afterResult } from "./heartbeat.ts";
 import { logFailedChecks } from "./failed-checks.ts";
 
 export type Recorded = WriteOutcome & { events: AlertEvent[] };
@@ -35,9 +36,14 @@ export type RecordOptions = {
   notify?: (events: AlertEvent[]) => Promise<void>;
   certWarningDays: number;
   maintenance?: MaintenanceWindow[];
+  /**
+   * Results to leave out of state and rollups after all, judged against each monitor's member as last read (their
+   * points stay): the tick's missed heartbeat deadlines that a ping, landing meanwhile, answered.
+   */
+  skip?: (r: StoredResult, member: Member) => boolean;
 };
 
-type Evaluated = { spec: MonitorSpec; prev: MonitorState; out: RuleOutput };
+type Evaluated = { spec: MonitorSpec; prev: MonitorState; out: RuleOutput; results: StoredResult[] };
 
 /**
  * Records `results`. Order is what makes a crash safe: points are durable (in the store or the
@@ -83,10 +89,12 @@ function evaluateResults(
   const byMonitor = new Map<string, StoredResult[]>();
   for (const r of results) (byMonitor.get(r.monitor) ?? byMonitor.set(r.monitor, []).get(r.monitor)!).push(r);
   const evaluated: Evaluated[] = [];
-  for (const [monitor, list] of byMonitor) {
+  for (const [monitor, all] of byMonitor) {
     const rec = monitors.get(monitor);
     const member = rec && packs.get(rec.pack)?.members.get(monitor);
     if (!rec || !member) continue;
+    const list = opts.skip ? all.filter((r) => !opts.skip!(r, member)) : all;
+    if (list.length === 0) continue;
     const out = evaluate({
       spec: rec.spec,
       state: member.state,
@@ -107,9 +115,10 @@ function evaluateResults(
       locations: Object.fromEntries(out.locations),
       latest,
       ...(opts.hops?.has(monitor) ? { hops: opts.hops.get(monitor)! } : {}),
+      ...(list.some((r) => r.heartbeat) ? { hb: list.reduce((hb, r) => (r.heartbeat ? afterResult(hb, r) : hb), member.hb) } : {}),
       ...(opts.ranAt !== undefined && rec.spec.runner === "edge" ? { ran: Math.max(member.ran ?? 0, opts.ranAt) } : {}),
     });
-    evaluated.push({ spec: rec.spec, prev: member.state, out });
+    evaluated.push({ spec: rec.spec, prev: member.state, out, results: list });
   }
   return evaluated;
 }
@@ -124,10 +133,12 @@ async function commitState(
   opts: RecordOptions,
 ): Promise<void> {
   const touched = new Set(evaluated.map((e) => e.spec.id));
+  // Only the results evaluated (opts.skip may have left some out) count in rollups.
+  const kept = new Set(evaluated.flatMap((e) => e.results));
   const stmts: D1PreparedStatement[] = [...(opts.extra ?? [])];
   const now = Date.now();
   for (const pack of packs.values()) {
-    const mine = results.filter((r) => touched.has(r.monitor) && pack.members.has(r.monitor));
+    const mine = results.filter((r) => touched.has(r.monitor) && pack.members.has(r.monitor) && kept.has(r));
     if (mine.length === 0) continue;
     // Rollups: counted into the pack's open hours; hours that closed (and late results) merge into their rows.
     stmts.push(...(await mergeRollups(db, pack.key, foldIntoPack(pack, mine, now))), writePack(db, pack));

@@ -211,7 +211,7 @@ export function edgeFamilies(m: MetricsInput): Family[] {
   families.push({
     name: "uptime_rate_limited_total",
     type: "counter",
-    help: "Requests answered 429 by a rate limit (failed_auth, token, agent, public); added to D1 within a second of the refusal.",
+    help: "Requests answered 429 by a rate limit (failed_auth, token, agent, public, ping); added to D1 within a second of the refusal.",
     // Every limit from 0, so rate() sees the first refusal.
     samples: RATE_LIMIT_NAMES.map((limit) => ({ labels: { limit }, value: m.rateLimited[limit] ?? 0 })),
   });

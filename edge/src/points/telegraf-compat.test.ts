@@ -251,6 +251,17 @@ const SAME_CHECK: Record<ExampleName, { result: StoredResult; point: number }> =
     },
     point: 0,
   },
+  dns: {
+    result: {
+      ...agentRun,
+      ok: true,
+      latency_ms: 0.13746,
+      kind: "dns",
+      target: "www.example.test",
+      dns: { server: "127.0.0.1:53", record_type: "A", rcode_value: 0, rcode: "NOERROR", answers: 1, values: ["192.0.2.10"] },
+    },
+    point: 0,
+  },
   certLeaf: { result: chainCheck, point: 0 },
   certIntermediate: { result: chainCheck, point: 1 },
   certRoot: { result: chainCheck, point: 2 },
@@ -322,6 +333,14 @@ describe("points against Telegraf's documented points for the same check", () =>
       enddate: "int",
       verification_code: "int",
       public_key_length: "int",
+    });
+    const dns = parse(toLines(SAME_CHECK.dns.result)[0]!);
+    expect(Object.fromEntries(dns.fields)).toMatchObject({
+      query_time_ms: "float",
+      result_code: "int",
+      rcode_value: "int",
+      answers: "int",
+      values: "string",
     });
   });
 });

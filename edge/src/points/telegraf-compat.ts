@@ -49,6 +49,11 @@ export const TELEGRAF_EXAMPLES = {
     source: "plugins/inputs/x509_cert/x509_cert_test.go (TestClassification, root)",
     line: "x509_cert,common_name=Root\\ CA,country=US,issuer_common_name=Root\\ CA,ocsp_stapled=no,organization=Testing\\ Inc.,public_key_algorithm=RSA,serial_number=5394e,signature_algorithm=SHA256-RSA,source=file:///tmp/cert.pem,type=root,verification=valid age=0i,enddate=1700086400i,expiry=86399i,public_key_length=4096i,startdate=1700000000i,verification_code=0i 0",
   },
+  dns: {
+    // Its domain is a public name there; a .test name here, as nothing in this repository names a public host.
+    source: "plugins/inputs/dns_query/README.md (Example Output, the domain replaced by www.example.test)",
+    line: "dns_query,domain=www.example.test,rcode=NOERROR,record_type=A,result=success,server=127.0.0.1 rcode_value=0i,result_code=0i,query_time_ms=0.13746 1550020750001000000",
+  },
 } as const satisfies Record<string, TelegrafExample>;
 
 export type ExampleName = keyof typeof TELEGRAF_EXAMPLES;
@@ -61,7 +66,7 @@ export type DifferenceKind = "our tag" | "our field" | "tag not written" | "fiel
 
 export interface Difference {
   /** The measurement, or "*" for all four. */
-  measurement: "*" | "http_response" | "net_response" | "ping" | "x509_cert";
+  measurement: "*" | "http_response" | "net_response" | "ping" | "x509_cert" | "dns_query";
   key: string;
   kind: DifferenceKind;
   /** Why; docs/influxdb.md says the same, word for word. */
@@ -96,6 +101,24 @@ export const TELEGRAF_DIFFERENCES: readonly Difference[] = [
     key: "ocsp_stapled",
     kind: "tag not written",
     reason: "the agent does not ask for a stapled OCSP response, so no `ocsp_*` tag or field is written",
+  },
+  {
+    measurement: "dns_query",
+    key: "port",
+    kind: "our tag",
+    reason: "the server's port (53 unless `dns.server` names another); Telegraf's is a setting, not a tag",
+  },
+  {
+    measurement: "dns_query",
+    key: "answers",
+    kind: "our field",
+    reason: "how many records of the asked type the answer section held (integer), when a response came",
+  },
+  {
+    measurement: "dns_query",
+    key: "values",
+    kind: "our field",
+    reason: "those records' values as a JSON array of strings (as dig prints them; TXT: its strings joined), when there were any",
   },
 ];
 

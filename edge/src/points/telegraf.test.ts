@@ -447,3 +447,96 @@ describe("fromRow and keptDetail", () => {
     ).toEqual({});
   });
 });
+
+describe("dns: Telegraf's dns_query", () => {
+  const dns = (over: Partial<StoredResult> = {}, detail: Partial<NonNullable<StoredResult["dns"]>> = {}): StoredResult => ({
+    ...base,
+    monitor: "resolver",
+    latency_ms: 1.5,
+    location: "dc1",
+    agent: "dc1-a",
+    kind: "dns",
+    target: "www.example.test",
+    dns: {
+      server: "192.0.2.53:53",
+      record_type: "A",
+      rcode_value: 0,
+      rcode: "NOERROR",
+      answers: 2,
+      values: ["192.0.2.10", "192.0.2.11"],
+      ...detail,
+    },
+    ...over,
+  });
+  const row = (r: StoredResult) => {
+    const p = toPoint(r);
+    const out: Record<string, unknown> = { time: p.ts, ...p.tags };
+    for (const [k, v] of Object.entries(p.fields)) if (v != null) out[k] = typeof v === "object" ? v.int : v;
+    return out;
+  };
+
+  it("success: Telegraf's tags (server, domain, record_type, result, rcode) and fields (query_time_ms, result_code, rcode_value), plus ours", () => {
+    expect(toLine(dns())).toBe(
+      "dns_query,agent=dc1-a,domain=www.example.test,location=dc1,monitor=resolver,port=53,rcode=NOERROR,record_type=A,result=success,server=192.0.2.53 " +
+        'answers=2i,check_id="01JABC",latency_ms=1.5,query_time_ms=1.5,rcode_value=0i,result_code=0i,up=1i,values="[\\"192.0.2.10\\",\\"192.0.2.11\\"]" ' +
+        "1764216000000",
+    );
+  });
+
+  it("a response code outside valid_rcodes is result=error (2) with the rcode and the query time, as Telegraf writes it", () => {
+    const r = dns(
+      { ok: false, error: { kind: "dns", message: "NXDOMAIN" } },
+      { rcode_value: 3, rcode: "NXDOMAIN", answers: 0, values: [] },
+    );
+    expect(toLine(r)).toBe(
+      "dns_query,agent=dc1-a,domain=www.example.test,location=dc1,monitor=resolver,port=53,rcode=NXDOMAIN,record_type=A,result=error,server=192.0.2.53 " +
+        'answers=0i,check_id="01JABC",error="NXDOMAIN",error_kind="dns",latency_ms=1.5,query_time_ms=1.5,rcode_value=3i,result_code=2i,up=0i ' +
+        "1764216000000",
+    );
+  });
+
+  it("a timeout is result=timeout (1), without rcode, rcode_value or query_time_ms", () => {
+    const r = dns(
+      { ok: false, latency_ms: null, error: { kind: "timeout", message: "no response" } },
+      { server: "[2001:db8::53]:5353", record_type: "AAAA", rcode_value: null, rcode: null, answers: null, values: [] },
+    );
+    expect(toLine(r)).toBe(
+      "dns_query,agent=dc1-a,domain=www.example.test,location=dc1,monitor=resolver,port=5353,record_type=AAAA,result=timeout,server=2001:db8::53 " +
+        'check_id="01JABC",error="no response",error_kind="timeout",result_code=1i,up=0i 1764216000000',
+    );
+  });
+
+  it("maps every error kind: timeout is Telegraf's timeout (1), every other failure error (2)", () => {
+    const table = Object.fromEntries(
+      ERROR_KINDS.map((k) => {
+        const p = toPoint(dns({ ok: false, error: { kind: k, message: "x" } }));
+        return [k, [p.tags.result, (p.fields.result_code as { int: number }).int]];
+      }),
+    );
+    expect(table).toEqual(Object.fromEntries(ERROR_KINDS.map((k) => [k, k === "timeout" ? ["timeout", 1] : ["error", 2]])));
+  });
+
+  it("reads back what it wrote: the server with its port (IPv6 bracketed), values, rcode and count", () => {
+    const cases = [
+      dns(),
+      dns(
+        { ok: false, error: { kind: "keyword", message: "lacks 10 mail.example.test." } },
+        { record_type: "MX", values: ["10 mail.example.test.", 'x"y'] },
+      ),
+      dns(
+        { ok: false, latency_ms: null, error: { kind: "timeout", message: "no response" } },
+        { server: "[2001:db8::53]:5353", rcode_value: null, rcode: null, answers: null, values: [] },
+      ),
+      // No system resolver: no server at all.
+      dns(
+        { ok: false, latency_ms: null, error: { kind: "other", message: "no server" } },
+        { server: "", rcode_value: null, rcode: null, answers: null, values: [] },
+      ),
+    ];
+    for (const r of cases) {
+      const { kind, target: _t, ...expected } = r;
+      expect(fromRow(kind, row(r))).toEqual(expected);
+      expect(keptDetail(r)).toEqual({ dns: r.dns });
+    }
+  });
+});

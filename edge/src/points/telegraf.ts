@@ -1,7 +1,18 @@
 // The point schema (Telegraf-compatible): a stored result as Telegraf's measurement, tags and fields for its kind
 // (http_response, net_response, ping, x509_cert: one point per certificate of the chain) and as lines, and a
 // queried row back as a CheckResult. Where and why it differs from Telegraf: docs/influxdb.md.
-import { ERROR_KINDS, parseHostPort, type CheckResult, type ErrorKind, type Kind, type TlsCertificate } from "../../../contract/index.ts";
+import {
+  DNS_RECORD_TYPES,
+  ERROR_KINDS,
+  HEARTBEAT_EVENTS,
+  parseHostPort,
+  type HeartbeatDetail,
+  type CheckResult,
+  type DnsDetail,
+  type ErrorKind,
+  type Kind,
+  type TlsCertificate,
+} from "../../../contract/index.ts";
 import { isCloudflareOriginError } from "../../../contract/http-rules.ts";
 import { encodePoint, int, type Point } from "./lineprotocol.ts";
 import type { StoredResult } from "./store.ts";
@@ -12,6 +23,9 @@ export const MEASUREMENTS: Record<Kind, string> = {
   tcp: "net_response",
   icmp: "ping",
   tls: "x509_cert",
+  dns: "dns_query",
+  // Telegraf has no input for a job that calls in: our own measurement, with the common tags and fields.
+  heartbeat: "heartbeat",
 };
 
 /** Telegraf's http_response `result` values and their `result_code`. */
@@ -24,6 +38,9 @@ const HTTP_RESULT_CODES = {
   dns_error: 5,
   response_status_code_mismatch: 6,
 } as const;
+
+/** Telegraf's dns_query `result` values and their `result_code` (dns_query.go: Success, Timeout, Error). */
+const DNS_RESULT_CODES = { success: 0, timeout: 1, error: 2 } as const;
 
 /** Telegraf's net_response `result` values and their `result_code`. */
 const NET_RESULT_CODES = { success: 0, timeout: 1, connection_failed: 2, read_failed: 3, string_mismatch: 4 } as const;
@@ -69,7 +86,7 @@ const NET_RESULT: Record<ErrorKind, keyof typeof NET_RESULT_CODES> = {
  * has no finer resolution; Telegraf's `enddate` is whole seconds); the tls chain is written as
  * points but not read back (a check's history is the leaf's summary).
  */
-export function keptDetail(r: StoredResult): Pick<CheckResult, "http" | "tcp" | "icmp" | "tls"> {
+export function keptDetail(r: StoredResult): Pick<CheckResult, "http" | "tcp" | "icmp" | "tls" | "dns" | "heartbeat"> {
   switch (r.kind) {
     case "http": {
       const matched = r.http?.keyword_matched;
@@ -100,6 +117,12 @@ export function keptDetail(r: StoredResult): Pick<CheckResult, "http" | "tcp" | 
         verified: t.verified,
       };
       return Object.values(kept).every((v) => v === null) ? {} : { tls: kept };
+    }
+    case "dns":
+      return r.dns ? { dns: { ...r.dns, values: [...r.dns.values] } } : {};
+    case "heartbeat": {
+      const h = r.heartbeat;
+      return h ? { heartbeat: { event: h.event, started_at: h.started_at, message: h.message } } : {};
     }
   }
 }
@@ -246,6 +269,32 @@ export function toPoints(r: StoredResult): Point[] {
       }
       break;
     }
+    case "dns": {
+      const d = detail.dns;
+      const result = !r.error ? "success" : r.error.kind === "timeout" ? "timeout" : "error";
+      // Telegraf's server tag is the address asked (its port is a separate setting); ours adds the port as a tag.
+      const hp = d && d.server !== "" ? parseHostPort(d.server) : null;
+      tags.server = typeof hp === "string" ? (d?.server ?? null) : (hp?.host ?? null);
+      tags.port = hp && typeof hp !== "string" ? String(hp.port) : null;
+      tags.domain = r.target;
+      tags.record_type = d?.record_type ?? null;
+      tags.result = result;
+      tags.rcode = d?.rcode;
+      fields.query_time_ms = r.latency_ms;
+      fields.result_code = int(DNS_RESULT_CODES[result]);
+      fields.rcode_value = d?.rcode_value == null ? null : int(d.rcode_value);
+      fields.answers = d?.answers == null ? null : int(d.answers);
+      fields.values = d && d.values.length > 0 ? JSON.stringify(d.values) : null;
+      break;
+    }
+    case "heartbeat": {
+      const h = detail.heartbeat;
+      tags.event = h?.event;
+      // The run's duration from its /start, whole milliseconds; started_at is read back as time - duration_ms.
+      fields.duration_ms = h?.started_at == null ? null : int(r.ts - h.started_at);
+      fields.message = h?.message;
+      break;
+    }
   }
   return [{ measurement, tags, fields, ts: r.ts }, ...more];
 }
@@ -322,6 +371,31 @@ export function fromRow(kind: Kind, row: PointRow): CheckResult {
         verified: row.verification === "valid" ? true : row.verification === "invalid" ? false : null,
       };
       if (Object.values(tls).some((v) => v !== null)) result.tls = tls;
+      break;
+    }
+    case "dns": {
+      const host = str(row.server);
+      const port = str(row.port);
+      const rcodeValue = num(row.rcode_value);
+      const answers = num(row.answers);
+      let values: string[] = [];
+      try {
+        const parsed: unknown = typeof row.values === "string" ? JSON.parse(row.values) : [];
+        if (Array.isArray(parsed)) values = parsed.filter((v): v is string => typeof v === "string");
+      } catch {
+        /* not ours: no values */
+      }
+      const server = host === null ? "" : port === null ? host : host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+      const recordType = (DNS_RECORD_TYPES as readonly unknown[]).includes(row.record_type)
+        ? (row.record_type as DnsDetail["record_type"])
+        : null;
+      if (recordType) result.dns = { server, record_type: recordType, rcode_value: rcodeValue, rcode: str(row.rcode), answers, values };
+      break;
+    }
+    case "heartbeat": {
+      const event = (HEARTBEAT_EVENTS as readonly unknown[]).includes(row.event) ? (row.event as HeartbeatDetail["event"]) : null;
+      const duration = num(row.duration_ms);
+      if (event) result.heartbeat = { event, started_at: duration === null ? null : result.ts - duration, message: str(row.message) };
       break;
     }
   }

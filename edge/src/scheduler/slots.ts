@@ -27,10 +27,11 @@ export function isDue(id: string, everyS: number, ran: number | null, minute: nu
 
 export const minuteOf = (ts: number) => Math.floor(ts / MINUTE) * MINUTE;
 
-/** Ids of the enabled edge monitors of `packs` due in the minute of `scheduledTime`. */
+/** Ids of the enabled edge monitors of `packs` due in the minute of `scheduledTime`; heartbeats run nothing (their jobs call in). */
 export function dueIn(packs: Iterable<Pack>, scheduledTime: number): string[] {
   const minute = minuteOf(scheduledTime);
   const due: string[] = [];
-  for (const p of packs) for (const [id, m] of p.members) if (m.edge && m.on && isDue(id, m.every, m.ran, minute)) due.push(id);
+  for (const p of packs)
+    for (const [id, m] of p.members) if (m.edge && m.on && m.spec?.kind !== "heartbeat" && isDue(id, m.every, m.ran, minute)) due.push(id);
   return due;
 }

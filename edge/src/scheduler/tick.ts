@@ -4,7 +4,7 @@ import { deliverDue, deliveryDeps, type DeliveryReport } from "../alerts/deliver
 import type { AlertEvent } from "../alerts/events.ts";
 import type { Config } from "../config/config.ts";
 import { claimTick, dueEdge, loadForRun, type Claimed } from "../db/schedule.ts";
-import type { Pack } from "../db/packs.ts";
+import type { Member, Pack } from "../db/packs.ts";
 import { minuteOf } from "./slots.ts";
 import type { Logger } from "../observability/log.ts";
 import type { PointWriter } from "../points/outbox.ts";
@@ -14,6 +14,7 @@ import { recordResults } from "../ingest/record.ts";
 import { checkCost, confirmReserve, planBatches } from "./plan.ts";
 import { sendReminders } from "../alerts/reminders.ts";
 import { runBatch } from "./run.ts";
+import { missedDeadline, missedResult } from "../ingest/heartbeat.ts";
 
 export type Runtime = {
   config: Config;
@@ -64,6 +65,8 @@ async function runAndRecord(
 
 export type TickReport = BatchReport & {
   due: number;
+  /** Heartbeat monitors whose deadline passed without a ping: one failed `missed` result each. */
+  missed: number;
   batches: number;
   enqueued_batches: number;
   outbox_delivered: number;
@@ -103,9 +106,15 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
         packs,
       )
     : { checks: 0, subrequests: 0, max_in_flight: 0, stored: 0, queued: 0, events: 0 };
+  // After the checks: heartbeats that stayed silent past their deadline, judged from the packs read above.
+  const missed = fresh
+    ? await recordMissed(rt, writer, packs, Math.max(scheduledTime, (rt.clock ?? Date.now)()))
+    : { count: 0, subrequests: 0, events: 0 };
   const report: TickReport = {
     ...first,
-    subrequests: first.subrequests + flushed.subrequests,
+    subrequests: first.subrequests + flushed.subrequests + missed.subrequests,
+    events: first.events + missed.events,
+    missed: missed.count,
     due: claimed.length,
     batches: batches.length,
     enqueued_batches: rest.length,
@@ -120,6 +129,35 @@ export async function runTick(rt: Runtime, scheduledTime: number): Promise<TickR
   report.subrequests += report.notifications.attempted;
   rt.log.info("tick done", { ...report, scheduled_time: new Date(scheduledTime).toISOString(), duration_ms: Date.now() - started });
   return report;
+}
+
+/**
+ * Records a failed `missed` result for each enabled heartbeat monitor whose deadline passed at `now`, judged from
+ * `packs` (the tick's own read: nothing is written for heartbeats with time left). recordResults reads their packs
+ * again before it writes, and leaves out a deadline that a ping, landing meanwhile, answered (its point stays).
+ */
+async function recordMissed(
+  rt: Runtime,
+  writer: PointWriter,
+  packs: Map<string, Pack>,
+  now: number,
+): Promise<{ count: number; subrequests: number; events: number }> {
+  const results = [];
+  const monitors = new Map<string, { spec: NonNullable<Member["spec"]>; pack: string }>();
+  for (const p of packs.values())
+    for (const m of p.members.values()) {
+      const why = m.spec && missedDeadline(m.spec, m, now);
+      if (!m.spec || !why) continue;
+      results.push(missedResult(m.spec, why, now));
+      monitors.set(m.spec.id, { spec: m.spec, pack: p.key });
+    }
+  if (results.length === 0) return { count: 0, subrequests: 0, events: 0 };
+  const rec = await recordResults(rt.config.db, writer, rt.log, results, monitors, {
+    notify: rt.notify,
+    certWarningDays: rt.config.certWarningDays,
+    skip: (r, member) => r.heartbeat?.event === "missed" && missedDeadline(monitors.get(r.monitor)!.spec, member, r.ts) === null,
+  });
+  return { count: results.length, subrequests: rec.subrequests, events: rec.events.length };
 }
 
 /** The queue consumer's work for one message: the monitors still enabled on the edge, checked now. */

@@ -304,15 +304,20 @@ export function monitorDetail(
   checksError: string | null,
   now: number,
   audience: Audience,
+  lastPing: number | null = null,
 ) {
   const [summary] = summarise([m], hourly, daily, now);
   const publicView = audience === "public";
+  // A job's own words (a heartbeat ping's body) are check-written text: shown to whoever may read errors as written.
+  const jobWords = audience !== "public" && audience !== "status";
   return {
     generated_at: toRfc3339(now),
     monitor: {
       ...summary!,
       target: !publicView ? m.spec.target : m.spec.public_target ? publicTarget(m.spec) : null,
       last_error: errorView(m.state.last_error, audience, { monitorKind: m.spec.kind }),
+      // A heartbeat has no target; its page says when the job last called in instead.
+      ...(m.spec.kind === "heartbeat" ? { last_ping_at: toRfc3339(lastPing) } : {}),
     },
     latency: Object.fromEntries(Object.entries(SERIES).map(([name, s]) => [name, latencySeries(hourly, s.size, s.n, now)])),
     checks:
@@ -322,6 +327,7 @@ export function monitorDetail(
         latency_ms: r.latency_ms,
         location: r.location,
         error: errorView(r.error, audience, { monitorKind: r.tcp ? "tcp" : m.spec.kind, httpStatus: r.http?.status }),
+        ...(r.heartbeat ? { event: r.heartbeat.event, message: jobWords ? r.heartbeat.message : null } : {}),
       })) ?? null,
     checks_error: checksError,
   };
@@ -367,5 +373,6 @@ export async function loadMonitorDetail(
           : `recent checks are unavailable: ${e instanceof Error ? e.message : String(e)}`,
       })),
   ]);
-  return monitorDetail(m, hourly, daily, recent.checks, recent.error, now, audience);
+  const lastPing = packs.find((p) => p.members.has(id))?.members.get(id)?.hb?.last ?? null;
+  return monitorDetail(m, hourly, daily, recent.checks, recent.error, now, audience, lastPing);
 }

@@ -67,6 +67,12 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/badge/:id/status.svg", need: "status", id: "monitor" },
   { method: "GET", path: "/badge/:id/uptime.svg", need: "status", id: "monitor", query: "badge" },
   { method: "GET", path: "/badge/:id/shields.json", need: "status", id: "monitor", query: "badge" },
+  // Heartbeat pings: the key in the path is the credential (no token); the fuzzer's keys are never a monitor's.
+  { method: "GET", path: "/ping/:key", need: null },
+  { method: "POST", path: "/ping/:key", need: null },
+  { method: "GET", path: "/ping/:key/:suffix", need: null },
+  { method: "POST", path: "/ping/:key/:suffix", need: null },
+  { method: "POST", path: "/api/v1/monitors/:id/rotate-ping-key", need: "editor", id: "monitor" },
 ];
 
 /** Roles that pass `need` (the fuzz test leans towards them so bodies get past authentication). */

@@ -1,6 +1,8 @@
 // What the agent's checks call (sockets, TLS, HTTP, ICMP, clocks), and defaultDeps(), which builds the real ones.
 import type { LookupAddress } from "node:dns";
+import { getServers } from "node:dns";
 import { lookup as dnsLookup } from "node:dns/promises";
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node:net";
 import { performance } from "node:perf_hooks";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
@@ -39,6 +41,13 @@ export interface AgentCheckDeps {
   lookup(host: string): Promise<LookupAddress[]>;
   /** Sends ICMP echo requests; batches concurrent checks (see pinger.ts). */
   pinger: Pinger;
+  /** Opens a UDP socket (dgram.createSocket): the dns check's queries. */
+  udpSocket(type: "udp4" | "udp6"): UdpSocket;
+  /**
+   * The system resolver's servers, in order (dns.getServers: /etc/resolv.conf's `nameserver` lines, read
+   * when the process started): a dns monitor without `dns.server` asks the first.
+   */
+  dnsServers(): string[];
   /** Where checks may connect (contract/egress.ts); unset: the agent's default policy. */
   egress?: EgressPolicy;
 }
@@ -135,6 +144,8 @@ export function defaultDeps(options: DefaultDepsOptions = {}): AgentCheckDeps {
     httpConnection: createHttpConnections(ca, { lookup, egress }),
     lookup,
     pinger: options.pinger ?? createSystemPinger(options.ping),
+    udpSocket: (type) => createSocket({ type }),
+    dnsServers: () => getServers(),
     egress,
   };
 }

@@ -1,9 +1,10 @@
-// The agent's egress policy at its checks' sockets, with real sockets on loopback: tcp, tls, http and icmp refuse
+// The agent's egress policy at its checks' sockets, with real sockets on loopback: tcp, tls, http, icmp and dns refuse
 // the metadata address before any packet, refuse a name once it resolved (through the injected lookup) to a denied
 // address, honour EGRESS_DENY and EGRESS_DENY_PORTS from the agent's settings, and still reach loopback by default.
 // Every socket the checks open goes through a guard that lets nothing but loopback through (and records what else
 // was asked for), so even a broken policy sends no packet to 169.254.169.254.
 import type { LookupAddress } from "node:dns";
+import dgram from "node:dgram";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import net, { type AddressInfo } from "node:net";
 import tls, { type ConnectionOptions } from "node:tls";
@@ -66,6 +67,20 @@ function guarded(options: DefaultDepsOptions = {}) {
     // Set here as well as through defaultDeps (which hands it to the http check's connections): no check may ask DNS.
     lookup: options.lookup ?? base.lookup,
     connect: (o) => route(o, (x) => net.connect(x)),
+    // The dns check's UDP sockets: connected to loopback only, anything else recorded and failed without a datagram.
+    udpSocket: (type) => {
+      const socket = dgram.createSocket(type);
+      const connect = socket.connect.bind(socket) as (port: number, address?: string, callback?: () => void) => void;
+      socket.connect = ((port: number, address?: string, callback?: () => void) => {
+        if (address !== undefined && !LOOPBACK.has(address)) {
+          escaped.push(`udp ${address}:${port}`);
+          setImmediate(() => socket.emit("error", Object.assign(new Error("test guard: refused"), { code: "ECONNREFUSED" })));
+          return;
+        }
+        connect(port, address, callback);
+      }) as typeof socket.connect;
+      return socket;
+    },
     tlsConnect: (o) => route(o as ConnectionOptions & { lookup?: LookupFn }, (x) => tls.connect(x)) as tls.TLSSocket,
     httpConnection: (origin): HttpConnection => {
       const host = new URL(origin).hostname.replace(/^\[|\]$/g, "");
@@ -132,6 +147,8 @@ describe("the metadata address is refused before any packet", () => {
     ["http", { kind: "http", target: "http://169.254.169.254/latest/meta-data/" }],
     ["http, written in hex", { kind: "http", target: "http://0xa9fea9fe/latest/meta-data/" }],
     ["icmp", { kind: "icmp", target: "169.254.169.254" }],
+    ["dns, as the server (UDP)", { kind: "dns", target: "example.test", dns: { server: "169.254.169.254" } }],
+    ["dns, as the server (TCP)", { kind: "dns", target: "example.test", dns: { server: "169.254.169.254:53", transport: "tcp" } }],
     ["tcp, AWS's IPv6 metadata address", { kind: "tcp", target: "[fd00:ec2::254]:80" }],
   ])("%s", async (_name, m) => {
     const g = guarded();
@@ -171,6 +188,7 @@ describe("a name is checked after it resolves (the injected lookup), and connect
     ["tcp", { kind: "tcp", target: "metadata.attacker.test:80" }],
     ["tls", { kind: "tls", target: "metadata.attacker.test:443" }],
     ["icmp", { kind: "icmp", target: "metadata.attacker.test" }],
+    ["dns", { kind: "dns", target: "example.test", dns: { server: "metadata.attacker.test" } }],
   ])("%s to a name resolving to 169.254.169.254 is refused", async (_name, m) => {
     const g = guarded({ lookup: resolvesTo("169.254.169.254") });
     const r = await check(m, g.deps);

@@ -1,20 +1,21 @@
 // The agent's check registry: every kind has a check, runCheck dispatches by kind and turns a bug into an `other` outcome.
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { KINDS, Monitor, type Kind, type MonitorSpec } from "../../../contract/index.ts";
+import { AGENT_KINDS, Monitor, type AgentKind, type MonitorSpec } from "../../../contract/index.ts";
 import { AGENT_CHECKS, defaultDeps, runCheck, type AgentCheckDeps } from "./index.ts";
 import type { CheckFn } from "./types.ts";
 
 describe("AGENT_CHECKS", () => {
-  it("has exactly one check per kind of the contract", () => {
-    expect(Object.keys(AGENT_CHECKS).sort()).toEqual([...KINDS].sort());
-    for (const kind of KINDS) expect(typeof AGENT_CHECKS[kind]).toBe("function");
+  it("has exactly one check per kind an agent runs (every kind but the pushed heartbeat)", () => {
+    expect(Object.keys(AGENT_CHECKS).sort()).toEqual([...AGENT_KINDS].sort());
+    expect(Object.keys(AGENT_CHECKS)).not.toContain("heartbeat");
+    for (const kind of AGENT_KINDS) expect(typeof AGENT_CHECKS[kind]).toBe("function");
   });
 
   it("fails to compile without a kind (checked by tsc)", () => {
     const { icmp: _icmp, ...withoutIcmp } = AGENT_CHECKS;
     // @ts-expect-error: icmp is missing, and the registry's type demands every kind
-    const incomplete: { readonly [K in Kind]: CheckFn<K, AgentCheckDeps> } = withoutIcmp;
+    const incomplete: { readonly [K in AgentKind]: CheckFn<K, AgentCheckDeps> } = withoutIcmp;
     expect(Object.keys(incomplete)).not.toContain("icmp");
   });
 });

@@ -1,7 +1,8 @@
 // The agent's check registry: kind → check function, and the one entry point the scheduler calls.
-import type { Kind, MonitorSpec } from "../../../contract/index.ts";
+import type { AgentKind, Kind, MonitorSpec } from "../../../contract/index.ts";
 import { runConfirmed, unexpectedOutcome } from "../../../contract/outcome.ts";
 import type { AgentCheckDeps } from "./deps.ts";
+import { checkDns } from "./dns.ts";
 import { checkHttp } from "./http.ts";
 import { checkIcmp } from "./icmp.ts";
 import { checkTcp } from "./tcp.ts";
@@ -12,12 +13,13 @@ export type { AgentCheckDeps } from "./deps.ts";
 export { defaultDeps } from "./deps.ts";
 export type { CheckOutcome } from "./types.ts";
 
-/** One entry per kind; a missing or mistyped entry fails to compile. */
-export const AGENT_CHECKS: { readonly [K in Kind]: CheckFn<K, AgentCheckDeps> } = {
+/** One entry per kind an agent runs (heartbeats are pushed, never run); a missing or mistyped entry fails to compile. */
+export const AGENT_CHECKS: { readonly [K in AgentKind]: CheckFn<K, AgentCheckDeps> } = {
   http: checkHttp,
   tcp: checkTcp,
   icmp: checkIcmp,
   tls: checkTls,
+  dns: checkDns,
 };
 
 /**
@@ -35,7 +37,7 @@ export function runCheck(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<Ch
  * becomes an `other` outcome instead of taking the scheduler down with it.
  */
 async function runOnce(monitor: MonitorSpec, deps: AgentCheckDeps): Promise<CheckOutcome> {
-  const check = AGENT_CHECKS[monitor.kind] as CheckFn<Kind, AgentCheckDeps> | undefined;
+  const check = (AGENT_CHECKS as Partial<Record<Kind, CheckFn<Kind, AgentCheckDeps>>>)[monitor.kind];
   try {
     if (!check) throw new Error(`no check for kind ${JSON.stringify(monitor.kind)}`);
     return await check(monitor, deps);
