@@ -93,7 +93,7 @@ export type TlsOptions = z.output<typeof TlsOptions>;
 
 export const DNS_RECORD_TYPES = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA"] as const;
 export const DNS_TRANSPORTS = ["udp", "tcp"] as const;
-/** Response codes by their RFC 1035/2136 names, as dig prints them. */
+/** Response codes by their RFC 1035/2136 names, as dig prints them, in value order (NOERROR = 0 … NOTZONE = 10). */
 export const DNS_RCODES = [
   "NOERROR",
   "FORMERR",

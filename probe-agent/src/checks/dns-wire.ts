@@ -1,6 +1,7 @@
 // The DNS wire format (RFC 1035) as far as the dns check needs it: one query out, one response in, and the answer
 // section's records of the types a monitor may ask for, printed as dig prints them (TXT: the strings joined).
 import { formatIp } from "../../../contract/egress.ts";
+import { DNS_RCODES } from "../../../contract/monitor.ts";
 
 /** Record types by their RFC 1035/3596 numbers. */
 export const RECORD_TYPE_CODES = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28 } as const;
@@ -8,20 +9,8 @@ export type RecordType = keyof typeof RECORD_TYPE_CODES;
 const TYPE_NAMES = new Map<number, string>(Object.entries(RECORD_TYPE_CODES).map(([k, v]) => [v, k]));
 const CLASS_IN = 1;
 
-/** The response codes a header can carry (4 bits without EDNS), as dig names them. */
-const RCODE_NAMES = [
-  "NOERROR",
-  "FORMERR",
-  "SERVFAIL",
-  "NXDOMAIN",
-  "NOTIMP",
-  "REFUSED",
-  "YXDOMAIN",
-  "YXRRSET",
-  "NXRRSET",
-  "NOTAUTH",
-  "NOTZONE",
-] as const;
+/** The response codes a header can carry (4 bits without EDNS): the contract's names, listed in value order (0-10). */
+const RCODE_NAMES: readonly string[] = DNS_RCODES;
 
 export function rcodeName(value: number): string {
   return RCODE_NAMES[value] ?? `RESERVED${value}`;
