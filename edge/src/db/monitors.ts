@@ -73,7 +73,13 @@ export { initialState } from "./packs.ts";
 const isTaken = (e: unknown) => /UNIQUE constraint failed: monitors\.id/.test(String(e));
 
 /** Inserts a monitor into a pack with room; returns false if the id is taken. */
-export async function insertMonitor(db: D1Database, spec: MonitorSpec, now: number): Promise<boolean> {
+export async function insertMonitor(
+  db: D1Database,
+  spec: MonitorSpec,
+  now: number,
+  /** Written in the same batch as the monitor, after it (a heartbeat's ping key): all of it or none. */
+  also: D1PreparedStatement[] = [],
+): Promise<boolean> {
   try {
     // Usually one statement adds the member to the first pack with room, in SQL (no read, no conflict),
     // and the next inserts the monitor naming that pack, only if the first did.
@@ -94,6 +100,7 @@ export async function insertMonitor(db: D1Database, spec: MonitorSpec, now: numb
            WHERE changes() = 1`,
         )
         .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now, lo, hi),
+      ...also,
     ]);
     if ((added?.meta.changes ?? 0) > 0) return true;
     // Every pack of this runner is full: a new one, created by INSERT (two creators cannot both win).
@@ -108,6 +115,7 @@ export async function insertMonitor(db: D1Database, spec: MonitorSpec, now: numb
           )
           .bind(spec.id, JSON.stringify(spec), spec.kind, spec.runner, spec.enabled ? 1 : 0, spec.interval_s, now, pack.key),
         writePack(db, pack),
+        ...also,
       ]);
     });
     return true;

@@ -17,9 +17,14 @@ export async function findPingTarget(db: D1Database, hash: string, now: number):
   return row && { spec: JSON.parse(row.spec) as MonitorSpec, pack: row.pack, created_at: row.created_at, current: row.current };
 }
 
-/** A monitor's first key; the monitor must exist (the key row is deleted with it). */
+/**
+ * A monitor's first key, in the batch that inserts the monitor (db/monitors.ts insertMonitor): written only when the
+ * monitor row is there, so a batch whose monitor insert did nothing writes no key either.
+ */
 export function insertPingKey(db: D1Database, monitor: string, hash: string, now: number): D1PreparedStatement {
-  return db.prepare("INSERT INTO ping_keys (monitor, key_hash, created_at) VALUES (?1, ?2, ?3)").bind(monitor, hash, now);
+  return db
+    .prepare("INSERT INTO ping_keys (monitor, key_hash, created_at) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?1)")
+    .bind(monitor, hash, now);
 }
 
 /** What the API shows of a monitor's key: whether it has one, and rotation times; never the key or its hash. */

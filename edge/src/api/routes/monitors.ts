@@ -64,16 +64,17 @@ monitors.post("/", requireRole("editor"), limitBody(), async (c) => {
   requireHostBudget(spec, await targetLoads(db, spec.id), caps);
   const now = Date.now();
   const view = monitorView({ spec, created_at: now, updated_at: now, state: initialState(spec, now) });
-  if (!(await insertMonitor(db, spec, now)))
+  // A heartbeat's ping key: made now, written with the monitor, and shown this once (only its hash is kept;
+  // rotate-ping-key makes another).
+  const key = spec.kind === "heartbeat" ? newPingKey() : null;
+  const also = key === null ? [] : [insertPingKey(db, spec.id, await sha256Hex(key), now)];
+  if (!(await insertMonitor(db, spec, now, also)))
     throw new ApiError("conflict", `a monitor with id "${spec.id}" already exists`, [{ path: "id", message: "is already taken" }]);
   c.get("log").info("monitor created", { monitor: spec.id, kind: spec.kind, runner: spec.runner });
-  // A heartbeat's ping key: made now and shown this once (only its hash is kept; rotate-ping-key makes another).
-  let ping = {};
-  if (spec.kind === "heartbeat") {
-    const key = newPingKey();
-    await insertPingKey(db, spec.id, await sha256Hex(key), now).run();
-    ping = { ...pingKeyView(spec.kind, { created_at: now, rotated_at: null, previous_until: null }), ping_url: pingUrl(c.req.url, key) };
-  }
+  const ping =
+    key === null
+      ? {}
+      : { ...pingKeyView(spec.kind, { created_at: now, rotated_at: null, previous_until: null }), ping_url: pingUrl(c.req.url, key) };
   return c.json({ ...redactMonitorView(view, c.get("principal").role), ...ping }, 201, {
     location: `/api/v1/monitors/${encodeURIComponent(spec.id)}`,
   });
