@@ -91,6 +91,37 @@ describe("the request line", () => {
   });
 });
 
+describe("a heartbeat ping", () => {
+  it("costs a few D1 rows: the key lookup, the pack, the points; /start and a paused monitor's ping less", async () => {
+    const r = await api("POST", "/api/v1/monitors", { body: { id: "hb-cost", kind: "heartbeat", interval_s: 3600 } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const path = new URL(r.body.ping_url).pathname;
+    const ping = async (suffix = "") => {
+      const res = await send(`${path}${suffix}`, "");
+      expect(res.status).toBe(200);
+      return line("request", (x) => x.request_id === res.id);
+    };
+    lines = [];
+    await ping(); // the first: pending → up, a state change
+    const steady = await ping(); // the usual one: up stays up
+    const start = await ping("/start");
+    expect((await api("PATCH", "/api/v1/monitors/hb-cost", { body: { enabled: false } })).status).toBe(200);
+    const paused = await ping();
+    // Measured: a steady ping writes 2 rows with the embedded store (its state pack and its points row) and reads
+    // about a dozen (the key, the pack twice, the open hour's rollups); these bounds leave a little room.
+    expect(steady).toMatchObject({ path: "/ping/:key", ...D1_FIELDS });
+    expect(steady.d1_rows_written).toBeLessThanOrEqual(4);
+    expect(steady.d1_rows_read).toBeLessThanOrEqual(20);
+    expect(start.d1_rows_written).toBeLessThanOrEqual(1);
+    expect(paused.d1_rows_written).toBe(0);
+    // The key is the ping's credential: no log line holds it (the request line names the route instead).
+    const key = path.split("/")[2]!;
+    expect(lines.length).toBeGreaterThan(4);
+    expect(JSON.stringify(lines)).not.toContain(key);
+    expect(start.path).toBe("/ping/:key/start");
+  });
+});
+
 describe("the cron and queue lines", () => {
   it("puts the tick's totals on tick done and the queue batch's on check batch done", async () => {
     for (const id of ["meter-1", "meter-2"]) {

@@ -1,5 +1,6 @@
 // Builds the hono app: request context, configuration gate, routes, and the one error shape.
 import { isPackConflict } from "../db/packs.ts";
+import { loggedPath } from "./redact.ts";
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.ts";
@@ -99,7 +100,7 @@ export function createApp() {
     c.header("x-request-id", requestId);
     const fields = {
       method: c.req.method,
-      path: c.req.path,
+      path: loggedPath(c.req.path),
       status: c.res.status,
       duration_ms: Date.now() - started,
       role: c.get("principal")?.role ?? null,
@@ -143,7 +144,7 @@ export function createApp() {
     if (isPackConflict(err)) {
       (c.get("log") ?? createLogger()).warn("state pack kept changing under this write; answered 503", {
         method: c.req.method,
-        path: c.req.path,
+        path: loggedPath(c.req.path),
       });
       return errorResponse(
         new ApiError("unavailable", "too many concurrent writes to the same monitors' state; retry", [], { "retry-after": "1" }),
@@ -153,7 +154,7 @@ export function createApp() {
       const code = err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "invalid_input";
       return errorResponse(new ApiError(code, err.message || "bad request"));
     }
-    (c.get("log") ?? createLogger()).error("unhandled error", { error: err, method: c.req.method, path: c.req.path });
+    (c.get("log") ?? createLogger()).error("unhandled error", { error: err, method: c.req.method, path: loggedPath(c.req.path) });
     return errorResponse(new ApiError("internal", "internal error; see the Worker's logs for the request id"));
   });
 

@@ -172,3 +172,11 @@ export function receiverAnswersApart<N extends { reason: string | null; attempts
   const reason = n.reason?.replace(/((?:^|last: )HTTP \d{3}): [\s\S]+?((?: \(not retried\))?)$/, "$1$2") ?? null;
   return { ...n, reason, attempts };
 }
+
+/**
+ * A request path as logs may keep it: a heartbeat's ping key is its credential (api/routes/ping.ts), so
+ * `/ping/<key>/fail` is logged as `/ping/:key/fail`. Every other path is kept as it is.
+ */
+export function loggedPath(path: string): string {
+  return path.startsWith("/ping/") ? path.replace(/^\/ping\/[^/]*/, "/ping/:key") : path;
+}
