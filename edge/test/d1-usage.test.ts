@@ -13,10 +13,12 @@ import type { Env } from "../src/config/env.ts";
 import worker from "../src/index.ts";
 import { queue, scheduled } from "../src/scheduler/handlers.ts";
 import { TRIM_CRON } from "../src/scheduler/crons.ts";
+import { CLOSE_GRACE_MS } from "../src/status/rollups.ts";
 import { agentToken, api } from "./helpers.ts";
 
 const target = inject("countingUrl");
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 /** The tests' Worker logs at warn; these invocations log at info, where the final lines are. */
 const infoEnv = { ...env, LOG_LEVEL: "info" } as unknown as Env;
 
@@ -166,6 +168,7 @@ describe("the cron and queue lines", () => {
 
   it("writes nothing per heartbeat monitor while its jobs call in, and a row per pack when their deadlines pass", async () => {
     // 40 heartbeats (two packs), each pinged once: the tick reads their state from the packs it reads anyway.
+    const pingedFrom = Date.now();
     for (let i = 0; i < 40; i++) {
       const r = await api("POST", "/api/v1/monitors", {
         body: { id: `hb-rows-${String(i).padStart(2, "0")}`, kind: "heartbeat", interval_s: 600, heartbeat: { grace_s: 0 } },
@@ -178,6 +181,7 @@ describe("the cron and queue lines", () => {
       await scheduled(createScheduledController({ scheduledTime: t, cron: "* * * * *" }), infoEnv, createExecutionContext());
       return line("tick done");
     };
+    const pingedTo = Date.now();
     const t = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
     const quiet = await tickAt(t);
     expect(quiet).toMatchObject({ checks: 0, missed: 0 });
@@ -190,9 +194,15 @@ describe("the cron and queue lines", () => {
     expect(after).toMatchObject({ missed: 0 });
     expect(after.d1_rows_written).toBeLessThanOrEqual(2);
     // A period later, still silent: 40 more missed results, written per pack (state, embedded points), plus the minute.
-    const again = await tickAt(t + 21 * MINUTE + 1000);
+    // Recording results also closes each open hour that ended CLOSE_GRACE_MS ago (the pings' hour, or the first missed
+    // results' hour) into its hourly and daily rollup rows: two more rows per pack for each hour this tick closes,
+    // which happens when the test runs late in an hour.
+    const againAt = t + 21 * MINUTE + 1000;
+    const hours = new Set([pingedFrom, pingedTo, t + 11 * MINUTE].map((ts) => Math.floor(ts / HOUR) * HOUR));
+    const closing = [...hours].filter((h) => h + HOUR + CLOSE_GRACE_MS > t + 11 * MINUTE && h + HOUR + CLOSE_GRACE_MS <= againAt).length;
+    const again = await tickAt(againAt);
     expect(again).toMatchObject({ missed: 40, events: 0 });
-    expect(again.d1_rows_written).toBeLessThanOrEqual(6);
+    expect(again.d1_rows_written).toBeLessThanOrEqual(6 + 2 * 2 * closing);
   });
 
   it("puts the daily trim's totals on trim done", async () => {
