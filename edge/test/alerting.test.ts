@@ -2,33 +2,18 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, inject, it } from "vitest";
 import type { AlertEvent } from "../src/alerts/events.ts";
-import { notifier } from "../src/alerts/notify.ts";
-import { parseConfig } from "../src/config/config.ts";
 import type { Env } from "../src/config/env.ts";
-import { createLogger } from "../src/observability/log.ts";
 import { runTick, type Runtime } from "../src/scheduler/tick.ts";
-import { api } from "./helpers.ts";
+import { api, tickRuntime } from "./helpers.ts";
 
 const target = inject("countingUrl");
 const MINUTE = 60_000;
 let events: AlertEvent[];
 let clock: number;
 
+// The real notifier (the notification outbox; the tick's delivery step sends), recording what passed.
 function runtime(vars: Partial<Env> = {}): Runtime {
-  const r = parseConfig({ ...(env as unknown as Env), ...vars });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return {
-    config: r.config,
-    log: createLogger("warn"),
-    fetch: (i, init) => fetch(i, init),
-    queue: r.config.queue,
-    clock: () => clock,
-    // The real notifier (the notification outbox; the tick's delivery step sends), recording what passed.
-    notify: async (e) => {
-      events.push(...e);
-      await notifier(r.config.db, createLogger("warn"))(e);
-    },
-  };
+  return tickRuntime({ clock: () => clock, events: () => events, vars });
 }
 const setStatus = (name: string, code: number) => fetch(`${target}/control/status/${name}/${code}`, { method: "POST" });
 const types = () => events.map((e) => `${e.type}:${e.monitor.id}`);

@@ -5,12 +5,8 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, inject, it } from "vitest";
 import type { AlertEvent } from "../src/alerts/events.ts";
-import { notifier } from "../src/alerts/notify.ts";
-import { parseConfig } from "../src/config/config.ts";
-import type { Env } from "../src/config/env.ts";
-import { createLogger } from "../src/observability/log.ts";
 import { runTick, type Runtime } from "../src/scheduler/tick.ts";
-import { api } from "./helpers.ts";
+import { api, tickRuntime } from "./helpers.ts";
 
 const receiver = inject("receiverUrl");
 const MINUTE = 60_000;
@@ -315,21 +311,7 @@ describe("the cron tick", () => {
   let clock: number;
   let events: AlertEvent[];
 
-  function runtime(): Runtime {
-    const r = parseConfig({ ...(env as unknown as Env) });
-    if (!r.ok) throw new Error(JSON.stringify(r.issues));
-    return {
-      config: r.config,
-      log: createLogger("warn"),
-      fetch: (i, init) => fetch(i, init),
-      queue: r.config.queue,
-      clock: () => clock,
-      notify: async (e) => {
-        events.push(...e);
-        await notifier(r.config.db, createLogger("warn"))(e);
-      },
-    };
-  }
+  const runtime = (): Runtime => tickRuntime({ clock: () => clock, events: () => events });
 
   async function tickAt(at: number) {
     clock = at;

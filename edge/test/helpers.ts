@@ -1,6 +1,12 @@
 // Test helpers for the edge project: call the Worker through its real entry point.
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import type { AlertEvent } from "../src/alerts/events.ts";
+import { notifier } from "../src/alerts/notify.ts";
+import { parseConfig } from "../src/config/config.ts";
+import type { Env } from "../src/config/env.ts";
+import { createLogger } from "../src/observability/log.ts";
+import type { Runtime } from "../src/scheduler/tick.ts";
 
 export const ADMIN = env.ADMIN_TOKEN;
 
@@ -93,4 +99,25 @@ export async function rolledUpChecks(db: D1Database, monitor: string, size: "1h"
     .bind(monitor)
     .first<{ n: number }>();
   return stored!.n + open!.n;
+}
+
+/**
+ * A runtime for driving the cron tick from a test: the Worker's own configuration (with `vars` over it), the
+ * test's clock, and the real notifier (the notification outbox; the tick's delivery step sends), with every
+ * event it is given also pushed to `events`.
+ */
+export function tickRuntime(o: { clock: () => number; events: () => AlertEvent[]; vars?: Partial<Env> }): Runtime {
+  const r = parseConfig({ ...(env as unknown as Env), ...o.vars });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return {
+    config: r.config,
+    log: createLogger("warn"),
+    fetch: (i, init) => fetch(i, init),
+    queue: r.config.queue,
+    clock: o.clock,
+    notify: async (e) => {
+      o.events().push(...e);
+      await notifier(r.config.db, createLogger("warn"))(e);
+    },
+  };
 }

@@ -194,6 +194,20 @@ export const checkDns: CheckFn<"dns", AgentCheckDeps> = async (monitor, deps) =>
     return { response: await exchangeTcp(address, message, id), retriedOverTcp: o.transport === "udp" };
   };
 
+  /** A socket error as the check reports it: nothing listening (refused) said per transport, the rest as for every socket. */
+  const socketFailure = (e: unknown, transport: "UDP" | "TCP") =>
+    new ExchangeError(
+      errorCode(e) === "ECONNREFUSED"
+        ? {
+            kind: "refused",
+            message:
+              transport === "UDP"
+                ? `DNS server ${where}: port unreachable: nothing listens on UDP port ${server.port}, or a firewall rejects it (${rawMessage(e)})`
+                : `DNS server ${where}: connection refused: nothing listens on TCP port ${server.port}, or a firewall rejects connections (${rawMessage(e)})`,
+          }
+        : describeSocketError(e, `DNS server ${where} (${transport})`),
+    );
+
   const exchangeUdp = (address: string, message: Buffer, id: number) =>
     new Promise<DecodedResponse>((resolve, reject) => {
       const socket = deps.udpSocket(address.includes(":") ? "udp6" : "udp4");
@@ -206,16 +220,7 @@ export const checkDns: CheckFn<"dns", AgentCheckDeps> = async (monitor, deps) =>
       });
       let ignored = 0;
       socket.on("error", (e) => {
-        reject(
-          new ExchangeError(
-            errorCode(e) === "ECONNREFUSED"
-              ? {
-                  kind: "refused",
-                  message: `DNS server ${where}: port unreachable: nothing listens on UDP port ${server.port}, or a firewall rejects it (${rawMessage(e)})`,
-                }
-              : describeSocketError(e, `DNS server ${where} (UDP)`),
-          ),
-        );
+        reject(socketFailure(e, "UDP"));
       });
       socket.on("message", (msg: Buffer) => {
         let r: DecodedResponse;
@@ -291,20 +296,7 @@ export const checkDns: CheckFn<"dns", AgentCheckDeps> = async (monitor, deps) =>
           }
         });
       });
-      socket.on("error", (e) =>
-        done(() =>
-          reject(
-            new ExchangeError(
-              errorCode(e) === "ECONNREFUSED"
-                ? {
-                    kind: "refused",
-                    message: `DNS server ${where}: connection refused: nothing listens on TCP port ${server.port}, or a firewall rejects connections (${rawMessage(e)})`,
-                  }
-                : describeSocketError(e, `DNS server ${where} (TCP)`),
-            ),
-          ),
-        ),
-      );
+      socket.on("error", (e) => done(() => reject(socketFailure(e, "TCP"))));
       socket.on("close", () =>
         done(() =>
           reject(
